@@ -1,0 +1,89 @@
+/**
+ * Stable error codes. Callers switch on {@link LakemapError.code}, never on message text.
+ */
+export type LakemapErrorCode =
+  /** A collection or database name breaks Milvus's naming rule. */
+  | 'INVALID_NAME'
+  /** The external spec is not valid JSON, lacks `format`, or has a bad value for a key. */
+  | 'INVALID_SPEC'
+  /** The spec names a format no registered scanner handles. */
+  | 'UNKNOWN_FORMAT'
+  /** The external source string cannot be resolved (bad URI, unknown volume, not a directory). */
+  | 'INVALID_SOURCE'
+  /** A path leads outside the root it was resolved against (`..` or a symlink). */
+  | 'PATH_ESCAPE'
+  /** A file or directory that must exist does not. */
+  | 'NOT_FOUND'
+  /** Reading a file failed at the operating-system level. */
+  | 'IO_ERROR'
+  /** A file's bytes do not form a valid file of its format (bad magic, truncated, out-of-range lengths). */
+  | 'CORRUPT_FILE'
+  /** A valid file uses a feature this library does not read (encrypted footer, legacy layout, too-new version). */
+  | 'UNSUPPORTED'
+  /** A declared field's external column is missing from the source schema. */
+  | 'FIELD_NOT_FOUND'
+  /** A declared field's external column has a type that cannot back a collection field. */
+  | 'FIELD_TYPE_UNSUPPORTED'
+  /** Two files disagree on the type of a mapped column. */
+  | 'SCHEMA_MISMATCH'
+  /** A table version or snapshot named by the spec does not exist. */
+  | 'VERSION_NOT_FOUND'
+  /** A collection with that name already exists in that database. */
+  | 'COLLECTION_EXISTS'
+  /** No collection with that name exists in that database. */
+  | 'COLLECTION_NOT_FOUND'
+  /** A refresh of the collection is already pending or running. */
+  | 'REFRESH_IN_PROGRESS'
+  /** No job with that id is known to this engine. */
+  | 'JOB_NOT_FOUND'
+  /** The refresh was cancelled. */
+  | 'CANCELLED'
+  /** The collection has no manifest (never refreshed) or not the version asked for. */
+  | 'MANIFEST_NOT_FOUND'
+  /** A stored manifest cannot be read back. */
+  | 'MANIFEST_CORRUPT'
+  /** A job state change that the transition table forbids (a bug, reported loudly). */
+  | 'ILLEGAL_TRANSITION'
+  /** An argument to a public method is malformed. */
+  | 'INVALID_ARGUMENT';
+
+/** Options for {@link LakemapError}. */
+export interface LakemapErrorOptions {
+  /** The file or directory the error is about, when there is one. */
+  path?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
+/**
+ * The one error class of lakemap: a stable `code`, the file involved and a message a person can act on.
+ *
+ * @example
+ * ```ts
+ * try { await engine.refreshExternalCollection({ collectionName: 'c' }); }
+ * catch (e) { if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) console.log('busy'); }
+ * ```
+ */
+export class LakemapError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: LakemapErrorCode;
+  /** The file or directory involved, if any. */
+  readonly path?: string;
+
+  constructor(code: LakemapErrorCode, message: string, options: LakemapErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LakemapError';
+    this.code = code;
+    if (options.path !== undefined) this.path = options.path;
+  }
+
+  /** True when `err` is a LakemapError, and has `code` when one is given. */
+  static is(err: unknown, code?: LakemapErrorCode): err is LakemapError {
+    return err instanceof LakemapError && (code === undefined || err.code === code);
+  }
+}
+
+/** Shorthand for a CORRUPT_FILE error about `path`. */
+export function corruptFile(path: string, reason: string, cause?: unknown): LakemapError {
+  return new LakemapError('CORRUPT_FILE', `${path}: ${reason}`, { path, cause });
+}

@@ -1,0 +1,206 @@
+/**
+ * The public scanner contract. Built-in scanners (parquet, vortex, lance-table, iceberg-table) import
+ * only this module, so a scanner a user registers is used exactly like a built-in one.
+ *
+ * A scanner is a plain object. A *file* scanner probes one file at a time; the engine lists the files,
+ * reads each file's tail, calls `probe` with bounded concurrency and reports progress. A *table* scanner
+ * resolves a table's snapshot from the table's own metadata and returns every entry at once.
+ *
+ * @module
+ */
+import type { Schema } from 'apache-arrow';
+
+export { LakemapError, corruptFile } from './errors.js';
+export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
+export { ProtoReader } from './wire/protobuf.js';
+export type { ProtoField } from './wire/protobuf.js';
+
+/** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object; scanners put format-specific facts in `details` fields of this type. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * The external spec of a collection, as Milvus takes it: `format` names the scanner; other keys are
+ * format options and are kept verbatim even when no scanner knows them.
+ *
+ * Keys the engine itself reads for file formats: `files` (a glob or list of globs relative to the
+ * source, default every file with the scanner's extension), `segment_max_rows`, `skip_invalid`.
+ */
+export interface ExternalSpec {
+  /** Scanner format name, e.g. `parquet`. */
+  format: string;
+  /** Any other option, passed through to the scanner. */
+  [key: string]: unknown;
+}
+
+/** One regular file under a source root. */
+export interface FileStat {
+  /** Path relative to the source root, `/`-separated, never starting with `/` or containing `..`. */
+  path: string;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, epoch milliseconds (may have a fractional part). */
+  mtimeMs: number;
+}
+
+/**
+ * Read access to one source root. Every path is relative to the root and `/`-separated; a path that
+ * would leave the root (through `..` or a symlink) is refused with a `PATH_ESCAPE` error.
+ * This is the whole storage contract, so an object store can implement it later.
+ */
+export interface SourceStorage {
+  /** The root, as a person would recognise it (used in messages). */
+  readonly root: string;
+  /** Size and mtime of a file, or `undefined` when it does not exist. */
+  stat(path: string): Promise<FileStat | undefined>;
+  /**
+   * Exactly `length` bytes at `offset`. A range past the end of the file is refused with a
+   * `CORRUPT_FILE` error naming the file, before anything is allocated.
+   */
+  read(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** A whole file, refused with `CORRUPT_FILE` when it is larger than `maxBytes` (default 256 MiB). */
+  readFile(path: string, maxBytes?: number): Promise<Uint8Array>;
+  /** Every regular file below `dir` (default: the root), recursively, sorted by path. */
+  list(dir?: string): Promise<FileStat[]>;
+}
+
+/** One unit of a file or table entry (a parquet row group, a lance fragment, a vortex chunk …). */
+export interface UnitInfo {
+  /** Rows in the unit (physical rows, before deletes). */
+  rows: number;
+  /** Bytes the unit occupies in its file (compressed), or 0 when unknown. */
+  byteSize: number;
+  /** Format-specific facts (JSON-safe). */
+  details?: JsonObject;
+}
+
+/** What a scanner says about one file or table entry. */
+export interface ScannedEntry {
+  /** Physical rows, the sum of the units' rows. */
+  rows: number;
+  /** Rows left after deletes; defaults to `rows`. */
+  liveRows?: number;
+  /** False when `liveRows` is an upper bound because some deletes cannot be counted from metadata. */
+  liveRowsExact?: boolean;
+  /** Units in row order; row offsets are their prefix sums. */
+  units: UnitInfo[];
+  /** Format-specific facts (JSON-safe). */
+  details?: JsonObject;
+  /** Things a person should know that do not fail the refresh (e.g. a footer that disagrees with itself). */
+  warnings?: string[];
+}
+
+/** The file handed to {@link FileScanner.probe}. */
+export interface ProbeFile {
+  /** Path relative to the source root. */
+  readonly path: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Modification time, epoch ms. */
+  readonly mtimeMs: number;
+  /** The last `min(size, scanner.tailBytes)` bytes of the file, already read. */
+  readonly tail: Uint8Array;
+  /** Read more of the file: exactly `length` bytes at `offset`, refused when past the end. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Context of one probe or snapshot. */
+export interface ScanContext {
+  /** The external spec of this refresh. */
+  readonly spec: ExternalSpec;
+  /** Aborted when the refresh is cancelled; long scans should check it. */
+  readonly signal: AbortSignal;
+}
+
+/** A file scanner's answer for one file. */
+export interface FileProbe extends ScannedEntry {
+  /** The file's schema as Apache Arrow. Return the same object for equal schemas where cheap: the engine caches by identity. */
+  schema: Schema;
+  /** Overrides the fingerprint the engine derives from size, mtime and tail bytes. */
+  fingerprint?: string;
+}
+
+/**
+ * A scanner for formats whose unit of discovery is one file (parquet, vortex).
+ *
+ * @example
+ * ```ts
+ * const csvLines: FileScanner = {
+ *   kind: 'file', format: 'lines', extensions: ['.txt'],
+ *   probe(file) { ... return { rows, units: [{ rows, byteSize: file.size }], schema }; },
+ * };
+ * ```
+ */
+export interface FileScanner {
+  /** Discriminant. */
+  readonly kind: 'file';
+  /** The `format` value of the external spec this scanner handles. */
+  readonly format: string;
+  /** File name endings selected by default, e.g. `['.parquet']`. */
+  readonly extensions: readonly string[];
+  /** How many tail bytes the engine reads before `probe` (default 64 KiB). */
+  readonly tailBytes?: number;
+  /** Throws `INVALID_SPEC` for options it cannot accept; called before the job reads any file. */
+  validateSpec?(spec: ExternalSpec): void;
+  /** Reads one file's metadata. Throw a {@link LakemapError} (`CORRUPT_FILE`, `UNSUPPORTED`, …) for bad files. */
+  probe(file: ProbeFile, ctx: ScanContext): FileProbe | Promise<FileProbe>;
+}
+
+/** One entry (data file, fragment …) of a table snapshot. */
+export interface TableEntry extends ScannedEntry {
+  /** Path relative to the source root of the entry's main file. */
+  path: string;
+  /** Bytes of the entry's files, or 0 when unknown. */
+  sizeBytes: number;
+  /** Modification time if known, else 0. */
+  mtimeMs?: number;
+  /**
+   * Identity of the entry's content: equal fingerprints mean equal rows. Segment ids derive from it, so
+   * an unchanged entry keeps its segment ids across refreshes.
+   */
+  fingerprint: string;
+}
+
+/** Context of a table snapshot: the scan context plus what the previous manifest knew. */
+export interface SnapshotContext extends ScanContext {
+  /** Report progress of the snapshot (`done` of `total` steps). */
+  progress(done: number, total: number): void;
+  /** Entries of the previous manifest version by fingerprint, so expensive reads can be skipped. */
+  readonly previous?: {
+    readonly tableVersion: string;
+    readonly entries: ReadonlyMap<string, TableEntry>;
+  };
+}
+
+/** A table scanner's answer: the resolved snapshot. */
+export interface TableSnapshot {
+  /** The table's own version (lance version, iceberg snapshot id); `''` for an empty table. */
+  tableVersion: string;
+  /** The table schema at that version, as Apache Arrow. */
+  schema: Schema;
+  /** Every live entry, in the table's row order. */
+  entries: TableEntry[];
+  /** Format-specific facts about the snapshot (JSON-safe). */
+  details?: JsonObject;
+  /** Things a person should know that do not fail the refresh. */
+  warnings?: string[];
+}
+
+/**
+ * A scanner for formats whose unit of discovery is a table directory (lance-table, iceberg-table).
+ */
+export interface TableScanner {
+  /** Discriminant. */
+  readonly kind: 'table';
+  /** The `format` value of the external spec this scanner handles. */
+  readonly format: string;
+  /** Throws `INVALID_SPEC` for options it cannot accept; called before the job reads any file. */
+  validateSpec?(spec: ExternalSpec): void;
+  /** Resolves the snapshot to map, reading only metadata. */
+  snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot>;
+}
+
+/** Any scanner: register with `RefreshEngine.registerScanner` or the `scanners` option. */
+export type Scanner = FileScanner | TableScanner;
