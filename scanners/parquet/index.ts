@@ -1,0 +1,114 @@
+/**
+ * The parquet scanner: maps one `.parquet` file from its footer alone. Units are row groups.
+ *
+ * @module
+ */
+import type { Schema } from 'apache-arrow';
+import { LakemapError, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
+import { decodeArrowSchema } from './arrow-schema.js';
+import { TRAILER_BYTES, locateFooter } from './footer.js';
+import { decodeFileMetaData, decodeSchemaElements, latin1 } from './metadata.js';
+import { mapParquetSchema, type MappedSchema } from './schema.js';
+import { BoundedMemo } from './schema-cache.js';
+import type { FooterMetadata } from './types.js';
+
+/** Tail read before `probe`: covers the footers of typical files, so most probes never read again. */
+const TAIL_BYTES = 16 * 1024;
+
+/** Mapped parquet schemas by the raw bytes of the schema list. */
+const parquetSchemas = new BoundedMemo<MappedSchema>(256);
+/** Decoded `ARROW:schema` values by their base64 text (`undefined` when they do not decode). */
+const arrowSchemas = new BoundedMemo<Schema | undefined>(256);
+
+/**
+ * Scanner for `format: 'parquet'`. Reads only the footer (in the tail the engine already read, else
+ * one more read), so `probe` returns synchronously for files whose footer fits in {@link FileScanner.tailBytes}.
+ *
+ * Each row group becomes a unit `{ rows, byteSize, details: { ordinal, fileOffset } }` where
+ * `byteSize` is the sum of its column chunks' compressed sizes and `fileOffset` the first page of its
+ * first column chunk. The schema is the `ARROW:schema` the writer stored, when there is one, else
+ * the parquet schema mapped to Arrow.
+ *
+ * @example
+ * ```ts
+ * const engine = new RefreshEngine({ root, scanners: [parquetScanner] });
+ * ```
+ */
+export const parquetScanner: FileScanner = {
+  kind: 'file',
+  format: 'parquet',
+  extensions: ['.parquet'],
+  tailBytes: TAIL_BYTES,
+  probe(file: ProbeFile): FileProbe | Promise<FileProbe> {
+    const { offset, length } = locateFooter(file.path, file.size, file.tail);
+    const tailStart = file.size - file.tail.length;
+    if (offset >= tailStart) return probeFooter(file.path, file.size, file.tail, offset - tailStart, length);
+    return file.read(offset, length).then((footer) => probeFooter(file.path, file.size, footer, 0, length));
+  },
+};
+
+/** Maps the footer at `bytes[start, start + length)` of the file `path`. */
+function probeFooter(path: string, size: number, bytes: Uint8Array, start: number, length: number): FileProbe {
+  let meta: FooterMetadata;
+  let mapped: MappedSchema;
+  try {
+    meta = decodeFileMetaData(bytes, start, start + length);
+    const key = latin1(bytes, meta.schemaStart, meta.schemaEnd);
+    mapped = parquetSchemas.get(key, () => mapParquetSchema(decodeSchemaElements(bytes, meta.schemaStart, meta.schemaEnd)));
+  } catch (e) {
+    if (LakemapError.is(e)) throw e;
+    throw corruptFile(path, `invalid parquet footer: ${(e as Error)?.message ?? String(e)}`, e);
+  }
+  if (meta.encrypted) {
+    throw new LakemapError('UNSUPPORTED', `${path}: encrypted columns (plaintext footer with encryption_algorithm): lakemap does not read encrypted parquet`, { path });
+  }
+  const warnings: string[] = [];
+  const schema = chooseSchema(meta, mapped, warnings);
+  const footerOffset = size - TRAILER_BYTES - length;
+  const units: UnitInfo[] = new Array(meta.rowGroups.length);
+  let rows = 0;
+  for (let i = 0; i < meta.rowGroups.length; i++) {
+    const rg = meta.rowGroups[i]!;
+    if (rg.numColumns !== mapped.leafCount) {
+      throw corruptFile(path, `row group ${i} has ${rg.numColumns} column chunks but the schema has ${mapped.leafCount} leaf columns`);
+    }
+    if (rg.startOffset >= footerOffset || rg.columnsCompressedSize > footerOffset) {
+      warnings.push(`row group ${i}: column chunks claim bytes past the footer (offset ${rg.startOffset}, ${rg.columnsCompressedSize} bytes; footer at ${footerOffset})`);
+    }
+    rows += rg.numRows;
+    units[i] = { rows: rg.numRows, byteSize: rg.columnsCompressedSize, details: { ordinal: i, fileOffset: rg.startOffset } };
+  }
+  if (!Number.isSafeInteger(rows)) throw corruptFile(path, `row groups add up to ${rows} rows, beyond 2^53`);
+  const details: JsonObject = { createdBy: meta.createdBy ?? null, numRowGroups: units.length, footerBytes: length };
+  if (meta.numRows !== rows) {
+    details.footerNumRows = meta.numRows;
+    warnings.push(`footer num_rows is ${meta.numRows} but the row groups hold ${rows} rows; using the row groups`);
+  }
+  const probe: FileProbe = { rows, units, schema, details };
+  if (warnings.length > 0) probe.warnings = warnings;
+  return probe;
+}
+
+/** The writer's `ARROW:schema` when it decodes and names the same top-level columns, else the mapped one. */
+function chooseSchema(meta: FooterMetadata, mapped: MappedSchema, warnings: string[]): Schema {
+  if (meta.arrowSchema === undefined) return mapped.schema;
+  const base64 = meta.arrowSchema;
+  const arrow = arrowSchemas.get(base64, () => decodeArrowSchema(base64));
+  if (arrow === undefined) {
+    warnings.push(`the ARROW:schema metadata does not decode; mapped the parquet schema instead`);
+    return mapped.schema;
+  }
+  const a = arrow.fields;
+  const p = mapped.schema.fields;
+  if (a.length !== p.length || a.some((f, i) => f.name !== p[i]!.name)) {
+    warnings.push(`the ARROW:schema metadata names other columns than the parquet schema; mapped the parquet schema instead`);
+    return mapped.schema;
+  }
+  return arrow;
+}
+
+/** Drops memoized schemas (for benchmarks of cold decodes). */
+export function clearParquetSchemaCache(): void {
+  parquetSchemas.clear();
+  arrowSchemas.clear();
+}

@@ -1,0 +1,260 @@
+/**
+ * A bounded reader of the Thrift COMPACT protocol, the encoding of parquet's footer.
+ *
+ * Only what a footer decoder needs: field headers, integers, binaries, list headers and a fast skip.
+ * Every length is checked against the bytes that remain before it is used and nested skips are
+ * depth-limited, so a malformed footer yields a {@link ThriftError}, never an out-of-range read,
+ * a huge allocation or a stack overflow.
+ */
+
+/** Compact-protocol type codes (the low nibble of a field header). */
+export const enum CompactType {
+  Stop = 0,
+  BoolTrue = 1,
+  BoolFalse = 2,
+  Byte = 3,
+  I16 = 4,
+  I32 = 5,
+  I64 = 6,
+  Double = 7,
+  Binary = 8,
+  List = 9,
+  Set = 10,
+  Map = 11,
+  Struct = 12,
+}
+
+/** Malformed Thrift data; the scanner turns it into a `CORRUPT_FILE` error naming the file. */
+export class ThriftError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThriftError';
+  }
+}
+
+/** Deepest struct nesting {@link ThriftReader.skip} follows (Thrift's own default recursion limit). */
+const MAX_DEPTH = 64;
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Reads compact-protocol values from `bytes[start, end)`.
+ *
+ * @example
+ * ```ts
+ * const r = new ThriftReader(bytes, 0, bytes.length);
+ * for (let id = 0, t = r.field(id); t !== CompactType.Stop; id = r.fieldId, t = r.field(id)) {
+ *   if (r.fieldId === 3 && t === CompactType.I64) numRows = r.i64(); else r.skip(t);
+ * }
+ * ```
+ */
+export class ThriftReader {
+  /** Current position in `bytes`. */
+  pos: number;
+  /** Id of the field whose header {@link ThriftReader.field} read last. */
+  fieldId = 0;
+  /** Element type of the list whose header {@link ThriftReader.listSize} read last. */
+  elemType = 0;
+
+  constructor(readonly bytes: Uint8Array, start: number, readonly end: number) {
+    if (start < 0 || end > bytes.length || start > end) throw new ThriftError('range outside the buffer');
+    this.pos = start;
+  }
+
+  /**
+   * Reads a field header and returns its type ({@link CompactType.Stop} at the end of a struct).
+   * `lastId` is the previous field's id in this struct (0 for the first): short headers are deltas.
+   * For booleans the value is the type itself (`BoolTrue` / `BoolFalse`).
+   */
+  field(lastId: number): number {
+    const b = this.byte();
+    const type = b & 0x0f;
+    if (type === CompactType.Stop) return CompactType.Stop;
+    const delta = b >> 4;
+    this.fieldId = delta !== 0 ? lastId + delta : this.zigzag32(this.varint32());
+    return type;
+  }
+
+  /** An `i32` (also `i16` and enum values). */
+  i32(): number {
+    return this.zigzag32(this.varint32());
+  }
+
+  /** An `i64` as a number; a value outside ±2^53 is refused rather than rounded. */
+  i64(): number {
+    const n = this.varint53();
+    // zigzag without 32-bit bit operators: n is even for non-negative values
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
+  /** One byte (`byte` / `i8`), signed. */
+  i8(): number {
+    const b = this.byte();
+    return b > 127 ? b - 256 : b;
+  }
+
+  /** Start offset of a binary's bytes, after checking them against the end; advances past them. */
+  binaryStart(): number {
+    const len = this.varint32();
+    if (len > this.end - this.pos) throw new ThriftError(`binary of ${len} bytes runs past the end (${this.end - this.pos} left)`);
+    const start = this.pos;
+    this.pos += len;
+    return start;
+  }
+
+  /** A UTF-8 string (malformed sequences become U+FFFD, as a name should never fail a scan). */
+  string(): string {
+    const start = this.binaryStart();
+    const end = this.pos;
+    const bytes = this.bytes;
+    // Short ASCII names dominate parquet footers; decoding them by hand is much cheaper than TextDecoder.
+    if (end - start <= 64) {
+      let s = '';
+      for (let i = start; i < end; i++) {
+        const c = bytes[i]!;
+        if (c > 127) return utf8.decode(bytes.subarray(start, end));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return utf8.decode(bytes.subarray(start, end));
+  }
+
+  /** A list (or set) header: returns the element count and sets {@link ThriftReader.elemType}. */
+  listSize(): number {
+    const b = this.byte();
+    let size = b >> 4;
+    if (size === 15) size = this.varint32();
+    this.elemType = b & 0x0f;
+    // Every element takes at least one byte, so a larger count cannot be honest.
+    if (size > this.end - this.pos) throw new ThriftError(`list of ${size} elements runs past the end (${this.end - this.pos} bytes left)`);
+    return size;
+  }
+
+  /** Skips one value of compact type `type` (the type from a field or list header). */
+  skip(type: number, depth = 0): void {
+    switch (type) {
+      case CompactType.BoolTrue:
+      case CompactType.BoolFalse:
+        return; // field booleans live in the header; list booleans are handled in skipList
+      case CompactType.Byte:
+        this.advance(1);
+        return;
+      case CompactType.I16:
+      case CompactType.I32:
+      case CompactType.I64:
+        this.skipVarint();
+        return;
+      case CompactType.Double:
+        this.advance(8);
+        return;
+      case CompactType.Binary:
+        this.binaryStart();
+        return;
+      case CompactType.List:
+      case CompactType.Set:
+        this.skipList(depth);
+        return;
+      case CompactType.Map:
+        this.skipMap(depth);
+        return;
+      case CompactType.Struct:
+        this.skipStruct(depth);
+        return;
+      default:
+        throw new ThriftError(`unknown compact type ${type} at byte ${this.pos}`);
+    }
+  }
+
+  /** Skips the rest of a struct whose header has been read (up to and including its stop byte). */
+  skipStruct(depth = 0): void {
+    if (depth >= MAX_DEPTH) throw new ThriftError(`structs nested deeper than ${MAX_DEPTH}`);
+    let id = 0;
+    for (let t = this.field(id); t !== CompactType.Stop; t = this.field(id)) {
+      id = this.fieldId;
+      this.skip(t, depth + 1);
+    }
+  }
+
+  private skipList(depth: number): void {
+    const n = this.listSize();
+    const t = this.elemType;
+    if (t === CompactType.BoolTrue || t === CompactType.BoolFalse || t === CompactType.Byte) return this.advance(n);
+    if (t === CompactType.Double) return this.advance(n * 8);
+    for (let i = 0; i < n; i++) this.skip(t, depth + 1);
+  }
+
+  private skipMap(depth: number): void {
+    const n = this.varint32();
+    if (n === 0) return;
+    const kv = this.byte();
+    if (2 * n > this.end - this.pos) throw new ThriftError(`map of ${n} entries runs past the end`);
+    const k = kv >> 4;
+    const v = kv & 0x0f;
+    for (let i = 0; i < n; i++) {
+      this.skipElement(k, depth + 1);
+      this.skipElement(v, depth + 1);
+    }
+  }
+
+  /** A list/map element: booleans there take one byte each, unlike struct fields. */
+  private skipElement(type: number, depth: number): void {
+    if (type === CompactType.BoolTrue || type === CompactType.BoolFalse) this.advance(1);
+    else this.skip(type, depth);
+  }
+
+  private byte(): number {
+    if (this.pos >= this.end) throw new ThriftError('unexpected end of data');
+    return this.bytes[this.pos++]!;
+  }
+
+  private advance(n: number): void {
+    if (n > this.end - this.pos) throw new ThriftError(`value of ${n} bytes runs past the end`);
+    this.pos += n;
+  }
+
+  private skipVarint(): void {
+    for (let i = 0; i < 10; i++) if (this.byte() < 0x80) return;
+    throw new ThriftError('varint longer than 10 bytes');
+  }
+
+  /** An unsigned varint of at most 32 bits. */
+  private varint32(): number {
+    let b = this.byte();
+    if (b < 0x80) return b;
+    let result = b & 0x7f;
+    let shift = 7;
+    for (let i = 1; i < 5; i++) {
+      b = this.byte();
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) {
+        if (result > 0xffffffff) throw new ThriftError('32-bit varint out of range');
+        return result;
+      }
+      shift += 7;
+    }
+    throw new ThriftError('32-bit varint longer than 5 bytes');
+  }
+
+  /** An unsigned varint that must fit a safe integer (zigzag-encoded i64 up to ±2^52). */
+  private varint53(): number {
+    let b = this.byte();
+    if (b < 0x80) return b;
+    let result = b & 0x7f;
+    let mul = 128;
+    for (let i = 1; i < 10; i++) {
+      b = this.byte();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) throw new ThriftError('64-bit integer too large to represent exactly');
+        return result;
+      }
+      mul *= 128;
+    }
+    throw new ThriftError('varint longer than 10 bytes');
+  }
+
+  private zigzag32(n: number): number {
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+}
