@@ -44,6 +44,8 @@ export type LakemapErrorCode =
   | 'MANIFEST_CORRUPT'
   /** A job state change that the transition table forbids (a bug, reported loudly). */
   | 'ILLEGAL_TRANSITION'
+  /** A scanner threw something other than a LakemapError, or returned inconsistent results (a scanner bug). */
+  | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
   | 'INVALID_ARGUMENT';
 

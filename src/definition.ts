@@ -1,0 +1,122 @@
+import { LakemapError } from './errors.js';
+import type { ExternalSpec } from './scanner.js';
+import type { FieldMapping } from './types.js';
+
+const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Refuses a collection or database name that breaks Milvus's rule, before it can touch a path. */
+export function checkName(kind: 'collection' | 'database', name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 255 || !NAME_RULE.test(name)) {
+    throw new LakemapError(
+      'INVALID_NAME',
+      `invalid ${kind} name ${JSON.stringify(name)}: use letters, digits and _, not starting with a digit, at most 255 characters`,
+    );
+  }
+  return name;
+}
+
+/** Parses an external spec given as an object or a JSON string; keeps keys it does not know. */
+export function parseSpec(spec: unknown, knownFormats: readonly string[]): ExternalSpec {
+  let value = spec;
+  if (typeof spec === 'string') {
+    try {
+      value = JSON.parse(spec);
+    } catch (e) {
+      throw new LakemapError('INVALID_SPEC', `external spec is not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new LakemapError('INVALID_SPEC', 'external spec must be a JSON object with a "format" key');
+  }
+  const obj = value as Record<string, unknown>;
+  if (typeof obj.format !== 'string' || obj.format === '') {
+    throw new LakemapError('INVALID_SPEC', `external spec needs "format": one of ${knownFormats.join(', ')}`);
+  }
+  if (!knownFormats.includes(obj.format)) {
+    throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${obj.format}"; known formats: ${knownFormats.join(', ')}`);
+  }
+  checkEngineKeys(obj);
+  return { ...obj, format: obj.format };
+}
+
+/** Validates the spec keys the engine itself reads. */
+function checkEngineKeys(spec: Record<string, unknown>): void {
+  const max = spec.segment_max_rows;
+  if (max !== undefined && !(Number.isSafeInteger(max) && (max as number) > 0)) {
+    throw new LakemapError('INVALID_SPEC', `"segment_max_rows" must be a positive integer, got ${JSON.stringify(max)}`);
+  }
+  const skip = spec.skip_invalid;
+  if (skip !== undefined && typeof skip !== 'boolean') {
+    throw new LakemapError('INVALID_SPEC', `"skip_invalid" must be true or false, got ${JSON.stringify(skip)}`);
+  }
+  const files = spec.files;
+  if (files !== undefined) {
+    const list = typeof files === 'string' ? [files] : files;
+    if (!Array.isArray(list) || list.length === 0 || list.some((g) => typeof g !== 'string' || g === '')) {
+      throw new LakemapError('INVALID_SPEC', '"files" must be a glob or a non-empty list of globs relative to the source');
+    }
+  }
+}
+
+/** Validates declared fields: names follow the naming rule, no duplicates, external columns named. */
+export function checkFields(fields: unknown): FieldMapping[] {
+  if (fields === undefined) return [];
+  if (!Array.isArray(fields)) throw new LakemapError('INVALID_ARGUMENT', '"fields" must be a list of { name, externalField }');
+  const seen = new Set<string>();
+  return fields.map((f: unknown) => {
+    const { name, externalField } = (f ?? {}) as Partial<FieldMapping>;
+    if (typeof name !== 'string' || !NAME_RULE.test(name) || name.length > 255) {
+      throw new LakemapError('INVALID_NAME', `invalid field name ${JSON.stringify(name)}`);
+    }
+    if (typeof externalField !== 'string' || externalField === '') {
+      throw new LakemapError('INVALID_ARGUMENT', `field "${name}" needs an externalField (a column of the source)`);
+    }
+    if (seen.has(name)) throw new LakemapError('INVALID_ARGUMENT', `field "${name}" is declared twice`);
+    seen.add(name);
+    return { name, externalField };
+  });
+}
+
+/** `segment_max_rows` of a spec, default one million rows. */
+export function segmentMaxRows(spec: ExternalSpec): number {
+  return (spec.segment_max_rows as number | undefined) ?? 1_000_000;
+}
+
+/** Globs of the spec's `files` key, or undefined for the scanner default. */
+export function fileGlobs(spec: ExternalSpec): string[] | undefined {
+  const files = spec.files;
+  if (files === undefined) return undefined;
+  return typeof files === 'string' ? [files] : (files as string[]);
+}
+
+/**
+ * Compiles `/`-separated globs (`*`, `?`, `**`, `{a,b}`) into one matcher of relative paths.
+ * A glob without `/` matches the file name at any depth, as `.gitignore` does.
+ */
+export function globMatcher(globs: string[]): (path: string) => boolean {
+  const regexes = globs.map((g) => {
+    const anyDepth = !g.includes('/');
+    let re = '';
+    for (let i = 0; i < g.length; i++) {
+      const c = g[i]!;
+      if (c === '*' && g[i + 1] === '*') {
+        const slash = g[i + 2] === '/';
+        re += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else if (c === '*') re += '[^/]*';
+      else if (c === '?') re += '[^/]';
+      else if (c === '{') {
+        const close = g.indexOf('}', i);
+        if (close < 0) throw new LakemapError('INVALID_SPEC', `unclosed { in glob "${g}"`);
+        re += '(?:' + g.slice(i + 1, close).split(',').map(escapeRegex).join('|') + ')';
+        i = close;
+      } else re += escapeRegex(c);
+    }
+    return new RegExp(`^${anyDepth ? '(?:.*/)?' : ''}${re}$`);
+  });
+  return (p) => regexes.some((r) => r.test(p));
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

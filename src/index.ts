@@ -1,0 +1,40 @@
+/**
+ * lakemap: map external lake data (parquet, vortex, lance, iceberg) into versioned collection
+ * manifests by reading metadata only.
+ *
+ * @example
+ * ```ts
+ * import { RefreshEngine } from 'lakemap';
+ * const engine = new RefreshEngine({ root: '.lakemap' });
+ * ```
+ * @packageDocumentation
+ */
+export { RefreshEngine } from './engine.js';
+export type { RefreshEngineEventType } from './engine.js';
+export { RefreshJobEvent } from './jobs.js';
+export { LakemapError } from './errors.js';
+export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
+export { manifestArrowSchema } from './schema.js';
+export { LocalStorage } from './storage/local.js';
+export { ProtoReader } from './wire/protobuf.js';
+export type { ProtoField } from './wire/protobuf.js';
+export { builtinScanners } from '../scanners/index.js';
+export type * from './types.js';
+export type {
+  ExternalSpec,
+  FileProbe,
+  FileScanner,
+  FileStat,
+  JsonObject,
+  JsonValue,
+  ProbeFile,
+  ScanContext,
+  ScannedEntry,
+  Scanner,
+  SnapshotContext,
+  SourceStorage,
+  TableEntry,
+  TableScanner,
+  TableSnapshot,
+  UnitInfo,
+} from './scanner.js';

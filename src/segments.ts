@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { UnitInfo } from './scanner.js';
+import type { ManifestFile, ManifestUnit, Segment } from './types.js';
+
+/** Units with their row offsets inside the file (prefix sums of their rows). */
+export function placeUnits(units: readonly UnitInfo[]): ManifestUnit[] {
+  let offset = 0;
+  return units.map((u) => {
+    const placed: ManifestUnit = { rowOffset: offset, rows: u.rows, byteSize: u.byteSize };
+    if (u.details) placed.details = u.details;
+    offset += u.rows;
+    return placed;
+  });
+}
+
+/**
+ * Cuts one file into segments: consecutive units are grouped while the group stays within `maxRows`;
+ * a unit larger than `maxRows` is a segment of its own. Ids derive from the file's fingerprint and the
+ * row range, so they stay the same while the file is unchanged and change when it is rewritten.
+ */
+export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'units'>, maxRows: number): Segment[] {
+  const out: Segment[] = [];
+  let start = -1;
+  let rows = 0;
+  const flush = (): void => {
+    if (start < 0 || rows === 0) return;
+    out.push({ id: segmentId(file.fingerprint, start, rows), rows, ranges: [{ path: file.path, rowOffset: start, rows }] });
+  };
+  for (const u of file.units) {
+    if (u.rows === 0) continue;
+    if (start >= 0 && rows + u.rows > maxRows) {
+      flush();
+      start = -1;
+      rows = 0;
+    }
+    if (start < 0) start = u.rowOffset;
+    rows += u.rows;
+  }
+  flush();
+  return out;
+}
+
+/** A stable segment id: 20 hex digits of a digest of the file fingerprint and the row range. */
+export function segmentId(fingerprint: string, rowOffset: number, rows: number): string {
+  return createHash('sha256').update(`${fingerprint}\0${rowOffset}\0${rows}`).digest('hex').slice(0, 20);
+}
+
+/** Fingerprint of a file from its size, mtime and last bytes (a rewrite in place changes at least one). */
+export function fileFingerprint(size: number, mtimeMs: number, tail: Uint8Array): string {
+  const h = createHash('sha1');
+  h.update(`${size}:${mtimeMs}:`);
+  h.update(tail.length > 4096 ? tail.subarray(tail.length - 4096) : tail);
+  return h.digest('hex').slice(0, 24);
+}

@@ -1,0 +1,70 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LakemapError } from './errors.js';
+import { LocalStorage, normalizeRelative } from './storage/local.js';
+
+/** Where an external source string points: a root directory and a path below it. */
+export interface SourceLocation {
+  /** The directory the source may not leave (a volume's directory, or the source itself). */
+  root: string;
+  /** Sub path below `root`, `/`-separated ('' for the root itself). */
+  subPath: string;
+}
+
+/**
+ * Parses an external source string without touching the file system:
+ * an absolute path, a `file://` URI, or `volume://<name>/<sub/path>`.
+ * With `volumes` configured, only volume sources are accepted.
+ */
+export function parseSource(source: unknown, volumes: Record<string, string> | undefined): SourceLocation {
+  if (typeof source !== 'string' || source === '') {
+    throw new LakemapError('INVALID_SOURCE', 'externalSource must be a non-empty string');
+  }
+  if (source.startsWith('volume://')) {
+    const rest = source.slice('volume://'.length);
+    const slash = rest.indexOf('/');
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    const dir = volumes?.[name];
+    if (!volumes || dir === undefined || !Object.hasOwn(volumes, name)) {
+      const known = volumes ? Object.keys(volumes).join(', ') || 'none' : 'none (the engine has no volumes)';
+      throw new LakemapError('INVALID_SOURCE', `unknown volume "${name}" in ${source}; known volumes: ${known}`);
+    }
+    const sub = slash < 0 ? '' : decodeURIComponent(rest.slice(slash + 1));
+    return { root: path.resolve(dir), subPath: normalizeRelative(sub, `volume ${name}`) };
+  }
+  if (volumes) {
+    throw new LakemapError(
+      'INVALID_SOURCE',
+      `${source}: this engine only accepts volume sources (volume://<name>/<path>); volumes: ${Object.keys(volumes).join(', ')}`,
+    );
+  }
+  let abs: string;
+  if (source.startsWith('file://')) {
+    try {
+      abs = fileURLToPath(source);
+    } catch (e) {
+      throw new LakemapError('INVALID_SOURCE', `${source} is not a valid file:// URI`, { cause: e });
+    }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
+    throw new LakemapError('INVALID_SOURCE', `${source}: only local or mounted paths are supported (absolute path, file://, volume://)`);
+  } else if (path.isAbsolute(source)) {
+    abs = source;
+  } else {
+    throw new LakemapError('INVALID_SOURCE', `${source} is relative; give an absolute path, a file:// URI or volume://<name>/<path>`);
+  }
+  if (abs.split(/[\\/]/).includes('..')) {
+    throw new LakemapError('PATH_ESCAPE', `${source} contains ".."; give the path without it`, { path: source });
+  }
+  return { root: path.resolve(abs), subPath: '' };
+}
+
+/**
+ * Opens the storage of a parsed source: the sub path is resolved inside the root (symlinks checked),
+ * and the storage is rooted at it.
+ */
+export function openSource(loc: SourceLocation): LocalStorage {
+  const rootStorage = new LocalStorage(loc.root);
+  if (loc.subPath === '') return rootStorage;
+  const target = rootStorage.resolve(loc.subPath); // throws PATH_ESCAPE on a link that leads out
+  return new LocalStorage(target);
+}
