@@ -1,0 +1,66 @@
+/**
+ * Reads one `_versions/*.manifest` file: the trailer gives the position of a `u32` length prefix,
+ * followed by the protobuf `Manifest` that runs up to the trailer. An optional index section or
+ * inline transaction may sit before it and is not read.
+ *
+ * @module
+ */
+import { LakemapError, corruptFile } from '../../src/scanner.js';
+import type { SourceStorage } from '../../src/scanner.js';
+import { decodeManifest } from './manifest-proto.js';
+import { TRAILER_BYTES, readTrailer } from './trailer.js';
+import type { LanceManifest } from './types.js';
+
+/** Bytes read from the end of a manifest first; most manifests fit, larger ones take one more read. */
+const TAIL_READ = 64 * 1024;
+
+/** Largest manifest accepted (a manifest of a million fragments is far below this). */
+const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
+/** Reads and decodes the manifest at `path` (relative to the dataset root). */
+export async function readManifestFile(source: SourceStorage, path: string): Promise<LanceManifest> {
+  const stat = await source.stat(path);
+  if (!stat) throw new LakemapError('NOT_FOUND', `${path} not found under ${source.root}`, { path });
+  const size = stat.size;
+  if (size > MAX_MANIFEST_BYTES) throw corruptFile(path, `manifest is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} accepted`);
+  const tailLen = Math.min(size, TAIL_READ);
+  const tail = await source.read(path, size - tailLen, tailLen);
+  return decodeManifestFile(path, tail, size, (offset, length) => source.read(path, offset, length));
+}
+
+/**
+ * Decodes a manifest file given its last bytes (`tail`) and total `size`; `readMore` fetches the
+ * start of the message when it lies before the tail.
+ */
+export async function decodeManifestFile(
+  path: string,
+  tail: Uint8Array,
+  size: number,
+  readMore: (offset: number, length: number) => Promise<Uint8Array>,
+): Promise<LanceManifest> {
+  const { position } = readTrailer(path, tail, size);
+  const end = size - TRAILER_BYTES;
+  if (end - position < 4) throw corruptFile(path, `manifest position ${position} leaves no room for its length prefix`);
+  const tailStart = size - tail.length;
+  let region: Uint8Array; // bytes [position, end)
+  if (position >= tailStart) {
+    region = tail.subarray(position - tailStart, end - tailStart);
+  } else {
+    const head = await readMore(position, tailStart - position);
+    region = new Uint8Array(end - position);
+    region.set(head, 0);
+    region.set(tail.subarray(0, end - tailStart), head.length);
+  }
+  const view = new DataView(region.buffer, region.byteOffset, region.byteLength);
+  const recorded = view.getUint32(0, true);
+  if (recorded !== region.length - 4) {
+    throw corruptFile(path, `manifest length prefix says ${recorded} bytes but ${region.length - 4} lie between it and the trailer`);
+  }
+  let manifest: LanceManifest;
+  try {
+    manifest = decodeManifest(region.subarray(4));
+  } catch (e) {
+    throw corruptFile(path, `manifest protobuf is malformed: ${(e as Error).message}`, e);
+  }
+  return manifest;
+}
