@@ -93,17 +93,15 @@ export async function loadCurrentMetadata(storage: SourceStorage, metadataLocati
     .map((f) => ({ path: f.path, version: metadataVersion(f.path.slice('metadata/'.length)) }))
     .filter((f): f is { path: string; version: number } => f.version !== undefined)
     .sort((a, b) => a.version - b.version || (a.path < b.path ? -1 : 1));
-  if (numbered.length > 0) {
-    const p = numbered[numbered.length - 1]!.path;
-    return { path: p, metadata: await readMetadataFile(storage, p), foundBy: 'listing', warnings };
+  // Unnumbered names (e.g. `vfinal.metadata.json`) cannot be ordered by name: compare them with the
+  // highest-numbered file by `last-updated-ms`, which every writer sets on commit.
+  const candidates = [...files.filter((f) => metadataVersion(f.path.slice('metadata/'.length)) === undefined).map((f) => f.path)];
+  if (numbered.length > 0) candidates.push(numbered[numbered.length - 1]!.path);
+  let best: { path: string; metadata: TableMetadata } | undefined;
+  for (const p of candidates) {
+    const metadata = await readMetadataFile(storage, p);
+    if (!best || metadata.lastUpdatedMs > best.metadata.lastUpdatedMs) best = { path: p, metadata };
   }
-  // Only unnumbered names (e.g. `vfinal.metadata.json`): the most recently updated one is current.
-  let best: { path: string; metadata: TableMetadata; updated: number } | undefined;
-  for (const f of files) {
-    const metadata = await readMetadataFile(storage, f.path);
-    const updated = metadata.snapshots.reduce((m, s) => Math.max(m, s.timestampMs), 0);
-    if (!best || updated > best.updated) best = { path: f.path, metadata, updated };
-  }
-  if (files.length > 1) warnings.push(`metadata file names carry no version; chose ${best!.path} as the most recently updated of ${files.length}`);
+  if (candidates.length > 1) warnings.push(`no version hint; chose ${best!.path} as the most recently updated of ${candidates.join(', ')}`);
   return { path: best!.path, metadata: best!.metadata, foundBy: 'listing', warnings };
 }

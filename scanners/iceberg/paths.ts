@@ -32,6 +32,16 @@ export class TableRebaser {
     }
   }
 
+  /** `stat`, treating a path the storage refuses (e.g. `PATH_ESCAPE`) as absent. */
+  private async statQuietly(rel: string): Promise<unknown> {
+    try {
+      return await this.storage.stat(rel);
+    } catch (e) {
+      if (LakemapError.is(e, 'PATH_ESCAPE')) return undefined;
+      throw e;
+    }
+  }
+
   /** The source-relative path for a path as written, by the known prefixes only; undefined if none fits. */
   byPrefix(written: string): string | undefined {
     const uri = normalizeUri(written);
@@ -51,15 +61,15 @@ export class TableRebaser {
    */
   async toSource(written: string, what: string, probe: boolean): Promise<string> {
     const rel = this.byPrefix(written);
-    if (rel !== undefined && (!probe || (await this.storage.stat(rel)) !== undefined)) return rel;
+    if (rel !== undefined && (!probe || (await this.statQuietly(rel)) !== undefined)) return rel;
     if (probe) {
       const uri = normalizeUri(written);
       const parts = uri.split('/');
       // Longest suffix first; at least a directory and a name, so a stray root file is never matched.
       for (let i = 1; i <= parts.length - 2; i++) {
         const suffix = parts.slice(i).join('/');
-        if (suffix.split('/').includes('..')) continue;
-        if ((await this.storage.stat(suffix)) !== undefined) {
+        if (parts[i] === '' || suffix.split('/').includes('..')) continue;
+        if ((await this.statQuietly(suffix)) !== undefined) {
           this.learn(parts.slice(0, i).join('/'));
           return suffix;
         }

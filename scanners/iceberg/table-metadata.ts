@@ -90,7 +90,8 @@ export function parseTableMetadata(raw: unknown, path: string): TableMetadata {
   const properties: Record<string, string> = {};
   if (isObject(raw['properties'])) for (const [k, v] of Object.entries(raw['properties'])) properties[k] = String(v);
 
-  const meta: TableMetadata = { formatVersion, location, schemas, currentSchemaId, specs, snapshots, snapshotLog, properties };
+  const lastUpdatedMs = typeof raw['last-updated-ms'] === 'number' ? raw['last-updated-ms'] : 0;
+  const meta: TableMetadata = { formatVersion, location, schemas, currentSchemaId, specs, snapshots, snapshotLog, properties, lastUpdatedMs };
   const current = toBigInt(raw['current-snapshot-id']);
   if (current !== undefined && current !== -1n) meta.currentSnapshotId = current;
   if (typeof raw['table-uuid'] === 'string') meta.tableUuid = raw['table-uuid'];

@@ -87,6 +87,8 @@ export interface TableMetadata {
   currentSnapshotId?: bigint;
   snapshotLog: { snapshotId: bigint; timestampMs: number }[];
   properties: Record<string, string>;
+  /** `last-updated-ms`, 0 when absent. */
+  lastUpdatedMs: number;
 }
 
 /** Content kinds of a data file entry in a manifest. */
