@@ -10,6 +10,10 @@ import type { VortexDType } from './dtype.js';
 // `oneof kind` field numbers.
 const NULL_VALUE = 1, BOOL = 2, INT64 = 3, UINT64 = 4, F32 = 5, F64 = 6, STRING = 7, BYTES = 8, LIST = 9, F16 = 10;
 const MAX_LIST_DEPTH = 16;
+/** Wire type each known field must have (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32). */
+const WIRE_TYPES: Record<number, number> = {
+  [NULL_VALUE]: 0, [BOOL]: 0, [INT64]: 0, [UINT64]: 0, [F32]: 5, [F64]: 1, [STRING]: 2, [BYTES]: 2, [LIST]: 2, [F16]: 0,
+};
 
 /**
  * The value held by `bytes`, read as a value of `dtype`; `undefined` for a kind that has no JSON form
@@ -20,6 +24,10 @@ export function decodeScalar(bytes: Uint8Array, dtype: VortexDType | undefined, 
   const r = new ProtoReader(bytes);
   let out: JsonValue | undefined = null; // an empty message is the default: a null scalar
   for (let f = r.next(); f; f = r.next()) {
+    const expected = WIRE_TYPES[f.no];
+    if (expected !== undefined && expected !== f.wireType) {
+      throw new RangeError(`scalar: field ${f.no} has wire type ${f.wireType}, expected ${expected}`);
+    }
     switch (f.no) {
       case NULL_VALUE: r.varint(); out = null; break;
       case BOOL: out = r.bool(); break;
