@@ -14,7 +14,7 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
   const r = new ThriftReader(bytes, start, end);
   const meta: FooterMetadata = {
     version: 0,
-    numRows: -1,
+    numRows: NaN, // NaN until read: tells "absent" from a negative value
     schemaStart: -1,
     schemaEnd: -1,
     rowGroups: [],
@@ -61,7 +61,8 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
     }
   }
   if (meta.schemaStart < 0) throw new ThriftError('FileMetaData has no schema');
-  if (meta.numRows < 0) throw new ThriftError(meta.numRows === -1 ? 'FileMetaData has no num_rows' : `negative num_rows ${meta.numRows}`);
+  if (Number.isNaN(meta.numRows)) throw new ThriftError('FileMetaData has no num_rows');
+  if (meta.numRows < 0) throw new ThriftError(`negative num_rows ${meta.numRows}`);
   return meta;
 }
 
@@ -75,7 +76,7 @@ function readRowGroups(r: ThriftReader): RowGroupInfo[] {
 }
 
 function readRowGroup(r: ThriftReader, index: number): RowGroupInfo {
-  const rg: RowGroupInfo = { numRows: -1, totalByteSize: 0, totalCompressedSize: -1, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 };
+  const rg: RowGroupInfo = { numRows: NaN, totalByteSize: 0, totalCompressedSize: -1, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 };
   let id = 0;
   for (let t = r.field(id); t !== CompactType.Stop; t = r.field(id)) {
     id = r.fieldId;
@@ -85,7 +86,8 @@ function readRowGroup(r: ThriftReader, index: number): RowGroupInfo {
     else if (id === 6 && t === CompactType.I64) rg.totalCompressedSize = r.i64();
     else r.skip(t);
   }
-  if (rg.numRows < 0) throw new ThriftError(rg.numRows === -1 ? `row group ${index} has no num_rows` : `row group ${index} has negative num_rows ${rg.numRows}`);
+  if (Number.isNaN(rg.numRows)) throw new ThriftError(`row group ${index} has no num_rows`);
+  if (rg.numRows < 0) throw new ThriftError(`row group ${index} has negative num_rows ${rg.numRows}`);
   if (rg.totalByteSize < 0) throw new ThriftError(`row group ${index} has negative total_byte_size`);
   return rg;
 }
