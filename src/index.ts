@@ -18,7 +18,7 @@ export { manifestArrowSchema } from './schema.js';
 export { LocalStorage } from './storage/local.js';
 export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
-export { builtinScanners } from '../scanners/index.js';
+export { builtinScanners, icebergScanner, lanceScanner, parquetScanner, vortexScanner } from '../scanners/index.js';
 export type * from './types.js';
 export type {
   ExternalSpec,

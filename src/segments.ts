@@ -16,7 +16,7 @@ export function placeUnits(units: readonly UnitInfo[]): ManifestUnit[] {
 /**
  * Cuts one file into segments: consecutive units are grouped while the group stays within `maxRows`;
  * a unit larger than `maxRows` is a segment of its own. Ids derive from the file's fingerprint and the
- * row range, so they stay the same while the file is unchanged and change when it is rewritten.
+ * row range (see {@link segmentId}), so they stay the same while the file is unchanged and change when it is rewritten.
  */
 export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'units'>, maxRows: number): Segment[] {
   const out: Segment[] = [];
@@ -24,7 +24,7 @@ export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'u
   let rows = 0;
   const flush = (): void => {
     if (start < 0 || rows === 0) return;
-    out.push({ id: segmentId(file.fingerprint, start, rows), rows, ranges: [{ path: file.path, rowOffset: start, rows }] });
+    out.push({ id: segmentId(file.path, file.fingerprint, start, rows), rows, ranges: [{ path: file.path, rowOffset: start, rows }] });
   };
   for (const u of file.units) {
     if (u.rows === 0) continue;
@@ -40,9 +40,12 @@ export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'u
   return out;
 }
 
-/** A stable segment id: 20 hex digits of a digest of the file fingerprint and the row range. */
-export function segmentId(fingerprint: string, rowOffset: number, rows: number): string {
-  return createHash('sha256').update(`${fingerprint}\0${rowOffset}\0${rows}`).digest('hex').slice(0, 20);
+/**
+ * A stable segment id: 20 hex digits of a digest of the file path, its fingerprint and the row range
+ * (the path too, because copies of one file share a fingerprint but are different rows).
+ */
+export function segmentId(path: string, fingerprint: string, rowOffset: number, rows: number): string {
+  return createHash('sha256').update(`${path}\0${fingerprint}\0${rowOffset}\0${rows}`).digest('hex').slice(0, 20);
 }
 
 /** Fingerprint of a file from its size, mtime and last bytes (a rewrite in place changes at least one). */

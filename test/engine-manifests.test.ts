@@ -52,6 +52,20 @@ describe('manifest content', () => {
     expect(manifestArrowSchema(m).fields.map((f) => `${f.name}:${f.type}`)).toEqual(['id:Float64', 'name:Utf8', 'score:Float64']);
   });
 
+  it('gives byte-identical copies of a file distinct segment ids', async () => {
+    const src = tempDir();
+    writeJsonl(path.join(src, 'a.jsonl'), 5);
+    fs.copyFileSync(path.join(src, 'a.jsonl'), path.join(src, 'b.jsonl'));
+    const t = new Date();
+    for (const n of ['a', 'b']) fs.utimesSync(path.join(src, `${n}.jsonl`), t, t);
+    const engine = newEngine();
+    await engine.createCollection({ collectionName: 'c', externalSource: src, externalSpec: { format: 'jsonl' } });
+    await refresh(engine);
+    const m = await engine.getManifest({ collectionName: 'c' });
+    expect(m.files[0]!.fingerprint).toBe(m.files[1]!.fingerprint);
+    expect(m.segments[0]!.id).not.toBe(m.segments[1]!.id);
+  });
+
   it('makes a unit larger than segment_max_rows a segment of its own', async () => {
     const src = tempDir();
     writeJsonl(path.join(src, 'x.jsonl'), 25);
