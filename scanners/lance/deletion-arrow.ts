@@ -16,36 +16,84 @@ const HEADER_DICTIONARY_BATCH = 2;
 /** Number of rows in the record batches of an Arrow IPC file or stream; throws a plain `Error` when malformed. */
 export function arrowIpcRowCount(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = hasFileMagic(bytes) ? 8 : 0;
+  const offsets = hasFileMagic(bytes) ? recordBatchOffsets(view) : undefined;
   let rows = 0;
   let batches = 0;
-  while (pos + 4 <= bytes.length) {
-    let size = view.getUint32(pos, true);
-    pos += 4;
-    if (size === CONTINUATION) {
-      size = view.getUint32(pos, true);
-      pos += 4;
-    }
-    if (size === 0) break; // end-of-stream marker
-    if (size > bytes.length - pos) throw new Error(`IPC message header of ${size} bytes runs past the end of the file`);
-    const msg = readMessage(new DataView(bytes.buffer, bytes.byteOffset + pos, size));
-    pos += size;
-    if (msg.bodyLength > BigInt(bytes.length - pos)) throw new Error(`IPC message body of ${msg.bodyLength} bytes runs past the end of the file`);
-    pos += Number(msg.bodyLength);
+  const count = (msg: MessageSummary): void => {
     if (msg.headerType === HEADER_DICTIONARY_BATCH) throw new Error('a deletion file has no dictionaries');
-    if (msg.headerType !== HEADER_RECORD_BATCH) continue;
+    if (msg.headerType !== HEADER_RECORD_BATCH) return;
     if (msg.columns !== 1) throw new Error(`record batch has ${msg.columns} columns, expected the one column of row offsets`);
     if (msg.nullCount !== 0n) throw new Error('row offsets contain nulls');
     rows += Number(msg.length);
     batches++;
+  };
+  if (offsets) {
+    // File format: the footer's blocks locate each record batch (writers may pad after the magic).
+    for (const at of offsets) {
+      const { msg } = readEncapsulated(view, at);
+      if (!msg) throw new Error(`footer points at an end-of-stream marker (offset ${at})`);
+      count(msg);
+    }
+  } else {
+    let pos = 0;
+    while (pos + 4 <= bytes.length) {
+      const { msg, end } = readEncapsulated(view, pos);
+      if (!msg) break; // end-of-stream marker
+      count(msg);
+      pos = end;
+    }
   }
   if (batches === 0) throw new Error('no record batch of row offsets');
   return rows;
 }
 
+/** Offsets of the record-batch messages listed in an IPC file footer (`format/File.fbs`). */
+function recordBatchOffsets(v: DataView): number[] {
+  const n = v.byteLength;
+  if (n < 8 + 4 + 6) throw new Error('Arrow file too short for its footer');
+  const footerLen = v.getInt32(n - 10, true);
+  const footerStart = n - 10 - footerLen;
+  if (footerLen <= 0 || footerStart < 8) throw new Error(`Arrow file footer length ${footerLen} is out of range`);
+  const footer = new DataView(v.buffer, v.byteOffset + footerStart, footerLen);
+  const root = footer.getUint32(0, true);
+  const blocksOff = fieldOffset(footer, root, 3);
+  if (!blocksOff) return [];
+  const vec = root + blocksOff + footer.getUint32(root + blocksOff, true);
+  const count = footer.getUint32(vec, true);
+  if (count > footerLen / 24) throw new Error(`Arrow file footer lists ${count} record batches, more than it can hold`);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = footer.getBigInt64(vec + 4 + i * 24, true); // Block {offset i64, metaDataLength i32, pad, bodyLength i64}
+    if (offset < 8n || offset >= BigInt(footerStart)) throw new Error(`record batch block offset ${offset} is out of range`);
+    out.push(Number(offset));
+  }
+  return out;
+}
+
+/** Reads the encapsulated message at `pos`: optional continuation, `i32` size, flatbuffer, body. */
+function readEncapsulated(v: DataView, pos: number): { msg: MessageSummary | undefined; end: number } {
+  let size = v.getUint32(pos, true);
+  pos += 4;
+  if (size === CONTINUATION) {
+    size = v.getUint32(pos, true);
+    pos += 4;
+  }
+  if (size === 0) return { msg: undefined, end: pos };
+  if (size > v.byteLength - pos) throw new Error(`IPC message header of ${size} bytes runs past the end of the file`);
+  const msg = readMessage(new DataView(v.buffer, v.byteOffset + pos, size));
+  pos += size;
+  if (msg.bodyLength > BigInt(v.byteLength - pos)) throw new Error(`IPC message body of ${msg.bodyLength} bytes runs past the end of the file`);
+  return { msg, end: pos + Number(msg.bodyLength) };
+}
+
+/** True when `bytes` starts and ends with `ARROW1` (the IPC file format rather than a stream). */
 function hasFileMagic(bytes: Uint8Array): boolean {
-  if (bytes.length < 8) return false;
-  for (let i = 0; i < FILE_MAGIC.length; i++) if (bytes[i] !== FILE_MAGIC.charCodeAt(i)) return false;
+  const n = bytes.length;
+  if (n < 12) return false;
+  for (let i = 0; i < FILE_MAGIC.length; i++) {
+    const c = FILE_MAGIC.charCodeAt(i);
+    if (bytes[i] !== c || bytes[n - 6 + i] !== c) return false;
+  }
   return true;
 }
 

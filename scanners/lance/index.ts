@@ -90,6 +90,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
     );
   }
   const entries = await fragmentEntries(source, manifest, policy, ctx);
+  warnings.push(...fragmentWarnings(manifest.fragments));
 
   let physical = 0;
   let live = 0;
@@ -103,7 +104,6 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
     version,
     manifestPath: loc.path,
     manifestNaming: loc.naming,
-    versionCount: Math.max(found.versions.length, 1),
     writerVersion: manifest.writerVersion ? { ...manifest.writerVersion } : null,
     dataFormat: manifest.dataFormat ? { ...manifest.dataFormat } : null,
     timestamp: manifest.timestampMs === null ? null : new Date(manifest.timestampMs).toISOString(),
@@ -134,18 +134,6 @@ function checkReaderFlags(path: string, manifest: LanceManifest): void {
 /** Entries of all fragments in manifest order; fragments needing file reads are read a few at a time. */
 async function fragmentEntries(source: SourceStorage, manifest: LanceManifest, policy: FragmentReadPolicy, ctx: SnapshotContext): Promise<TableEntry[]> {
   const frags = manifest.fragments;
-  const seen = new Set<string>();
-  for (const f of frags) {
-    if (seen.has(f.id)) {
-      // Lance 0.16 could write this (a mix of file versions); rows of the two fragments share addresses.
-      throw corruptFile(
-        policy.manifestPath,
-        `fragment id ${f.id} appears twice, so row addresses are ambiguous (a bug of Lance 0.16 that mixed data file versions); ` +
-          'map an earlier version with the spec key "version"',
-      );
-    }
-    seen.add(f.id);
-  }
   const out = new Array<TableEntry>(frags.length);
   let done = 0;
   let next = 0;
@@ -162,6 +150,45 @@ async function fragmentEntries(source: SourceStorage, manifest: LanceManifest, p
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, frags.length) }, worker));
   return out;
+}
+
+/**
+ * Oddities of old writers that Lance still reads, and so does lakemap: a fragment id used twice
+ * (Lance 0.16 mixing data file versions) and field ids repeated across a fragment's data files
+ * (add/drop columns before 0.11). Row counts are unaffected; each fragment keeps its own entry.
+ */
+function fragmentWarnings(frags: LanceFragment[]): string[] {
+  const warnings: string[] = [];
+  const seen = new Set<string>();
+  const repeatedIds = new Set<string>();
+  const overlapping: string[] = [];
+  for (const f of frags) {
+    if (seen.has(f.id)) repeatedIds.add(f.id);
+    seen.add(f.id);
+    const fieldIds = new Set<number>();
+    let overlap = false;
+    for (const file of f.files) {
+      for (const id of file.fields) {
+        if (id < 0) continue;
+        if (fieldIds.has(id)) overlap = true;
+        fieldIds.add(id);
+      }
+    }
+    if (overlap) overlapping.push(f.id);
+  }
+  if (repeatedIds.size > 0) {
+    warnings.push(
+      `fragment ids ${[...repeatedIds].join(', ')} are used by more than one fragment (a bug of Lance 0.16), so Lance row addresses ` +
+        'of those fragments are ambiguous; each fragment is mapped as its own entry',
+    );
+  }
+  if (overlapping.length > 0) {
+    warnings.push(
+      `fragments ${overlapping.slice(0, 10).join(', ')}${overlapping.length > 10 ? ', …' : ''} store the same field id in more than one ` +
+        'data file (a bug of old Lance add/drop columns); row counts are unaffected',
+    );
+  }
+  return warnings;
 }
 
 /** True when the manifest alone cannot give this fragment's counts and sizes. */
