@@ -4,7 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeVortexSamples, type SampleName } from '../fixtures/vortex/samples.js';
+import { flat, structOf, writeVortexSamples, type SampleName } from '../fixtures/vortex/samples.js';
+import { writeVortexFile } from '../fixtures/vortex/file-writer.js';
+import { PType, type FixtureDType } from '../fixtures/vortex/flatbuffers.js';
+import { scalarDecimal, scalarF16, scalarF64, scalarInt, scalarList, scalarNull, scalarUint } from '../fixtures/vortex/scalar-proto.js';
+import { decodeScalar, decimalString } from '../scanners/vortex/scalar.js';
 import type { FixtureLayoutReport } from '../fixtures/vortex/file-writer.js';
 import { vortexScanner } from '../scanners/vortex/index.js';
 import type { FileProbe } from '../src/scanner.js';
@@ -154,5 +158,43 @@ describe('unknown encodings and layouts', () => {
     expect(p.units.map((u) => u.rows)).toEqual([3, 4]);
     expect(p.details?.encodings).toEqual(['vortex.patched', 'acme.quantum', 'fastlanes.bitpacked']);
     expect(p.details?.layouts).toContain('acme.future_layout');
+  });
+});
+
+describe('footers larger than the 64 KiB tail', () => {
+  it('reads the footer segments with extra reads when they start before the tail', async () => {
+    const fields: [string, FixtureDType][] = Array.from({ length: 1500 }, (_, i) => [`column_with_a_long_name_${i}_${'x'.repeat(40)}`, { kind: 'primitive', ptype: PType.I32 }]);
+    const r = writeVortexFile({ dtype: { kind: 'struct', fields }, layout: structOf(3, fields.map(() => flat(3, 4))) });
+    expect(r.bytes.length - Number(r.footerSegments.dtype!.offset)).toBeGreaterThan(65536);
+    const file = path.join(dir, 'wide.vortex');
+    fs.writeFileSync(file, r.bytes);
+    const p = await probeLocalFile(vortexScanner, file);
+    expect(p.rows).toBe(3);
+    expect(p.schema.fields.length).toBe(1500);
+    expect(p.schema.fields[1499]!.name).toBe(fields[1499]![0]);
+    expect(p.units).toEqual([{ rows: 3, byteSize: sum(r.dataSegments.map((s) => s.length)) }]);
+  });
+});
+
+describe('statistics scalars (protobuf ScalarValue)', () => {
+  const i64: FixtureDType = { kind: 'primitive', ptype: PType.I64 };
+  it('decodes integers, floats, null, f16 and lists to JSON-safe values', () => {
+    expect(decodeScalar(scalarInt(-9007199254740993n), undefined)).toBe('-9007199254740993');
+    expect(decodeScalar(scalarInt(-42n), undefined)).toBe(-42);
+    expect(decodeScalar(scalarUint(18446744073709551615n), undefined)).toBe('18446744073709551615');
+    expect(decodeScalar(scalarF64(Number.NaN), undefined)).toBe('NaN');
+    expect(decodeScalar(scalarF64(-Infinity), undefined)).toBe('-Infinity');
+    expect(decodeScalar(scalarNull(), undefined)).toBeNull();
+    expect(decodeScalar(scalarF16(0x3c00), undefined)).toBe(1);
+    expect(decodeScalar(scalarF16(0xc100), undefined)).toBe(-2.5);
+    expect(decodeScalar(scalarList([scalarInt(1n), scalarNull()]), { kind: 'list', element: i64, nullable: false } as never)).toEqual([1, null]);
+  });
+
+  it('decodes decimals from little-endian two\'s complement with the scale', () => {
+    const dec = { kind: 'decimal', precision: 20, scale: 3, nullable: false } as const;
+    expect(decodeScalar(scalarDecimal(-5n, 8), dec)).toBe('-0.005');
+    expect(decodeScalar(scalarDecimal(123456789012345678901234567n, 16), { ...dec, precision: 38 })).toBe('123456789012345678901234.567');
+    expect(decimalString(Uint8Array.of(0x10), -2)).toBe('1600');
+    expect(decimalString(Uint8Array.of(0), 2)).toBe('0.00');
   });
 });
