@@ -1,0 +1,170 @@
+// Conformance over the real-world corpus (apache/parquet-testing data/ and bad_data/): for every file
+// DuckDB reads, our rows, row groups, per-row-group rows and bytes and top-level column names equal
+// DuckDB's parquet_file_metadata / parquet_metadata / parquet_schema. Files DuckDB refuses must fail
+// with a LakemapError, unless listed in MAPPED_THOUGH_DUCKDB_REFUSES with the reason.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { queryRows, sqlString, withDuckDB } from '../fixtures/parquet/index.js';
+import { parquetScanner } from '../scanners/parquet/index.js';
+import { LakemapError, type FileProbe } from '../src/scanner.js';
+import { probeLocalFile } from './helpers/scan.js';
+
+const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/corpus/parquet');
+
+/** Files DuckDB refuses whose footers are nevertheless valid, and why we map them. */
+const MAPPED_THOUGH_DUCKDB_REFUSES: Record<string, string> = {
+  // DuckDB's GeoParquet support rejects the file's `geo` key/value metadata; the parquet footer itself is sound.
+  'bad_data/ARROW-GH-41317.parquet': 'GeoParquet metadata DuckDB rejects',
+  'bad_data/ARROW-GH-41321.parquet': 'GeoParquet metadata DuckDB rejects',
+  // DuckDB requires two children under MAP_KEY_VALUE; a key-only map is read as a list of its keys.
+  'data/map_no_value.parquet': 'key-only MAP read as a list of keys',
+};
+
+/** DuckDB's view of one file, or the error it gave. */
+interface DuckView {
+  numRows?: number;
+  rowGroups?: { rows: number; bytes: number }[];
+  topLevel?: string[];
+  error?: string;
+}
+
+function listCorpus(): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(CORPUS, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (/\.parquet(\.encrypted)?$/.test(e.name)) out.push(r);
+    }
+  };
+  for (const top of ['data', 'bad_data']) if (fs.existsSync(path.join(CORPUS, top))) walk(top);
+  return out.sort();
+}
+
+/** Top-level names from parquet_schema(): the root's children in the depth-first element list. */
+function topLevelNames(elements: { name: string; num_children: number | null }[]): string[] {
+  const names: string[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const n = elements[i++]!.num_children ?? 0;
+    for (let k = 0; k < n; k++) skip();
+  };
+  for (let c = 0; c < (elements[0]?.num_children ?? 0); c++) {
+    names.push(elements[i]!.name);
+    skip();
+  }
+  return names;
+}
+
+const corpusPresent = fs.existsSync(CORPUS);
+const files = corpusPresent ? listCorpus() : [];
+
+if (!corpusPresent) {
+  console.warn(`\n!!! parquet corpus missing at ${CORPUS}: the conformance test is SKIPPED !!!\n`);
+  describe('parquet corpus conformance', () => {
+    it.skip(`corpus missing: ${CORPUS} does not exist`, () => {});
+  });
+} else {
+  describe('parquet corpus conformance', () => {
+    const duck = new Map<string, DuckView>();
+    const ours = new Map<string, FileProbe | LakemapError>();
+
+    beforeAll(async () => {
+      await withDuckDB(async (con) => {
+        for (const rel of files) {
+          const lit = sqlString(path.join(CORPUS, rel));
+          const view: DuckView = {};
+          try {
+            const [fm] = await queryRows(con, `SELECT num_rows FROM parquet_file_metadata(${lit})`);
+            view.numRows = Number(fm!.num_rows);
+            const rgs = await queryRows(
+              con,
+              `SELECT row_group_id, any_value(row_group_num_rows) AS rows, sum(total_compressed_size) AS bytes
+               FROM parquet_metadata(${lit}) GROUP BY row_group_id ORDER BY row_group_id`,
+            );
+            view.rowGroups = rgs.map((r) => ({ rows: Number(r.rows), bytes: Number(r.bytes) }));
+            const schema = await queryRows(con, `SELECT name, num_children FROM parquet_schema(${lit})`);
+            view.topLevel = topLevelNames(schema as { name: string; num_children: number | null }[]);
+          } catch (e) {
+            view.error = (e as Error).message.split('\n')[0];
+          }
+          duck.set(rel, view);
+        }
+      });
+      for (const rel of files) {
+        try {
+          ours.set(rel, await probeLocalFile(parquetScanner, path.join(CORPUS, rel)));
+        } catch (e) {
+          if (!(e instanceof LakemapError)) throw new Error(`${rel}: not a LakemapError: ${String(e)}`, { cause: e });
+          ours.set(rel, e);
+        }
+      }
+      const mapped = [...ours.values()].filter((v) => !(v instanceof LakemapError)).length;
+      const duckReads = [...duck.values()].filter((v) => !v.error).length;
+      console.log(`parquet corpus: ${files.length} files, DuckDB reads ${duckReads}, lakemap maps ${mapped}, refuses ${files.length - mapped}`);
+    });
+
+    it('holds files to check', () => {
+      expect(files.length).toBeGreaterThan(50);
+    });
+
+    it.each(files)('%s', (rel) => {
+      const d = duck.get(rel)!;
+      const o = ours.get(rel)!;
+      if (rel.endsWith('.encrypted')) {
+        expect(o, 'encrypted files are refused').toBeInstanceOf(LakemapError);
+        expect((o as LakemapError).code).toBe('UNSUPPORTED');
+        return;
+      }
+      if (d.error) {
+        if (rel in MAPPED_THOUGH_DUCKDB_REFUSES) {
+          expect(o, `${rel} (${MAPPED_THOUGH_DUCKDB_REFUSES[rel]})`).not.toBeInstanceOf(LakemapError);
+        } else {
+          expect(o, `DuckDB refuses ${rel} (${d.error}); so must we`).toBeInstanceOf(LakemapError);
+        }
+        return;
+      }
+      expect(o, `DuckDB reads ${rel}; we failed`).not.toBeInstanceOf(LakemapError);
+      const probe = o as FileProbe;
+      const rgRows = d.rowGroups!.map((g) => g.rows);
+      expect(probe.units.length, 'row groups').toBe(d.rowGroups!.length);
+      expect(probe.units.map((u) => u.rows), 'rows per row group').toEqual(rgRows);
+      expect(probe.units.map((u) => u.byteSize), 'compressed bytes per row group').toEqual(d.rowGroups!.map((g) => g.bytes));
+      expect(probe.rows, 'rows = sum of row groups').toBe(rgRows.reduce((a, b) => a + b, 0));
+      // the footer's own num_rows (kept in details when it disagrees with the row groups) is DuckDB's num_rows
+      expect(probe.details?.footerNumRows ?? probe.rows, 'footer num_rows').toBe(d.numRows);
+      expect(probe.schema.fields.map((f) => f.name), 'top-level columns').toEqual(d.topLevel);
+    });
+
+    it('reports the repeated_no_annotation.parquet quirk: footer num_rows 0, one row group of 6 rows', () => {
+      const rel = 'data/repeated_no_annotation.parquet';
+      if (!files.includes(rel)) return void console.warn(`${rel} not in the corpus`);
+      const probe = ours.get(rel) as FileProbe;
+      expect(duck.get(rel)!.numRows).toBe(0);
+      expect(probe.rows).toBe(6);
+      expect(probe.details?.footerNumRows).toBe(0);
+      expect(probe.warnings).toEqual([expect.stringMatching(/num_rows is 0 but the row groups hold 6 rows/)]);
+    });
+
+    it('refuses PARQUET-1481.parquet (invalid physical type) as CORRUPT_FILE', () => {
+      const o = ours.get('bad_data/PARQUET-1481.parquet');
+      if (o === undefined) return void console.warn('PARQUET-1481.parquet not in the corpus');
+      expect(o).toBeInstanceOf(LakemapError);
+      expect((o as LakemapError).code).toBe('CORRUPT_FILE');
+      expect((o as LakemapError).message).toMatch(/unknown physical type/);
+    });
+
+    it('maps the legacy list layouts as lists', () => {
+      const types = (rel: string): string[] => (ours.get(rel) as FileProbe).schema.fields.map((f) => `${f.name}:${String(f.type)}`);
+      expect(types('data/old_list_structure.parquet')).toEqual(['a:List<List<Int32>>']);
+      expect(types('data/repeated_primitive_no_list.parquet')).toEqual([
+        'Int32_list:List<Int32>',
+        'String_list:List<Utf8>',
+        'group_of_lists:Struct<{Int32_list_in_group:List<Int32>, String_list_in_group:List<Utf8>}>',
+      ]);
+      expect(types('data/repeated_no_annotation.parquet')).toEqual(['id:Int32', 'phoneNumbers:Struct<{phone:List<Struct<{number:Int64, kind:Utf8}>>}>']);
+    });
+  });
+}
