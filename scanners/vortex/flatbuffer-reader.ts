@@ -120,6 +120,18 @@ export class FlatTable {
     return at === 0 ? fallback : this.view.getBigUint64(at, true);
   }
 
+  /**
+   * A u64 as a number; values above 2^53 give `undefined` (callers report them) rather than losing
+   * precision. Avoids bigint arithmetic on the hot path.
+   */
+  u64Safe(slot: number): number | undefined {
+    const at = this.field(slot, 8);
+    if (at === 0) return 0;
+    const hi = this.view.getUint32(at + 4, true);
+    if (hi >= 0x200000) return undefined;
+    return hi * 0x1_0000_0000 + this.view.getUint32(at, true);
+  }
+
   /** An optional u64 (`= null` in the schema): `undefined` when absent. */
   optionalU64(slot: number): bigint | undefined {
     return this.has(slot) ? this.u64(slot) : undefined;
@@ -197,15 +209,13 @@ export class FlatTable {
     return out;
   }
 
-  /** A vector of fixed-size structs: a view per element. */
-  structVector(slot: number, structSize: number): DataView[] {
+  /**
+   * A vector of fixed-size structs: a view over the whole buffer, where element `i` starts at
+   * `start + i * structSize`; `undefined` when absent.
+   */
+  structVector(slot: number, structSize: number): { view: DataView; start: number; length: number } | undefined {
     const v = this.vector(slot, structSize);
-    const out: DataView[] = [];
-    if (!v) return out;
-    for (let i = 0; i < v.length; i++) {
-      out.push(new DataView(this.bytes.buffer, this.bytes.byteOffset + v.start + i * structSize, structSize));
-    }
-    return out;
+    return v && { view: this.view, start: v.start, length: v.length };
   }
 
   private decodeString(start: number, length: number): string {

@@ -44,17 +44,22 @@ export function readFooter(path: string, bytes: Uint8Array, dataEnd: number): Vo
     });
   const arrayEncodings = specIds(ARRAY_SPECS, 'array');
   const layoutIds = specIds(LAYOUT_SPECS, 'layout');
-  if (!fb.has(SEGMENT_SPECS)) throw corruptFile(path, 'the footer has no segment map (segment_specs)');
+  const specs = fb.structVector(SEGMENT_SPECS, SEGMENT_SPEC_SIZE);
+  if (!specs) throw corruptFile(path, 'the footer has no segment map (segment_specs)');
+  const { view, start, length: count } = specs;
+  const segments: SegmentSpec[] = [];
   let previous = 0;
-  const segments = fb.structVector(SEGMENT_SPECS, SEGMENT_SPEC_SIZE).map((v, i): SegmentSpec => {
-    const offset = v.getBigUint64(0, true);
-    const length = v.getUint32(8, true);
-    if (offset < 4n || offset + BigInt(length) > BigInt(dataEnd)) {
-      throw corruptFile(path, `segment ${i} (offset ${offset}, length ${length}) lies outside the data area of the file (4..${dataEnd})`);
+  for (let i = 0; i < count; i++) {
+    const at = start + i * SEGMENT_SPEC_SIZE;
+    const hi = view.getUint32(at + 4, true);
+    const offset = hi * 0x1_0000_0000 + view.getUint32(at, true); // exact below 2^53; beyond, surely past dataEnd
+    const length = view.getUint32(at + 8, true);
+    if (offset < 4 || hi >= 0x200000 || offset + length > dataEnd) {
+      throw corruptFile(path, `segment ${i} (offset ${view.getBigUint64(at, true)}, length ${length}) lies outside the data area of the file (4..${dataEnd})`);
     }
-    if (Number(offset) < previous) throw corruptFile(path, `segment offsets are not ordered (segment ${i} starts at ${offset}, before ${previous})`);
-    previous = Number(offset);
-    return { offset: previous, length, alignmentExponent: v.getUint8(12) };
-  });
+    if (offset < previous) throw corruptFile(path, `segment offsets are not ordered (segment ${i} starts at ${offset}, before ${previous})`);
+    previous = offset;
+    segments.push({ offset, length, alignmentExponent: view.getUint8(at + 12) });
+  }
   return { arrayEncodings, layoutIds, segments };
 }

@@ -46,9 +46,8 @@ function decode(path: string, t: FlatTable, footer: VortexFooter, dtype: VortexD
   if (id === undefined) {
     throw corruptFile(path, `layout ${where} uses layout id #${encoding}, but the footer lists only ${footer.layoutIds.length}`);
   }
-  const rowCount = t.u64(ROW_COUNT);
-  if (rowCount > BigInt(Number.MAX_SAFE_INTEGER)) throw corruptFile(path, `layout ${where} claims ${rowCount} rows`);
-  const rows = Number(rowCount);
+  const rows = t.u64Safe(ROW_COUNT);
+  if (rows === undefined) throw corruptFile(path, `layout ${where} claims ${t.u64(ROW_COUNT)} rows, more than 2^53`);
   const segments = t.u32Vector(SEGMENTS);
   for (const s of segments) {
     if (s >= footer.segments.length) {
