@@ -122,6 +122,20 @@ describe('mapping a struct root', () => {
   });
 });
 
+describe('nullable struct layouts', () => {
+  it('accept a leading validity child (newer writers) and its absence (Vortex 0.36)', async () => {
+    const dtype: FixtureDType = { kind: 'struct', fields: [['a', { kind: 'primitive', ptype: PType.I32 }]], nullable: true };
+    for (const [name, children] of [['with', [flat(4, 1), flat(4, 4)]], ['without', [flat(4, 4)]]] as const) {
+      const r = writeVortexFile({ dtype, layout: structOf(4, [...children]) });
+      const file = path.join(dir, `validity-${name}.vortex`);
+      fs.writeFileSync(file, r.bytes);
+      const p = await probeLocalFile(vortexScanner, file);
+      expect(p.units).toEqual([{ rows: 4, byteSize: sum(r.dataSegments.map((s) => s.length)) }]);
+      expect(p.schema.fields.map((f) => f.name)).toEqual(['a']);
+    }
+  });
+});
+
 describe('mapping a non-struct root', () => {
   it('maps to one column named value, with units per chunk and its statistics', () => {
     const p = probes.non_struct_root;

@@ -27,7 +27,7 @@ const ENCODING = 0, ROW_COUNT = 1, CHILDREN = 3, SEGMENTS = 4;
 
 /** Layout ids whose children are row-wise chunks (`vortex.chunked`). */
 export const CHUNKED = 'vortex.chunked';
-/** Struct layout: one child per field, preceded by a validity child when the struct is nullable. */
+/** Struct layout: one child per field, preceded by a validity child for a nullable struct (since after 0.36). */
 export const STRUCT = 'vortex.struct';
 /** Zone-map layouts: child 0 holds the data, child 1 the zone statistics (`vortex.stats` is the old id). */
 export const ZONED = ['vortex.zoned', 'vortex.stats'];
@@ -68,9 +68,10 @@ function childTypes(path: string, id: string, dtype: VortexDType | undefined, co
   if (ZONED.includes(id)) return [dtype];
   if (id !== STRUCT || dtype === undefined) return [];
   if (dtype.kind !== 'struct') throw corruptFile(path, `layout ${where} is a struct layout but its dtype is ${dtype.kind}`);
-  const validity = dtype.nullable ? 1 : 0;
+  // Vortex 0.36 wrote no validity child; later writers put one first for a nullable struct. Both are valid.
+  const validity = dtype.nullable && count === dtype.fields.length + 1 ? 1 : 0;
   if (count !== dtype.fields.length + validity) {
-    throw corruptFile(path, `struct layout ${where} has ${count} children, but its dtype has ${dtype.fields.length} fields${validity ? ' and validity' : ''}`);
+    throw corruptFile(path, `struct layout ${where} has ${count} children, but its dtype has ${dtype.fields.length} fields${dtype.nullable ? ' (and maybe validity)' : ''}`);
   }
   const bool: VortexDType = { kind: 'bool', nullable: false };
   return validity ? [bool, ...dtype.fields] : dtype.fields;
