@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Field } from 'apache-arrow';
 import { queryRows, sqlString, withDuckDB, writeExampleLake, writeParquetFile, type ExampleLakeFile } from '../fixtures/parquet/index.js';
+import { encodeFooter, writeSyntheticParquet, type SyntheticFooter } from '../fixtures/parquet/synthetic-footer.js';
 import { parquetScanner } from '../scanners/parquet/index.js';
 import type { FileProbe, ProbeFile } from '../src/scanner.js';
 import { LocalStorage } from '../src/storage/local.js';
@@ -180,5 +181,25 @@ describe('schema memoization', () => {
     const b = await probeLocalFile(parquetScanner, bigFooter);
     expect(a.schema).not.toBe(b.schema);
     expect(a.schema.fields.length).not.toBe(b.schema.fields.length);
+  });
+
+  it('memoizes wide schemas (keyed by a hash of their bytes) too', async () => {
+    const columns = 3000;
+    const wide: SyntheticFooter = {
+      numRows: 1,
+      schema: [{ name: 'schema', numChildren: columns }, ...Array.from({ length: columns }, (_, i) => ({ name: `column_${i}`, type: 2, repetition: 1 }))],
+      rowGroups: [{ numRows: 1, columns: Array.from({ length: columns }, (_, i) => ({ compressed: 1, dataPageOffset: 4 + i })) }],
+    };
+    const footer = encodeFooter(wide);
+    const a = path.join(dir, 'wide-a.parquet');
+    const b = path.join(dir, 'wide-b.parquet');
+    writeSyntheticParquet(a, footer, { pageBytes: columns });
+    writeSyntheticParquet(b, footer, { pageBytes: columns });
+    const pa = await probeLocalFile(parquetScanner, a);
+    const pb = await probeLocalFile(parquetScanner, b);
+    expect(footer.length).toBeGreaterThan(32 * 1024);
+    expect(pa.schema.fields.length).toBe(columns);
+    expect(pb.schema).toBe(pa.schema);
+    expect(pa.units).toEqual([{ rows: 1, byteSize: columns, details: { ordinal: 0, fileOffset: 4 } }]);
   });
 });

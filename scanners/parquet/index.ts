@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { Schema } from 'apache-arrow';
 import { LakemapError, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
 import { decodeArrowSchema } from './arrow-schema.js';
@@ -53,7 +54,7 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
   let mapped: MappedSchema;
   try {
     meta = decodeFileMetaData(bytes, start, start + length);
-    const key = latin1(bytes, meta.schemaStart, meta.schemaEnd);
+    const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);
     mapped = parquetSchemas.get(key, () => mapParquetSchema(decodeSchemaElements(bytes, meta.schemaStart, meta.schemaEnd)));
   } catch (e) {
     if (LakemapError.is(e)) throw e;
@@ -93,7 +94,8 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
 function chooseSchema(meta: FooterMetadata, mapped: MappedSchema, warnings: string[]): Schema {
   if (meta.arrowSchema === undefined) return mapped.schema;
   const base64 = meta.arrowSchema;
-  const arrow = arrowSchemas.get(base64, () => decodeArrowSchema(base64));
+  const key = base64.length <= MAX_PLAIN_KEY ? base64 : `sha256:${createHash('sha256').update(base64).digest('hex')}`;
+  const arrow = arrowSchemas.get(key, () => decodeArrowSchema(base64));
   if (arrow === undefined) {
     warnings.push(`the ARROW:schema metadata does not decode; mapped the parquet schema instead`);
     return mapped.schema;
@@ -105,6 +107,15 @@ function chooseSchema(meta: FooterMetadata, mapped: MappedSchema, warnings: stri
     return mapped.schema;
   }
   return arrow;
+}
+
+/** Longer memo keys are replaced by their SHA-256, so 256 wide schemas cannot pin hundreds of MiB. */
+const MAX_PLAIN_KEY = 16 * 1024;
+
+/** The memo key of a schema: its raw footer bytes (one char per byte), or their hash when long. */
+function memoKey(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= MAX_PLAIN_KEY) return latin1(bytes, start, end);
+  return `sha256:${createHash('sha256').update(bytes.subarray(start, end)).digest('hex')}`;
 }
 
 /** Drops memoized schemas (for benchmarks of cold decodes). */
