@@ -58,7 +58,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const wanted = specVersion(ctx.spec);
   const found = await listVersions(source);
   const loc = pickVersion(found, source.root, wanted);
-  const manifest = await readManifestFile(source, loc.path);
+  const manifest = await readManifestFile(source, loc.path, loc.size);
   const warnings = found.skipped.map((p) => `${p} is not named like a Lance manifest and was skipped`);
 
   let version = loc.version;
