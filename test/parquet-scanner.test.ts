@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Field } from 'apache-arrow';
 import { queryRows, sqlString, withDuckDB, writeExampleLake, writeParquetFile, type ExampleLakeFile } from '../fixtures/parquet/index.js';
+import { writeParquetjsLiteFile } from '../fixtures/parquet/parquetjs-lite.js';
 import { encodeFooter, writeSyntheticParquet, type SyntheticFooter } from '../fixtures/parquet/synthetic-footer.js';
 import { parquetScanner } from '../scanners/parquet/index.js';
 import type { FileProbe, ProbeFile } from '../src/scanner.js';
@@ -92,6 +93,28 @@ describe('rows, row groups and byte ranges agree with DuckDB parquet_metadata()'
       expect(probe.rows, f.path).toBe(f.rows);
       expect(probe.units.length, f.path).toBe(Math.ceil(f.rows / 2048));
     }
+  });
+});
+
+describe('a file from a second writer (parquetjs-lite)', () => {
+  it('agrees with DuckDB on row groups and maps its parquet-mr-style schema', async () => {
+    const file = path.join(dir, 'parquetjs-lite.parquet');
+    await writeParquetjsLiteFile(file, 250, 100);
+    const probe = await probeLocalFile(parquetScanner, file);
+    const duck = await duckRowGroups(file);
+    expect(duck.map((d) => d.rows)).toEqual([100, 100, 50]);
+    expect(probe.units.map((u) => u.rows)).toEqual([100, 100, 50]);
+    expect(probe.units.map((u) => u.byteSize)).toEqual(duck.map((d) => d.bytes));
+    expect(probe.units.map((u) => u.details?.fileOffset)).toEqual(duck.map((d) => d.start));
+    expect(typeMap(probe.schema.fields)).toEqual({
+      name: 'Utf8',
+      qty: 'Int64',
+      price: 'Float64',
+      day: 'Timestamp<MILLISECOND, UTC>',
+      tags: 'List<Utf8>', // a bare repeated field
+      stock: 'Struct<{warehouse:Utf8, count:Int32}>',
+    });
+    expect(probe.schema.fields.map((f) => f.nullable)).toEqual([false, false, true, false, false, false]);
   });
 });
 
