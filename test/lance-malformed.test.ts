@@ -139,6 +139,15 @@ describe('implausible counts', () => {
     await expectFailure(datasetWithManifest(manifestFileBytes(encodeManifest(m))), 'CORRUPT_FILE', /fragment 0 has no data files/);
   });
 
+  it('shows no timestamp rather than crashing on one no Date can hold', async () => {
+    const msg = encodeManifest(oneFragment({ physicalRows: 5 }));
+    // Field 7 (timestamp) = { seconds: 2^62 }.
+    const ts = Uint8Array.from([0x3a, 0x0a, 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
+    const dir = datasetWithManifest(manifestFileBytes(Uint8Array.from([...msg, ...ts])));
+    const snap = await snapshotLocalTable(lanceScanner, dir);
+    expect(snap.details?.['timestamp']).toBeNull();
+  });
+
   it('refuses reader features it does not know', async () => {
     const m = { ...oneFragment(), readerFeatureFlags: 1 | 64 };
     await expectFailure(datasetWithManifest(manifestFileBytes(encodeManifest(m))), 'UNSUPPORTED', /reader flags 65/);
@@ -206,6 +215,6 @@ describe('directories that are not Lance datasets', () => {
     fs.writeFileSync(path.join(dir, '_versions', '.tmp_3.manifest_abc'), 'staging');
     const snap = await snapshotLocalTable(lanceScanner, dir);
     expect(snap.tableVersion).toBe('1');
-    expect(snap.warnings?.join('\n')).toMatch(/d7\.manifest is not named like a Lance manifest/);
+    expect(snap.warnings?.join('\n')).toMatch(/d7\.manifest is not a version of the table/);
   });
 });

@@ -59,7 +59,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const found = await listVersions(source);
   const loc = pickVersion(found, source.root, wanted);
   const manifest = await readManifestFile(source, loc.path, loc.size);
-  const warnings = found.skipped.map((p) => `${p} is not named like a Lance manifest and was skipped`);
+  const warnings = found.skipped.map((p) => `${p} is not a version of the table (detached, staging or misnamed) and was skipped`);
 
   let version = loc.version;
   if (loc.naming === 'latest-manifest') {
@@ -106,7 +106,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
     manifestNaming: loc.naming,
     writerVersion: manifest.writerVersion ? { ...manifest.writerVersion } : null,
     dataFormat: manifest.dataFormat ? { ...manifest.dataFormat } : null,
-    timestamp: manifest.timestampMs === null ? null : new Date(manifest.timestampMs).toISOString(),
+    timestamp: isoTime(manifest.timestampMs),
     fragmentCount: entries.length,
     physicalRows: physical,
     deletedRows: physical - live,
@@ -118,6 +118,11 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const snapshot: TableSnapshot = { tableVersion: String(version), schema: mapped.schema, entries, details };
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/** ISO time of an epoch-ms value, or null when absent or outside what a Date can hold. */
+function isoTime(ms: number | null): string | null {
+  return ms !== null && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
 }
 
 function checkReaderFlags(path: string, manifest: LanceManifest): void {
