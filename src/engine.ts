@@ -5,6 +5,8 @@ import { JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
 import { ManifestStore, type StoredCollection } from './manifest-store.js';
 import { runRefresh } from './refresh.js';
 import { parseSource } from './source.js';
+import type { ProbeWorkers } from './file-scan.js';
+import { probeWorkers } from './probe-workers.js';
 import type { Scanner } from './scanner.js';
 import type {
   CollectionInfo,
@@ -44,6 +46,7 @@ export class RefreshEngine extends EventTarget {
   private readonly keepVersions: number;
   private readonly concurrency: number;
   private readonly cache = new Map<string, Manifest>();
+  private readonly workers: ProbeWorkers | undefined;
 
   constructor(options: RefreshEngineOptions = {}) {
     super();
@@ -53,6 +56,7 @@ export class RefreshEngine extends EventTarget {
     this.keepVersions = positive(options.keepVersions ?? 10, 'keepVersions');
     this.jobs = new JobRegistry(positive(options.keepJobs ?? 1000, 'keepJobs'));
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
+    this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
     for (const s of builtinScanners) this.registerScanner(s);
     for (const s of options.scanners ?? []) this.registerScanner(s);
   }
@@ -148,6 +152,7 @@ export class RefreshEngine extends EventTarget {
       else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
     }
     this.jobs.add(key, job);
+    if (scanner.kind === 'file' && scanner.workerModule) this.workers?.warm(scanner.workerModule);
     const plan = {
       job,
       definition: { ...def, externalSource, externalSpec },
@@ -156,6 +161,7 @@ export class RefreshEngine extends EventTarget {
       store: this.store,
       keepVersions: this.keepVersions,
       concurrency: this.concurrency,
+      ...(this.workers ? { workers: this.workers } : {}),
       onCommit: (m: Manifest) => this.cache.set(key, m),
       ...(current ? { cachedPrevious: current } : {}),
     };

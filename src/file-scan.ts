@@ -28,15 +28,110 @@ const DEFAULT_TAIL = 64 * 1024;
 const BATCH = 64;
 
 /** Lists the source's files for a file scanner: `files` globs, or every file with its extensions; hidden and `_` names skipped. */
-export function listSourceFiles(storage: LocalStorage, scanner: FileScanner, spec: ScanContext['spec']): FileStat[] {
+export function listSourceFiles(storage: LocalStorage, scanner: FileScanner, spec: ScanContext['spec'], withStats: boolean): FileStat[] {
   const globs = fileGlobs(spec);
   const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
-  return storage.listSync('', (name) => !name.startsWith('.') && !name.startsWith('_')).filter((f) => matches(f.path));
+  return storage.listSync('', (name) => !name.startsWith('.') && !name.startsWith('_'), withStats).filter((f) => matches(f.path));
 }
+
+/** One probed file: its manifest entry, or the error that the file gave. */
+export type ProbeOutcome = { ok: true; file: ManifestFile; warnings: string[] } | { ok: false; error: LakemapError };
+
+/**
+ * Probes files one by one into manifest entries, reusing one tail buffer while probes are synchronous.
+ * Used by the engine's thread and by probe workers alike.
+ */
+export class Prober {
+  readonly schemas = new SchemaTable();
+  private readonly tailBytes: number;
+  private scratch: Uint8Array;
+
+  constructor(
+    private readonly storage: LocalStorage,
+    private readonly scanner: FileScanner,
+    private readonly ctx: ScanContext,
+  ) {
+    this.tailBytes = scanner.tailBytes ?? DEFAULT_TAIL;
+    this.scratch = new Uint8Array(this.tailBytes);
+  }
+
+  /** Probes `path`; the outcome is returned directly when the scanner answered synchronously. */
+  probe(path: string): ProbeOutcome | Promise<ProbeOutcome> {
+    try {
+      const { tail, size, mtimeMs } = this.storage.readTailSync(path, this.tailBytes, this.scratch);
+      const file: ProbeFile = { path, size, mtimeMs, tail, read: (o, l) => this.storage.read(path, o, l) };
+      const result = this.scanner.probe(file, this.ctx);
+      if (!isPromise(result)) return this.accept(path, size, mtimeMs, tail, result);
+      this.scratch = new Uint8Array(this.tailBytes); // the pending probe keeps the old buffer
+      return result.then(
+        (r) => this.accept(path, size, mtimeMs, tail, r),
+        (err) => ({ ok: false, error: asLakemapError(this.scanner.format, path, err) }),
+      );
+    } catch (err) {
+      return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
+    }
+  }
+
+  private accept(path: string, size: number, mtimeMs: number, tail: Uint8Array, probe: FileProbe): ProbeOutcome {
+    try {
+      const units = checkEntry(this.scanner.format, path, probe);
+      const file: ManifestFile = {
+        path,
+        sizeBytes: size,
+        mtimeMs,
+        fingerprint: probe.fingerprint ?? fileFingerprint(size, mtimeMs, tail),
+        rows: probe.rows,
+        liveRows: probe.liveRows ?? probe.rows,
+        liveRowsExact: probe.liveRowsExact ?? true,
+        schemaIndex: this.schemas.indexOf(probe.schema),
+        units,
+      };
+      if (probe.details) file.details = probe.details;
+      return { ok: true, file, warnings: probe.warnings?.map((w) => `${path}: ${w}`) ?? [] };
+    } catch (err) {
+      return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
+    }
+  }
+}
+
+/** Where probe workers come from; absent when the engine runs from sources a worker cannot load. */
+export interface ProbeWorkers {
+  /** How many worker threads to add to the engine's own thread. */
+  count: number;
+  /** Starts the threads and has them load a scanner ahead of its first job. */
+  warm(module: { url: string; exportName: string }): void;
+  /** Starts one worker on a share of `paths`. */
+  start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void };
+}
+
+/** What a probe worker is asked to do. */
+export interface WorkerJob {
+  root: string;
+  spec: ScanContext['spec'];
+  module: { url: string; exportName: string };
+  paths: string[];
+  /** Shared counter of the next unclaimed index into `paths`. */
+  counter: SharedArrayBuffer;
+  batch: number;
+}
+
+/** Results a probe worker posts for one claimed batch. */
+export interface WorkerBatch {
+  /** Index into `paths` of the first file of the batch. */
+  start: number;
+  outcomes: ({ ok: true; file: ManifestFile; warnings: string[] } | { ok: false; code: LakemapError['code']; message: string })[];
+  /** Schemas the worker met for the first time, in its own index order. */
+  newSchemas: ManifestSchema[];
+}
+
+/** Files below which starting a worker costs more than it saves. */
+const WORKER_MIN_FILES = 1000;
 
 /**
  * Probes every listed file that changed since `previous` (size or mtime differ) and carries the
- * entries of unchanged files over without opening them.
+ * entries of unchanged files over without opening them. With `workers`, worker threads claim batches
+ * of files from the same shared counter as this thread, so the cores share the work whatever each
+ * thread's speed.
  */
 export async function scanFiles(
   storage: LocalStorage,
@@ -46,79 +141,102 @@ export async function scanFiles(
   previous: Manifest | undefined,
   hooks: FileScanHooks,
   concurrency: number,
+  workers?: ProbeWorkers,
 ): Promise<FileScanResult> {
   const skipInvalid = ctx.spec.skip_invalid === true;
-  const schemas = new SchemaTable();
-  const prevByPath = new Map<string, ManifestFile>();
-  if (previous && sameScannerOptions(previous.externalSpec, ctx.spec)) for (const f of previous.files) prevByPath.set(f.path, f);
-  const prevSchemaIndex = new Map<number, number>();
-
+  const prober = new Prober(storage, scanner, ctx);
+  const schemas = prober.schemas;
   const files: (ManifestFile | undefined)[] = new Array(listed.length);
   const skipped: SkippedFile[] = [];
   const warnings: string[] = [];
-  const tailBytes = scanner.tailBytes ?? DEFAULT_TAIL;
-  const batch = Math.max(1, Math.min(BATCH, concurrency));
-  let done = 0;
 
-  const accept = (i: number, stat: { size: number; mtimeMs: number }, tail: Uint8Array, probe: FileProbe): void => {
-    const path = listed[i]!.path;
-    const units = checkEntry(scanner.format, path, probe);
-    if (probe.warnings?.length) warnings.push(...probe.warnings.map((w) => `${path}: ${w}`));
-    const file: ManifestFile = {
-      path,
-      sizeBytes: stat.size,
-      mtimeMs: stat.mtimeMs,
-      fingerprint: probe.fingerprint ?? fileFingerprint(stat.size, stat.mtimeMs, tail),
-      rows: probe.rows,
-      liveRows: probe.liveRows ?? probe.rows,
-      liveRowsExact: probe.liveRowsExact ?? true,
-      schemaIndex: schemas.indexOf(probe.schema),
-      units,
-    };
-    if (probe.details) file.details = probe.details;
-    files[i] = file;
-  };
-  const reject = (i: number, err: unknown): void => {
-    const path = listed[i]!.path;
-    const e = asLakemapError(scanner.format, path, err);
+  // Unchanged files are carried over; the others are probed.
+  const toProbe: number[] = [];
+  const prevByPath = new Map<string, ManifestFile>();
+  if (previous && sameScannerOptions(previous.externalSpec, ctx.spec)) for (const f of previous.files) prevByPath.set(f.path, f);
+  const prevSchemaIndex = new Map<number, number>();
+  for (let i = 0; i < listed.length; i++) {
+    const stat = listed[i]!;
+    const prev = stat.size < 0 ? undefined : prevByPath.get(stat.path);
+    if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.schemaIndex >= 0) {
+      let idx = prevSchemaIndex.get(prev.schemaIndex);
+      if (idx === undefined) {
+        idx = schemas.indexOfStored(previous!.fileSchemas[prev.schemaIndex]!);
+        prevSchemaIndex.set(prev.schemaIndex, idx);
+      }
+      files[i] = prev.schemaIndex === idx ? prev : { ...prev, schemaIndex: idx };
+    } else toProbe.push(i);
+  }
+
+  const record = (k: number, outcome: ProbeOutcome): void => {
+    if (outcome.ok) {
+      files[toProbe[k]!] = outcome.file;
+      if (outcome.warnings.length) warnings.push(...outcome.warnings);
+      return;
+    }
+    const e = outcome.error;
     if (!skipInvalid || e.code === 'CANCELLED' || e.code === 'PATH_ESCAPE') throw e;
-    const entry = { path, code: e.code, reason: e.message };
+    const entry = { path: listed[toProbe[k]!]!.path, code: e.code, reason: e.message };
     skipped.push(entry);
     hooks.skipped(entry);
   };
 
-  for (let start = 0; start < listed.length; start += batch) {
-    if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
-    const pending: Promise<void>[] = [];
-    const end = Math.min(listed.length, start + batch);
-    for (let i = start; i < end; i++) {
-      const stat = listed[i]!;
-      const prev = prevByPath.get(stat.path);
-      if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.schemaIndex >= 0) {
-        let idx = prevSchemaIndex.get(prev.schemaIndex);
-        if (idx === undefined) {
-          idx = schemas.indexOfStored(previous!.fileSchemas[prev.schemaIndex]!);
-          prevSchemaIndex.set(prev.schemaIndex, idx);
-        }
-        files[i] = { ...prev, schemaIndex: idx };
-        continue;
-      }
-      try {
-        const { tail, size, mtimeMs } = storage.readTailSync(stat.path, tailBytes);
-        const file: ProbeFile = { path: stat.path, size, mtimeMs, tail, read: (o, l) => storage.read(stat.path, o, l) };
-        const result = scanner.probe(file, ctx);
-        if (isPromise(result)) {
-          pending.push(result.then((r) => accept(i, { size, mtimeMs }, tail, r), (err) => reject(i, err)));
-        } else accept(i, { size, mtimeMs }, tail, result);
-      } catch (err) {
-        reject(i, err);
-      }
+  const batch = Math.max(1, Math.min(BATCH, concurrency));
+  const counter = new SharedArrayBuffer(4);
+  const next = new Int32Array(counter);
+  let probed = 0;
+  const reused = listed.length - toProbe.length;
+  const report = (): void => hooks.progress(reused + probed, listed.length);
+
+  const running: { done: Promise<void>; stop(): void }[] = [];
+  let workerError: LakemapError | undefined;
+  if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
+    const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch };
+    for (let w = 0; w < workers.count; w++) {
+      const remap: number[] = [];
+      running.push(
+        workers.start(job, (b) => {
+          try {
+            for (const s of b.newSchemas) remap.push(schemas.indexOfStored(s));
+            b.outcomes.forEach((o, j) => {
+              const outcome: ProbeOutcome = o.ok
+                ? { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings }
+                : { ok: false, error: new LakemapError(o.code, o.message, { path: job.paths[b.start + j]! }) };
+              record(b.start + j, outcome);
+            });
+            probed += b.outcomes.length;
+          } catch (e) {
+            workerError ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e);
+          }
+        }),
+      );
     }
-    if (pending.length) await Promise.all(pending);
-    done = end;
-    hooks.progress(done, listed.length);
-    await yieldToEventLoop();
   }
+
+  try {
+    for (;;) {
+      if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
+      if (workerError) throw workerError;
+      const start = Atomics.add(next, 0, batch);
+      if (start >= toProbe.length) break;
+      const end = Math.min(toProbe.length, start + batch);
+      const pending: Promise<void>[] = [];
+      for (let k = start; k < end; k++) {
+        const outcome = prober.probe(listed[toProbe[k]!]!.path);
+        if (isPromise(outcome)) pending.push(outcome.then((o) => record(k, o)));
+        else record(k, outcome);
+      }
+      if (pending.length) await Promise.all(pending);
+      probed += end - start;
+      report();
+      await yieldToEventLoop();
+    }
+    await Promise.all(running.map((r) => r.done));
+    if (workerError) throw workerError;
+  } finally {
+    for (const r of running) r.stop();
+  }
+  report();
 
   return {
     files: files.filter((f): f is ManifestFile => f !== undefined),
@@ -167,7 +285,7 @@ export function asLakemapError(format: string, path: string, err: unknown): Lake
 }
 
 /** Distinct schemas seen in a scan, deduplicated by object identity and then by their readable form. */
-class SchemaTable {
+export class SchemaTable {
   readonly stored: ManifestSchema[] = [];
   private readonly arrows: (Schema | undefined)[] = [];
   private readonly byObject = new Map<Schema, number>();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Schema } from 'apache-arrow';
 import { LakemapError } from './errors.js';
 import { segmentMaxRows } from './definition.js';
-import { listSourceFiles, scanFiles, checkEntry, asLakemapError } from './file-scan.js';
+import { listSourceFiles, scanFiles, checkEntry, asLakemapError, sameScannerOptions, type ProbeWorkers } from './file-scan.js';
 import type { RefreshJob } from './jobs.js';
 import type { ManifestStore, StoredCollection } from './manifest-store.js';
 import { checkAgreement, collectionSchema, encodeSchema } from './schema.js';
@@ -21,6 +21,8 @@ export interface RefreshPlan {
   store: ManifestStore;
   keepVersions: number;
   concurrency: number;
+  /** Worker threads for probing, when available. */
+  workers?: ProbeWorkers;
   /** Called once after a commit so the engine can cache the new manifest. */
   onCommit?(manifest: Manifest): void;
   /** The previous manifest if the engine has it cached. */
@@ -88,12 +90,14 @@ async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, previous
   const { job, definition: def } = plan;
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const ctx = { spec: def.externalSpec, signal: job.controller.signal };
-  const listed = listSourceFiles(storage, scanner, def.externalSpec);
+  // Stats are only worth taking when a previous manifest may let files be reused.
+  const reusable = previous !== undefined && previous.files.length > 0 && sameScannerOptions(previous.externalSpec, def.externalSpec);
+  const listed = listSourceFiles(storage, scanner, def.externalSpec, reusable);
   job.setProgress(LISTED, 0, listed.length);
   const res = await scanFiles(storage, scanner, ctx, listed, previous, {
     progress: (done, total) => job.setProgress(LISTED + ((SCANNED - LISTED) * done) / Math.max(1, total), done, total),
     skipped: (s) => job.note(s),
-  }, plan.concurrency);
+  }, plan.concurrency, plan.workers);
   job.note(undefined, res.warnings);
 
   if (res.files.length === 0) {

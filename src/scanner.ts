@@ -144,6 +144,12 @@ export interface FileScanner {
   readonly tailBytes?: number;
   /** Throws `INVALID_SPEC` for options it cannot accept; called before the job reads any file. */
   validateSpec?(spec: ExternalSpec): void;
+  /**
+   * Where a worker thread can import this scanner from (a module URL, usually `import.meta.url`, and
+   * the name it is exported under). When set, the engine may probe files in worker threads to use
+   * more cores; the probe must then depend only on its arguments.
+   */
+  readonly workerModule?: { url: string; exportName: string };
   /** Reads one file's metadata. Throw a {@link LakemapError} (`CORRUPT_FILE`, `UNSUPPORTED`, …) for bad files. */
   probe(file: ProbeFile, ctx: ScanContext): FileProbe | Promise<FileProbe>;
 }

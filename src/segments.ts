@@ -48,10 +48,13 @@ export function segmentId(path: string, fingerprint: string, rowOffset: number, 
   return createHash('sha256').update(`${path}\0${fingerprint}\0${rowOffset}\0${rows}`).digest('hex').slice(0, 20);
 }
 
-/** Fingerprint of a file from its size, mtime and last bytes (a rewrite in place changes at least one). */
+/**
+ * Fingerprint of a file: its size, its mtime and a digest of its last bytes. Size and mtime alone
+ * decide whether a file is reopened; the digest tells apart files that differ despite both.
+ */
 export function fileFingerprint(size: number, mtimeMs: number, tail: Uint8Array): string {
-  const h = createHash('sha1');
-  h.update(`${size}:${mtimeMs}:`);
-  h.update(tail.length > 4096 ? tail.subarray(tail.length - 4096) : tail);
-  return h.digest('hex').slice(0, 24);
+  // FNV-1a over the last 256 bytes: cheap, and the footer of every supported format is there.
+  let h = 0x811c9dc5;
+  for (let i = Math.max(0, tail.length - 256); i < tail.length; i++) h = Math.imul(h ^ tail[i]!, 0x01000193);
+  return `${size.toString(36)}-${mtimeMs.toString(36)}-${(h >>> 0).toString(16).padStart(8, '0')}`;
 }

@@ -22,6 +22,12 @@ export interface RefreshEngineOptions {
   keepJobs?: number;
   /** Files probed at once by a file-format refresh. Default 64. */
   concurrency?: number;
+  /**
+   * Worker threads that probe files beside the engine's own thread, for scanners that declare a
+   * `workerModule`, when a refresh has at least 1,000 files to open. Default: cores − 1 (at most 3)
+   * with 4 or more cores, none on fewer; 0 turns them off. Workers start on first use and stay warm.
+   */
+  workers?: number;
 }
 
 /** Maps a collection field onto a column of the external data. */

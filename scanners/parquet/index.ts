@@ -40,6 +40,7 @@ export const parquetScanner: FileScanner = {
   format: 'parquet',
   extensions: ['.parquet'],
   tailBytes: TAIL_BYTES,
+  workerModule: { url: import.meta.url, exportName: 'parquetScanner' },
   probe(file: ProbeFile): FileProbe | Promise<FileProbe> {
     const { offset, length } = locateFooter(file.path, file.size, file.tail);
     const tailStart = file.size - file.tail.length;

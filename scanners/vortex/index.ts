@@ -26,5 +26,6 @@ export const vortexScanner: FileScanner = {
   format: 'vortex',
   extensions: ['.vortex'],
   tailBytes: 65536,
+  workerModule: { url: import.meta.url, exportName: 'vortexScanner' },
   probe: (file) => probeVortexFile(file),
 };

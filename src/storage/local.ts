@@ -98,8 +98,11 @@ export class LocalStorage implements SourceStorage {
     return this.listSync(dir);
   }
 
-  /** Synchronous {@link LocalStorage.list}. Symlinks are followed only while they stay inside the root. */
-  listSync(dir = '', filter?: (name: string, relDir: string) => boolean): FileStat[] {
+  /**
+   * Synchronous {@link LocalStorage.list}. Symlinks are followed only while they stay inside the root.
+   * Without `withStats`, size and mtime are -1 (saves a stat per file when nothing will be compared).
+   */
+  listSync(dir = '', filter?: (name: string, relDir: string) => boolean, withStats = true): FileStat[] {
     const out: FileStat[] = [];
     const start = normalizeRelative(dir, this.root);
     const walk = (relDir: string, seen: Set<string>): void => {
@@ -134,8 +137,11 @@ export class LocalStorage implements SourceStorage {
         }
         if (isDir) walk(rel, seen);
         else if (isFile) {
-          const st = fs.statSync(path.join(this.root, rel));
-          out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
+          if (!withStats) out.push({ path: rel, size: -1, mtimeMs: -1 });
+          else {
+            const st = fs.statSync(path.join(this.root, rel));
+            out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
+          }
         }
       }
     };
@@ -147,9 +153,10 @@ export class LocalStorage implements SourceStorage {
 
   /**
    * Reads the last `min(size, want)` bytes of a file synchronously, with its current size and mtime
-   * taken from the same open file descriptor.
+   * taken from the same open file descriptor. The bytes land in `scratch` when it is large enough
+   * (the hot path reuses one buffer instead of allocating per file).
    */
-  readTailSync(rel: string, want: number): { tail: Uint8Array; size: number; mtimeMs: number } {
+  readTailSync(rel: string, want: number, scratch?: Uint8Array): { tail: Uint8Array; size: number; mtimeMs: number } {
     const abs = path.join(this.root, rel); // rel comes from listSync: already checked
     let fd: number;
     try {
@@ -160,7 +167,7 @@ export class LocalStorage implements SourceStorage {
     try {
       const st = fs.fstatSync(fd);
       const n = Math.min(st.size, want);
-      const tail = new Uint8Array(n);
+      const tail = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Uint8Array(n);
       let done = 0;
       while (done < n) {
         const got = fs.readSync(fd, tail, done, n - done, st.size - n + done);
