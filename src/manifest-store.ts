@@ -2,18 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LakemapError } from './errors.js';
-import type { ExternalSpec } from './scanner.js';
-import type { FieldMapping, Manifest } from './types.js';
+import type { CollectionInfo, Manifest } from './types.js';
 
-/** The immutable part of a collection, written once at creation. */
-export interface StoredCollection {
-  collectionName: string;
-  dbName: string;
-  externalSource: string;
-  externalSpec: ExternalSpec;
-  fields: FieldMapping[];
-  createdAt: number;
-}
+/** The immutable part of a collection, written once at creation (the version lives in `CURRENT`). */
+export type StoredCollection = Omit<CollectionInfo, 'manifestVersion'>;
 
 const COLLECTION_FILE = 'collection.json';
 const POINTER_FILE = 'CURRENT';

@@ -130,16 +130,13 @@ async function scanTableSource(
   previous: Manifest | undefined,
 ): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
+  const sameFormat = previous !== undefined && previous.format === scanner.format;
   const ctx: SnapshotContext = {
     spec: def.externalSpec,
     signal: job.controller.signal,
     progress: (done, total) => job.setProgress(LISTED + ((SCANNED - LISTED) * done) / Math.max(1, total), done, total),
+    ...(sameFormat ? { previous: { tableVersion: previous.tableVersion, entries: new Map(previous.files.map((f) => [f.fingerprint, toTableEntry(f)])) } } : {}),
   };
-  if (previous && previous.format === scanner.format) {
-    const entries = new Map<string, TableEntry>();
-    for (const f of previous.files) entries.set(f.fingerprint, toTableEntry(f));
-    Object.assign(ctx, { previous: { tableVersion: previous.tableVersion, entries } });
-  }
   const snap = await scanner.snapshot(storage, ctx);
   const files = snap.entries.map((e): ManifestFile => {
     const units = checkEntry(scanner.format, e.path, e);
