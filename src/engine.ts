@@ -20,6 +20,12 @@ import type {
 } from './types.js';
 import { builtinScanners } from '../scanners/index.js';
 
+/** What {@link RefreshEngine.refreshExternalCollection} returns. */
+export interface RefreshStarted {
+  /** Id of the new job, for progress, waiting and cancelling. */
+  jobId: string;
+}
+
 /** Events of {@link RefreshEngine}: `statechange` and `progress`, both carrying a {@link RefreshJobEvent}. */
 export type RefreshEngineEventType = 'statechange' | 'progress';
 
@@ -130,7 +136,7 @@ export class RefreshEngine extends EventTarget {
    * here replaces the stored one for this refresh and, if it completes, from then on.
    * Refused with `REFRESH_IN_PROGRESS` while the collection has a pending or running refresh.
    */
-  async refreshExternalCollection(req: RefreshRequest): Promise<{ jobId: string }> {
+  async refreshExternalCollection(req: RefreshRequest): Promise<RefreshStarted> {
     const { dbName, collectionName } = this.ref(req);
     const key = `${dbName}.${collectionName}`;
     const def = this.loadDefinition(dbName, collectionName);

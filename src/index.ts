@@ -10,12 +10,13 @@
  * @packageDocumentation
  */
 export { RefreshEngine } from './engine.js';
-export type { RefreshEngineEventType } from './engine.js';
+export type { RefreshEngineEventType, RefreshStarted } from './engine.js';
 export { RefreshJobEvent } from './jobs.js';
 export { LakemapError } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './schema.js';
 export { LocalStorage } from './storage/local.js';
+export type { FileTail } from './storage/local.js';
 export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
 export { builtinScanners, icebergScanner, lanceScanner, parquetScanner, vortexScanner } from '../scanners/index.js';

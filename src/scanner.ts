@@ -149,7 +149,12 @@ export interface FileScanner {
    * the name it is exported under). When set, the engine may probe files in worker threads to use
    * more cores; the probe must then depend only on its arguments.
    */
-  readonly workerModule?: { url: string; exportName: string };
+  readonly workerModule?: {
+    /** Module URL, e.g. `import.meta.url`. */
+    url: string;
+    /** Name of the export that is this scanner. */
+    exportName: string;
+  };
   /** Reads one file's metadata. Throw a {@link LakemapError} (`CORRUPT_FILE`, `UNSUPPORTED`, …) for bad files. */
   probe(file: ProbeFile, ctx: ScanContext): FileProbe | Promise<FileProbe>;
 }
@@ -175,7 +180,9 @@ export interface SnapshotContext extends ScanContext {
   progress(done: number, total: number): void;
   /** Entries of the previous manifest version by fingerprint, so expensive reads can be skipped. */
   readonly previous?: {
+    /** The table version the previous manifest mapped. */
     readonly tableVersion: string;
+    /** Its entries by fingerprint. */
     readonly entries: ReadonlyMap<string, TableEntry>;
   };
 }

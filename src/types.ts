@@ -94,9 +94,25 @@ export type RefreshJobState = 'RefreshPending' | 'RefreshInProgress' | 'RefreshC
 /** What a completed refresh changed, compared with the previous manifest version. */
 export interface RefreshChangeSet {
   /** Counts of files (or table entries) by what happened to them. */
-  files: { added: number; removed: number; modified: number; unchanged: number };
+  files: {
+    /** New since the previous version. */
+    added: number;
+    /** Gone since the previous version. */
+    removed: number;
+    /** Present in both with another fingerprint. */
+    modified: number;
+    /** Present in both, unchanged. */
+    unchanged: number;
+  };
   /** Counts of segments. */
-  segments: { added: number; removed: number; kept: number };
+  segments: {
+    /** Segment ids new in this version. */
+    added: number;
+    /** Segment ids no longer present. */
+    removed: number;
+    /** Segment ids carried over. */
+    kept: number;
+  };
   /** Paths of added files (at most 100). */
   addedPaths: string[];
   /** Paths of removed files (at most 100). */

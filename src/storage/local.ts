@@ -156,7 +156,7 @@ export class LocalStorage implements SourceStorage {
    * taken from the same open file descriptor. The bytes land in `scratch` when it is large enough
    * (the hot path reuses one buffer instead of allocating per file).
    */
-  readTailSync(rel: string, want: number, scratch?: Uint8Array): { tail: Uint8Array; size: number; mtimeMs: number } {
+  readTailSync(rel: string, want: number, scratch?: Uint8Array): FileTail {
     const abs = path.join(this.root, rel); // rel comes from listSync: already checked
     let fd: number;
     try {
@@ -182,6 +182,16 @@ export class LocalStorage implements SourceStorage {
       fs.closeSync(fd);
     }
   }
+}
+
+/** The tail of a file with the size and mtime seen when it was read. */
+export interface FileTail {
+  /** The last bytes of the file. */
+  tail: Uint8Array;
+  /** File size in bytes. */
+  size: number;
+  /** Modification time, epoch ms. */
+  mtimeMs: number;
 }
 
 /**

@@ -29,8 +29,12 @@ export class ProtoReader {
   private readonly end: number;
   private readonly view: DataView;
 
+  /** The buffer being read. */
+  readonly bytes: Uint8Array;
+
   /** Reads `bytes[start, end)`. */
-  constructor(readonly bytes: Uint8Array, start = 0, end = bytes.length) {
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = bytes;
     if (start < 0 || end > bytes.length || start > end) throw new RangeError('protobuf: range outside buffer');
     this.pos = start;
     this.end = end;
