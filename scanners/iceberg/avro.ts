@@ -44,23 +44,32 @@ function exhaust(tap: Tap): void {
   tap.pos = tap.buf.length + 1;
 }
 
-/** Array type whose block counts may not exceed the remaining bytes (every item takes at least one). */
+/**
+ * Reads Avro blocks (a count, then that many items) until the empty block. A count larger than the
+ * bytes left cannot be honest (every item takes at least one byte): the tap is exhausted instead, so
+ * avsc reports a truncated record rather than looping for a very long time.
+ */
+function readBlocks(tap: Tap, readItem: () => void): void {
+  let n: number;
+  while ((n = tap.readLong())) {
+    if (n < 0) {
+      n = -n;
+      tap.skipLong(); // block size in bytes, not needed
+    }
+    if (n > tap.buf.length - tap.pos) {
+      exhaust(tap);
+      return;
+    }
+    while (n--) readItem();
+  }
+}
+
+/** Array type whose block counts may not exceed the remaining bytes. */
 class BoundedArrayType extends avroTypes.ArrayType {
   _read(tap: Tap): unknown[] {
     const items = (this as unknown as { itemsType: ReadableType }).itemsType;
     const out: unknown[] = [];
-    let n: number;
-    while ((n = tap.readLong())) {
-      if (n < 0) {
-        n = -n;
-        tap.skipLong();
-      }
-      if (n > tap.buf.length - tap.pos) {
-        exhaust(tap);
-        return out;
-      }
-      while (n--) out.push(items._read(tap));
-    }
+    readBlocks(tap, () => out.push(items._read(tap)));
     return out;
   }
 }
@@ -70,21 +79,10 @@ class BoundedMapType extends avroTypes.MapType {
   _read(tap: Tap): Record<string, unknown> {
     const values = (this as unknown as { valuesType: ReadableType }).valuesType;
     const out: Record<string, unknown> = {};
-    let n: number;
-    while ((n = tap.readLong())) {
-      if (n < 0) {
-        n = -n;
-        tap.skipLong();
-      }
-      if (n > tap.buf.length - tap.pos) {
-        exhaust(tap);
-        return out;
-      }
-      while (n--) {
-        const key = tap.readString();
-        out[key] = values._read(tap);
-      }
-    }
+    readBlocks(tap, () => {
+      const key = tap.readString();
+      out[key] = values._read(tap);
+    });
     return out;
   }
 }
