@@ -192,10 +192,10 @@ function buildManifest(plan: RefreshPlan, storage: LocalStorage, o: ScanOutcome,
   const reuse = new Map<string, Segment[]>();
   if (previous && segmentMaxRows(previous.externalSpec) === maxRows) {
     for (const s of previous.segments) {
-      const key = `${s.ranges[0]!.path}\0`;
-      const list = reuse.get(key);
+      const path = s.ranges[0]!.path;
+      const list = reuse.get(path);
       if (list) list.push(s);
-      else reuse.set(key, [s]);
+      else reuse.set(path, [s]);
     }
   }
   const prevFingerprint = new Map(previous?.files.map((f) => [f.path, f.fingerprint]));
@@ -204,7 +204,7 @@ function buildManifest(plan: RefreshPlan, storage: LocalStorage, o: ScanOutcome,
   let physicalRows = 0;
   let exact = true;
   for (const f of o.files) {
-    const carried = prevFingerprint.get(f.path) === f.fingerprint ? reuse.get(`${f.path}\0`) : undefined;
+    const carried = prevFingerprint.get(f.path) === f.fingerprint ? reuse.get(f.path) : undefined;
     segments.push(...(carried ?? segmentFile(f, maxRows)));
     totalRows += f.liveRows;
     physicalRows += f.rows;
