@@ -69,9 +69,9 @@ export async function icebergBench(log: (line: string) => void): Promise<void> {
 
 /** One refresh through the engine, if it can be loaded (it is written concurrently with this bench). */
 async function engineRefresh(dir: string, log: (line: string) => void): Promise<void> {
-  let engineModule: typeof import('../src/engine.js');
+  let engineModule: typeof import('../src/engine/engine.js');
   try {
-    engineModule = await import('../src/engine.js');
+    engineModule = await import('../src/engine/engine.js');
   } catch (e) {
     log(`iceberg engine refresh: skipped (${(e as Error).message})`);
     return;

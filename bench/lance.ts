@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as lancedb from '@lancedb/lancedb';
-import { RefreshEngine } from '../src/engine.js';
+import { RefreshEngine } from '../src/engine/engine.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { lanceScanner } from '../scanners/lance/index.js';
 import { writeManyFragmentsTable } from '../fixtures/lance/lancedb-tables.js';

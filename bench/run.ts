@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RefreshEngine } from '../src/engine.js';
+import { RefreshEngine } from '../src/engine/engine.js';
 import { queryRows, sqlString, withDuckDB, writeManyParquetFiles } from '../fixtures/parquet/index.js';
 
 const FILES = Number(process.env.LAKEMAP_BENCH_FILES ?? 10_000);

@@ -9,12 +9,12 @@
  * ```
  * @packageDocumentation
  */
-export { RefreshEngine } from './engine.js';
-export type { RefreshEngineEventType, RefreshStarted } from './engine.js';
-export { RefreshJobEvent } from './jobs.js';
+export { RefreshEngine } from './engine/engine.js';
+export type { RefreshEngineEventType, RefreshStarted } from './engine/engine.js';
+export { RefreshJobEvent } from './engine/jobs.js';
 export { LakemapError } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
-export { manifestArrowSchema } from './schema.js';
+export { manifestArrowSchema } from './manifest/schema.js';
 export { LocalStorage } from './storage/local.js';
 export type { FileTail } from './storage/local.js';
 export { ProtoReader } from './wire/protobuf.js';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RefreshEngine } from '../src/engine.js';
+import { RefreshEngine } from '../src/engine/engine.js';
 import { writeFixtureTable } from '../fixtures/iceberg/table-writer.js';
 import { historyTable, SNAP1, SNAP3 } from '../fixtures/iceberg/sample-tables.js';
 

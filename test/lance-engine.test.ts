@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RefreshEngine } from '../src/engine.js';
+import { RefreshEngine } from '../src/engine/engine.js';
 import type { RefreshJobInfo } from '../src/types.js';
 import { lanceScanner } from '../scanners/lance/index.js';
 import { EVENTS_SCHEMA, connectFresh, eventRows } from '../fixtures/lance/lancedb-tables.js';

@@ -1,7 +1,7 @@
 // The `lakemap` command: the same engine as the library, from a shell.
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { RefreshEngine } from '../engine.js';
+import { RefreshEngine } from '../engine/engine.js';
 import { LakemapError } from '../errors.js';
 import type { FieldMapping, Manifest, RefreshJobInfo } from '../types.js';
 import type { ExternalSpec } from '../scanner.js';

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { LakemapError } from './errors.js';
+import { LakemapError } from '../errors.js';
 import type { ProbeWorkers, WorkerBatch, WorkerJob } from './file-scan.js';
 
 const ENTRY = new URL('./probe-worker.js', import.meta.url);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LakemapError } from './errors.js';
-import { LocalStorage, normalizeRelative } from './storage/local.js';
+import { LakemapError } from '../errors.js';
+import { LocalStorage, normalizeRelative } from './local.js';
 
 /** Where an external source string points: a root directory and a path below it. */
 export interface SourceLocation {

@@ -1,11 +1,11 @@
 import type { Schema } from 'apache-arrow';
-import { LakemapError } from './errors.js';
-import { fileGlobs, globMatcher } from './definition.js';
-import { describeSchema, encodeSchema, manifestArrowSchema } from './schema.js';
-import { fileFingerprint, placeUnits } from './segments.js';
-import type { LocalStorage } from './storage/local.js';
-import type { FileProbe, FileScanner, FileStat, ProbeFile, ScanContext, ScannedEntry } from './scanner.js';
-import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from './types.js';
+import { LakemapError } from '../errors.js';
+import { fileGlobs, globMatcher } from '../engine/definition.js';
+import { describeSchema, encodeSchema, manifestArrowSchema } from '../manifest/schema.js';
+import { fileFingerprint, placeUnits } from '../manifest/segments.js';
+import type { LocalStorage } from '../storage/local.js';
+import type { FileProbe, FileScanner, FileStat, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
+import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What scanning the files of a source produced. */
 export interface FileScanResult {

@@ -1,13 +1,13 @@
 import * as path from 'node:path';
-import { LakemapError } from './errors.js';
+import { LakemapError } from '../errors.js';
 import { checkFields, checkName, parseSpec } from './definition.js';
 import { JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
-import { ManifestStore, type StoredCollection } from './manifest-store.js';
+import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh } from './refresh.js';
-import { parseSource } from './source.js';
-import type { ProbeWorkers } from './file-scan.js';
-import { probeWorkers } from './probe-workers.js';
-import type { Scanner } from './scanner.js';
+import { parseSource } from '../storage/source.js';
+import type { ProbeWorkers } from '../scan/file-scan.js';
+import { probeWorkers } from '../scan/probe-workers.js';
+import type { Scanner } from '../scanner.js';
 import type {
   CollectionInfo,
   CollectionRef,
@@ -17,8 +17,8 @@ import type {
   RefreshEngineOptions,
   RefreshJobInfo,
   RefreshRequest,
-} from './types.js';
-import { builtinScanners } from '../scanners/index.js';
+} from '../types.js';
+import { builtinScanners } from '../../scanners/index.js';
 
 /** What {@link RefreshEngine.refreshExternalCollection} returns. */
 export interface RefreshStarted {

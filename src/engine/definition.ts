@@ -1,6 +1,6 @@
-import { LakemapError } from './errors.js';
-import type { ExternalSpec } from './scanner.js';
-import type { FieldMapping } from './types.js';
+import { LakemapError } from '../errors.js';
+import type { ExternalSpec } from '../scanner.js';
+import type { FieldMapping } from '../types.js';
 
 const NAME_RULE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

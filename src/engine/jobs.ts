@@ -1,6 +1,6 @@
-import { LakemapError, type LakemapErrorCode } from './errors.js';
-import type { ExternalSpec } from './scanner.js';
-import type { RefreshChangeSet, RefreshJobInfo, RefreshJobState, SkippedFile } from './types.js';
+import { LakemapError, type LakemapErrorCode } from '../errors.js';
+import type { ExternalSpec } from '../scanner.js';
+import type { RefreshChangeSet, RefreshJobInfo, RefreshJobState, SkippedFile } from '../types.js';
 
 /** The only state changes a refresh job may make. */
 const TRANSITIONS: Readonly<Record<RefreshJobState, readonly RefreshJobState[]>> = {

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LakemapError } from './errors.js';
-import type { CollectionInfo, Manifest } from './types.js';
+import { LakemapError } from '../errors.js';
+import type { CollectionInfo, Manifest } from '../types.js';
 
 /** The immutable part of a collection, written once at creation (the version lives in `CURRENT`). */
 export type StoredCollection = Omit<CollectionInfo, 'manifestVersion'>;

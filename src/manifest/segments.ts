@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { UnitInfo } from './scanner.js';
-import type { ManifestFile, ManifestUnit, Segment } from './types.js';
+import type { UnitInfo } from '../scanner.js';
+import type { ManifestFile, ManifestUnit, Segment } from '../types.js';
 
 /** Units with their row offsets inside the file (prefix sums of their rows). */
 export function placeUnits(units: readonly UnitInfo[]): ManifestUnit[] {

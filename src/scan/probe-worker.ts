@@ -3,8 +3,8 @@
 // and posts each batch's manifest entries back, then 'end'.
 import { parentPort } from 'node:worker_threads';
 import { Prober, type ProbeOutcome, type WorkerBatch, type WorkerJob } from './file-scan.js';
-import { LocalStorage } from './storage/local.js';
-import type { FileScanner } from './scanner.js';
+import { LocalStorage } from '../storage/local.js';
+import type { FileScanner } from '../scanner.js';
 
 const scanners = new Map<string, Promise<FileScanner | undefined>>();
 

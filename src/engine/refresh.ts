@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Schema } from 'apache-arrow';
-import { LakemapError } from './errors.js';
+import { LakemapError } from '../errors.js';
 import { segmentMaxRows } from './definition.js';
-import { listSourceFiles, scanFiles, checkEntry, asLakemapError, sameScannerOptions, type ProbeWorkers } from './file-scan.js';
+import { listSourceFiles, scanFiles, checkEntry, asLakemapError, sameScannerOptions, type ProbeWorkers } from '../scan/file-scan.js';
 import type { RefreshJob } from './jobs.js';
-import type { ManifestStore, StoredCollection } from './manifest-store.js';
-import { checkAgreement, collectionSchema, encodeSchema } from './schema.js';
-import { segmentFile } from './segments.js';
-import { openSource, type SourceLocation } from './source.js';
-import type { LocalStorage } from './storage/local.js';
-import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from './scanner.js';
-import type { Manifest, ManifestFile, ManifestSchema, RefreshChangeSet, Segment, SkippedFile } from './types.js';
+import type { ManifestStore, StoredCollection } from '../manifest/store.js';
+import { checkAgreement, collectionSchema, encodeSchema } from '../manifest/schema.js';
+import { segmentFile } from '../manifest/segments.js';
+import { openSource, type SourceLocation } from '../storage/source.js';
+import type { LocalStorage } from '../storage/local.js';
+import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
+import type { Manifest, ManifestFile, ManifestSchema, RefreshChangeSet, Segment, SkippedFile } from '../types.js';
 
 /** Everything one refresh needs, decided before the job starts. */
 export interface RefreshPlan {

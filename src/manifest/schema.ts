@@ -1,6 +1,6 @@
 import { Field, Schema, Table, DataType, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { LakemapError } from './errors.js';
-import type { FieldMapping, Manifest, ManifestSchema, SchemaField } from './types.js';
+import { LakemapError } from '../errors.js';
+import type { FieldMapping, Manifest, ManifestSchema, SchemaField } from '../types.js';
 
 const describeCache = new WeakMap<Schema, SchemaField[]>();
 
