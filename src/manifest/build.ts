@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { segmentMaxRows } from '../engine/definition.js';
+import { collectionSchema, encodeSchema } from './schema.js';
+import { segmentFile } from './segments.js';
+import type { RefreshPlan } from '../engine/refresh.js';
+import type { ScanOutcome } from '../scan/sources.js';
+import type { LocalStorage } from '../storage/local.js';
+import type { Manifest, RefreshChangeSet, Segment } from '../types.js';
+
+/** The next manifest version from a scan's outcome; segments of unchanged files are carried over from `previous`. */
+export function buildManifest(plan: RefreshPlan, storage: LocalStorage, o: ScanOutcome, previous: Manifest | undefined): Manifest {
+  const def = plan.definition;
+  const schema = collectionSchema(o.schema, def.fields, o.schemaWhere);
+  const maxRows = segmentMaxRows(def.externalSpec);
+  // Segments of a file unchanged since the previous version are carried over rather than recomputed.
+  const reuse = new Map<string, Segment[]>();
+  if (previous && segmentMaxRows(previous.externalSpec) === maxRows) {
+    for (const s of previous.segments) {
+      const path = s.ranges[0]!.path;
+      const list = reuse.get(path);
+      if (list) list.push(s);
+      else reuse.set(path, [s]);
+    }
+  }
+  const prevFingerprint = new Map(previous?.files.map((f) => [f.path, f.fingerprint]));
+  const segments: Segment[] = [];
+  let totalRows = 0;
+  let physicalRows = 0;
+  let exact = true;
+  for (const f of o.files) {
+    const carried = prevFingerprint.get(f.path) === f.fingerprint ? reuse.get(f.path) : undefined;
+    segments.push(...(carried ?? segmentFile(f, maxRows)));
+    totalRows += f.liveRows;
+    physicalRows += f.rows;
+    exact &&= f.liveRowsExact;
+  }
+  const base = {
+    manifestFormat: 1 as const,
+    collectionName: def.collectionName,
+    dbName: def.dbName,
+    fields: def.fields,
+    format: def.externalSpec.format,
+    externalSource: def.externalSource,
+    resolvedSource: storage.root,
+    externalSpec: def.externalSpec,
+    tableVersion: o.tableVersion,
+    schema: encodeSchema(schema),
+    fileSchemas: o.fileSchemas,
+    totalRows,
+    physicalRows,
+    totalRowsExact: exact,
+    files: o.files,
+    segments,
+    skipped: o.skipped,
+    warnings: o.warnings,
+    ...(o.details ? { details: o.details } : {}),
+  };
+  return {
+    ...base,
+    version: (previous?.version ?? 0) + 1,
+    createdAt: Date.now(),
+    jobId: plan.job.jobId,
+    contentHash: contentHash(base),
+  };
+}
+
+/** Digest of what a manifest says (not when or by whom it was written). */
+function contentHash(m: Omit<Manifest, 'version' | 'createdAt' | 'jobId' | 'contentHash'>): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([m.format, m.externalSource, m.resolvedSource, m.externalSpec, m.fields, m.tableVersion]));
+  h.update(m.schema.arrowIpc);
+  h.update(JSON.stringify(m.skipped));
+  h.update(JSON.stringify(m.details ?? null));
+  for (const f of m.files) h.update(`${f.path}\0${f.fingerprint}\0${f.sizeBytes}\0${f.mtimeMs}\0${f.rows}\0${f.liveRows}\n`);
+  for (const s of m.segments) h.update(`${s.id}\n`);
+  return h.digest('hex');
+}
+
+/** What changed between two manifest versions, as a job reports it. */
+export function diffChanges(previous: Manifest | undefined, next: Manifest): RefreshChangeSet {
+  const prev = new Map(previous?.files.map((f) => [f.path, f.fingerprint]));
+  const change: RefreshChangeSet = {
+    files: { added: 0, removed: 0, modified: 0, unchanged: 0 },
+    segments: { added: 0, removed: 0, kept: 0 },
+    addedPaths: [],
+    removedPaths: [],
+    modifiedPaths: [],
+  };
+  const LIMIT = 100;
+  const seen = new Set<string>();
+  for (const f of next.files) {
+    seen.add(f.path);
+    const fp = prev.get(f.path);
+    if (fp === undefined) {
+      change.files.added++;
+      if (change.addedPaths.length < LIMIT) change.addedPaths.push(f.path);
+    } else if (fp !== f.fingerprint) {
+      change.files.modified++;
+      if (change.modifiedPaths.length < LIMIT) change.modifiedPaths.push(f.path);
+    } else change.files.unchanged++;
+  }
+  for (const p of prev.keys()) {
+    if (seen.has(p)) continue;
+    change.files.removed++;
+    if (change.removedPaths.length < LIMIT) change.removedPaths.push(p);
+  }
+  const prevSegs = new Set(previous?.segments.map((s) => s.id));
+  const nextSegs = new Set(next.segments.map((s) => s.id));
+  for (const id of nextSegs) if (prevSegs.has(id)) change.segments.kept++;
+  else change.segments.added++;
+  for (const id of prevSegs) if (!nextSegs.has(id)) change.segments.removed++;
+  return change;
+}
