@@ -39,3 +39,5 @@ export type {
   TableSnapshot,
   UnitInfo,
 } from './scanner.js';
+export { WatchEvent, WatchHandle } from './watch/index.js';
+export type { ChangeSource, WatchClock, WatchError, WatchEventType, WatchHost, WatchMechanism, WatchOptions, WatchStatus } from './watch/index.js';

@@ -4,7 +4,9 @@ import { checkFields, checkName, parseSpec } from './definition.js';
 import { JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh } from './refresh.js';
-import { parseSource } from '../storage/source.js';
+import { openSource, parseSource } from '../storage/source.js';
+import { WatchHandle } from '../watch/watch.js';
+import type { WatchOptions } from '../watch/types.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -233,6 +235,37 @@ export class RefreshEngine extends EventTarget {
     const l = listener as unknown as (event: Event) => void;
     this.addEventListener(type, l);
     return () => this.removeEventListener(type, l);
+  }
+
+  /**
+   * Keeps a collection current: watches its source and refreshes it after changes (debounced), until
+   * the handle is closed. The mechanism (native events, polling a directory or a listing) is chosen
+   * from the source and shown in `status()`; see docs/watching.md.
+   *
+   * @example
+   * ```ts
+   * const watch = engine.watch({ collectionName: 'trips' }, { debounceMs: 500 });
+   * await watch.ready;
+   * watch.on('refreshend', (e) => console.log(e.job?.state, e.job?.version));
+   * // … later
+   * await watch.close();
+   * ```
+   */
+  watch(ref: CollectionRef, options: WatchOptions = {}): WatchHandle {
+    this.ref(ref);
+    return new WatchHandle(
+      {
+        owner: this,
+        root: this.root,
+        describeCollection: (r) => this.describeCollection(r),
+        refreshExternalCollection: (r) => this.refreshExternalCollection(r),
+        waitForRefresh: (id) => this.waitForRefresh(id),
+        scannerFor: (format) => this.scanners.get(format),
+        openStorage: (source) => openSource(parseSource(source, this.volumes)),
+      },
+      ref,
+      options,
+    );
   }
 
   private currentManifest(dbName: string, collectionName: string): Manifest {

@@ -1,0 +1,4 @@
+// The watch feature's surface, re-exported by src/index.ts.
+export { WatchEvent, WatchHandle } from './watch.js';
+export type { WatchHost } from './watch.js';
+export type { ChangeSource, WatchClock, WatchError, WatchEventType, WatchMechanism, WatchOptions, WatchStatus } from './types.js';
