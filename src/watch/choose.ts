@@ -71,7 +71,7 @@ export async function startChangeSource(
 }
 
 /** Top-level directories no change inside of which can matter: not watched at all. */
-function skippedDirs(root: string, filter: ChangeFilter): string[] {
+export function skippedDirs(root: string, filter: ChangeFilter): string[] {
   try {
     return fs
       .readdirSync(root, { withFileTypes: true })
