@@ -100,7 +100,7 @@ export class LocalPollSource implements ChangeSource {
     await mapLimit(toRescan, async (d) => {
       if (this.dirs.has(d)) await this.rescan(d, changed);
     });
-    return changed;
+    return [...new Set(changed)];
   }
 
   private abs(rel: string): string {
@@ -143,7 +143,7 @@ export class LocalPollSource implements ChangeSource {
     const had = new Set(old.subdirs);
     const has = new Set(now.subdirs);
     for (const s of old.subdirs) {
-      if (!has.has(s)) {
+      if (!has.has(s) && this.dirs.has(s)) {
         this.drop(s);
         changed.push(s);
       }
