@@ -6,6 +6,7 @@ import { LakemapError } from '../errors.js';
 import type { FieldMapping, Manifest, RefreshJobInfo } from '../types.js';
 import type { ExternalSpec } from '../scanner.js';
 import { ProgressBar } from './progress.js';
+import { watchCommand } from './watch-command.js';
 
 const USAGE = `usage:
   lakemap create <collection> --source S (--format F | --spec JSON) [--field name=column]...
@@ -44,6 +45,7 @@ export async function runCli(argv: string[], io: CliIO = { stdout: process.stdou
 }
 
 async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  if (argv[0] === 'watch') return watchCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
