@@ -61,7 +61,6 @@ export async function watchCommand(argv: string[], io: CliIO, stop?: AbortSignal
     });
   });
 
-  const keepAlive = setInterval(() => {}, 1 << 30); // the watch's own timers do not hold the process
   await new Promise<void>((resolve) => {
     if (stop) {
       if (stop.aborted) resolve();
@@ -76,7 +75,6 @@ export async function watchCommand(argv: string[], io: CliIO, stop?: AbortSignal
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
-  clearInterval(keepAlive);
   await watch.close();
   await printing;
   io.stderr.write(`stopped watching ${dbName}.${collectionName} after ${watch.status().refreshes} refresh(es)\n`);

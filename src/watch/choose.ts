@@ -47,13 +47,13 @@ export async function startChangeSource(
     return src;
   }
   const root = t.localRoot;
-  const poll = (reason: string, fullPassEvery = t.fullPassEvery): LocalPollSource =>
-    new LocalPollSource(root, t.filter, reason, { clock: t.clock, intervalMs: t.pollIntervalMs, fullPassEvery });
+  const poll = (reason: string, remote = false): LocalPollSource =>
+    new LocalPollSource(root, t.filter, reason, { clock: t.clock, intervalMs: t.pollIntervalMs, fullPassEvery: remote ? 1 : t.fullPassEvery, syncIo: !remote });
   const mount = mountOf(root, t.mountInfo);
   let src: ChangeSource;
   if (mount && isRemoteFs(mount.fsType) && t.mechanism !== 'parcel') {
     // Directory mtimes and stat caches on these are not trustworthy: every pass stats every file.
-    src = poll(`${root} is on a ${mount.fsType} mount (${mount.mountPoint}), which sends no events for changes made elsewhere: polling every file`, 1);
+    src = poll(`${root} is on a ${mount.fsType} mount (${mount.mountPoint}), which sends no events for changes made elsewhere: polling every file`, true);
   } else if (t.mechanism === 'poll') {
     src = poll(`polling ${root} (asked for)`);
   } else {

@@ -63,6 +63,8 @@ export interface WatchOptions {
   safetyRefreshMs?: number;
   /** Refresh once when the watch starts (changes made while nobody watched). Default true. */
   initialRefresh?: boolean;
+  /** Keep the Node process alive while the watch is open, as `fs.watch` does. Default true. */
+  persistent?: boolean;
   /** Force a mechanism instead of choosing one (`parcel` still falls back to polling when it cannot start). */
   mechanism?: 'parcel' | 'poll';
   /** A change source of your own instead of the built-in ones (reported as `custom`). */

@@ -68,6 +68,7 @@ export class WatchHandle extends EventTarget {
   private safetyTimer: unknown;
   private inFlight: AbortController | undefined;
   private closing: Promise<void> | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
 
   /** Use {@link RefreshEngine.watch}. */
   constructor(
@@ -93,6 +94,8 @@ export class WatchHandle extends EventTarget {
     let set = watchesOf.get(host.owner);
     if (!set) watchesOf.set(host.owner, (set = new Set()));
     set.add(this);
+    // The watch's own timers are unref'd; one interval holds the process while the watch is open.
+    if (options.persistent ?? true) this.keepAlive = setInterval(() => {}, 1 << 30);
     this.ready = this.start();
     this.ready.catch(() => undefined); // reported to whoever awaits it; never an unhandled rejection
   }
@@ -130,6 +133,7 @@ export class WatchHandle extends EventTarget {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = 'closed';
+      clearInterval(this.keepAlive);
       if (this.safetyTimer !== undefined) this.clock.clearTimeout(this.safetyTimer);
       this.inFlight?.abort();
       await Promise.all([this.source?.close(), this.scheduler.close(), this.ready.catch(() => undefined)]);
@@ -180,6 +184,7 @@ export class WatchHandle extends EventTarget {
       if (this.options.initialRefresh ?? true) this.scheduler.hint(true);
     } catch (e) {
       this.state = 'closed';
+      clearInterval(this.keepAlive);
       watchesOf.get(this.host.owner)?.delete(this);
       throw e;
     }
