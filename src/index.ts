@@ -40,4 +40,4 @@ export type {
   UnitInfo,
 } from './scanner.js';
 export { WatchEvent, WatchHandle } from './watch/index.js';
-export type { ChangeSource, WatchClock, WatchError, WatchEventType, WatchHost, WatchMechanism, WatchOptions, WatchStatus } from './watch/index.js';
+export type { ChangeSource, WatchChange, WatchClock, WatchError, WatchEventType, WatchMechanism, WatchOptions, WatchStatus } from './watch/index.js';

@@ -144,3 +144,23 @@ describe('change filter', () => {
     expect(['metadata/v3.metadata.json', 'metadata/00003-ab.metadata.json', 'metadata/version-hint.text', 'metadata/snap-1.avro', 'metadata/1-m0.avro', 'data/a.parquet'].map(ice.accepts)).toEqual([true, true, true, false, false, false]);
   });
 });
+
+describe('docs/watching.md example', () => {
+  it('runs as written', async () => {
+    const { keepCurrent } = await import('../docs/examples/watch-collection.js');
+    const lake = tempDir();
+    fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
+    const root = tempDir();
+    await new RefreshEngine({ root }).createCollection({ collectionName: 'trips', externalSource: lake, externalSpec: { format: 'parquet' } });
+    const lines: string[] = [];
+    const watch = await keepCurrent(root, 'trips', (l) => lines.push(l));
+    try {
+      await waitFor('version 1', () => lines.includes('now at version 1'));
+      fs.writeFileSync(path.join(lake, 'b.parquet'), templates[1]!);
+      await waitFor('version 2', () => lines.includes('now at version 2'));
+      expect(lines[0]).toMatch(/^watching with (parcel|poll): /);
+    } finally {
+      await watch.close();
+    }
+  });
+});

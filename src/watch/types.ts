@@ -85,6 +85,16 @@ export interface WatchError {
   jobId?: string;
 }
 
+/** A change hint a watch received. */
+export interface WatchChange {
+  /** Epoch ms. */
+  at: number;
+  /** Up to 10 of the changed paths (relative to the source; empty when the source only knew "something changed"). */
+  paths: string[];
+  /** How many paths the hint carried. */
+  count: number;
+}
+
 /** A snapshot of a watch, from {@link WatchHandle.status}. */
 export interface WatchStatus {
   /** Collection name. */
@@ -103,8 +113,8 @@ export interface WatchStatus {
   refreshing: boolean;
   /** True when a change is waiting for its refresh. */
   pending: boolean;
-  /** Last change hint: when, how many paths, and up to 10 of them. */
-  lastEvent?: { at: number; paths: string[]; count: number };
+  /** Last change hint. */
+  lastEvent?: WatchChange;
   /** Last refresh job this watch ran, as it ended. */
   lastJob?: RefreshJobInfo;
   /** Refreshes this watch started. */

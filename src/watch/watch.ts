@@ -13,7 +13,7 @@ import type { ChangeSource, WatchClock, WatchError, WatchEventType, WatchMechani
 
 /** What a watch needs of the engine (the engine passes itself plus two private lookups). */
 export interface WatchHost {
-  /** The engine: watches are registered under it so its close can close them ({@link closeWatches}). */
+  /** The engine: watches are registered under it so that its close can close them (`closeWatches`). */
   readonly owner: object;
   /** The engine's metadata root, never reported as a change. */
   readonly root: string;
@@ -70,7 +70,10 @@ export class WatchHandle extends EventTarget {
   private closing: Promise<void> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
 
-  /** Use {@link RefreshEngine.watch}. */
+  /**
+   * Use {@link RefreshEngine.watch}.
+   * @internal
+   */
   constructor(
     private readonly host: WatchHost,
     ref: CollectionRef,
