@@ -85,6 +85,7 @@ function line(info: RefreshJobInfo, rows: number | undefined): string {
   const at = new Date(info.endTime || Date.now()).toISOString();
   const took = `${info.endTime - info.startTime} ms`;
   const head = `${at} ${info.dbName}.${info.collectionName}`;
+  if (info.errorCode === 'REFRESH_IN_PROGRESS') return `${head} another engine or process is refreshing it; will try again\n`;
   if (info.state === 'RefreshFailed') return `${head} refresh failed (${info.errorCode}): ${info.reason}; previous version kept, will retry\n`;
   const c = info.changes?.files;
   const files = c ? `${c.added} added, ${c.removed} removed, ${c.modified} modified, ${c.unchanged} unchanged files` : '';
