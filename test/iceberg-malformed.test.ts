@@ -47,10 +47,7 @@ describe('iceberg-table: malformed metadata', () => {
 
   it('the corpus bad_iceberg_metadata.json (JSON lines, not metadata)', async () => {
     const corpusFile = path.resolve(import.meta.dirname, '../../shared/corpus/iceberg/bad_data/bad_iceberg_metadata.json');
-    if (!fs.existsSync(corpusFile)) {
-      console.warn(`corpus missing: ${corpusFile}`);
-      return;
-    }
+    expect(fs.existsSync(corpusFile), `the Iceberg corpus is missing: ${corpusFile}`).toBe(true);
     const dir = freshTable();
     fs.copyFileSync(corpusFile, path.join(dir, 'metadata/v4.metadata.json'));
     expect((await failure(dir)).code).toBe('CORRUPT_FILE');
