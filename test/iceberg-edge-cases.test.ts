@@ -221,6 +221,12 @@ describe('branches and tags (ref)', () => {
     expect((await snapshotLocalTable(icebergScanner, dir, { ref: 'main' })).tableVersion).toBe(SNAP2.toString());
   });
 
+  it('takes main as the current snapshot of a table written without refs (v1), and knows no other ref there', async () => {
+    const plain = table({ ...t, extra: {} });
+    expect((await snapshotLocalTable(icebergScanner, plain, { ref: 'main' })).tableVersion).toBe(SNAP2.toString());
+    expect((await failure(snapshotLocalTable(icebergScanner, plain, { ref: 'audit' }))).message).toMatch(/refs: none/);
+  });
+
   it('refuses an unknown ref, listing the known ones, and a ref given with a snapshot id', async () => {
     const e = await failure(snapshotLocalTable(icebergScanner, dir, { ref: 'nope' }));
     expect(e.code).toBe('VERSION_NOT_FOUND');
