@@ -94,3 +94,26 @@ describe('mount detection', () => {
     await src.close();
   });
 });
+
+describe('poll interval', () => {
+  it('spreads the cost of a full pass over the passes it stands for', async () => {
+    const { PollLoop } = await import('../src/watch/poll-loop.js');
+    const clock = new FakeClock();
+    let passes = 0;
+    // Each pass "takes" real time: a full pass (every 10th, and the first) about 300 ms, the others none.
+    const loop = new PollLoop(clock, 1000, async () => {
+      const full = passes++ % 10 === 0;
+      if (full) {
+        const end = performance.now() + 300;
+        while (performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+        return 10;
+      }
+      return 1;
+    });
+    await loop.start();
+    expect(loop.lastPassMs).toBeGreaterThanOrEqual(300);
+    // 20 × 300 ms would be 6 s; spread over 10 passes it is 600 ms, under the 1 s floor.
+    expect(loop.currentIntervalMs).toBe(1000);
+    await loop.stop();
+  });
+});

@@ -100,15 +100,17 @@ export class LocalPollSource implements ChangeSource {
     await this.loop.stop();
   }
 
-  private async tick(): Promise<void> {
+  /** One scheduled pass; returns over how many passes its cost is spread (full passes: `fullPassEvery`). */
+  private async tick(): Promise<number> {
+    const full = this.passes === 0 || this.passes % this.fullPassEvery === 0; // the first pass reads everything too
     try {
-      const full = this.passes > 0 && this.passes % this.fullPassEvery === 0;
       const changed = await this.pass(full);
       if (changed.length > 0) this.changed(changed);
     } catch (e) {
       this.failed(e as Error);
       this.changed([]); // could not tell: let the refresh look
     }
+    return full ? this.fullPassEvery : 1;
   }
 
   /** One pass; returns the directories (relative) in which something that matters changed. The first pass only records. */

@@ -6,7 +6,11 @@ export function nextPollDelay(intervalMs: number, lastPassMs: number): number {
   return Math.max(intervalMs, Math.ceil(20 * lastPassMs));
 }
 
-/** Runs `pass` every interval until stopped; a pass never overlaps the next. */
+/**
+ * Runs `pass` every interval until stopped; a pass never overlaps the next. A pass may return how
+ * many passes its cost is spread over (a full pass that runs once every N passes returns N), so a
+ * rare expensive pass does not stretch the interval as if every pass cost as much.
+ */
 export class PollLoop {
   /** Duration of the last pass, ms. */
   lastPassMs = 0;
@@ -19,7 +23,7 @@ export class PollLoop {
   constructor(
     private readonly clock: WatchClock,
     private readonly intervalMs: number,
-    private readonly pass: () => Promise<void>,
+    private readonly pass: () => Promise<number | void>,
   ) {
     this.currentIntervalMs = intervalMs;
   }
@@ -39,13 +43,15 @@ export class PollLoop {
 
   private async runPass(): Promise<void> {
     const t0 = performance.now();
-    this.running = this.pass();
+    let spread = 1;
+    const run = this.pass();
+    this.running = run.then(() => undefined);
     try {
-      await this.running;
+      spread = Math.max(1, (await run) || 1);
     } finally {
       this.running = undefined;
       this.lastPassMs = performance.now() - t0;
-      this.currentIntervalMs = nextPollDelay(this.intervalMs, this.lastPassMs);
+      this.currentIntervalMs = nextPollDelay(this.intervalMs, this.lastPassMs / spread);
       if (!this.stopped) {
         this.timer = this.clock.setTimeout(() => {
           this.timer = undefined;
