@@ -117,3 +117,30 @@ describe('poll interval', () => {
     await loop.stop();
   });
 });
+
+describe('parcel source', () => {
+  it('filters events, reports watcher errors as a hint, and never rejects on close when unsubscribe() does', async () => {
+    const { ParcelSource } = await import('../src/watch/parcel.js');
+    let deliver: (err: Error | null, events: { path: string; type: 'create' | 'update' | 'delete' }[]) => void = () => {};
+    let ignored: string[] = [];
+    const fakeParcel = {
+      subscribe: async (_dir: string, fn: typeof deliver, opts?: { ignore?: string[] }) => {
+        deliver = fn;
+        ignored = opts?.ignore ?? [];
+        return { unsubscribe: () => Promise.reject(new Error('Unable to remove watcher')) }; // parcel-bundler/watcher#129
+      },
+    };
+    const root = '/lake';
+    const src = new ParcelSource(root, changeFilter(parquetScanner, { format: 'parquet' }), 'test', ['meta'], async () => fakeParcel);
+    const changes: string[][] = [];
+    const errors: string[] = [];
+    await src.start((p) => changes.push(p), (e) => errors.push(e.message));
+    expect(ignored).toEqual(['/lake/meta']);
+    deliver(null, [{ path: '/lake/a.parquet', type: 'create' }, { path: '/lake/.a.parquet.tmp', type: 'create' }, { path: '/lake/notes.txt', type: 'update' }]);
+    deliver(null, [{ path: '/lake/x.csv', type: 'create' }]);
+    deliver(new Error('Events were dropped by the FSEvents client'), []);
+    expect(changes).toEqual([['a.parquet'], []]);
+    expect(errors).toEqual(['Events were dropped by the FSEvents client']);
+    await expect(src.close()).resolves.toBeUndefined();
+  });
+});
