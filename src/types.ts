@@ -297,6 +297,22 @@ export interface Manifest {
   contentHash: string;
 }
 
+/** What {@link RefreshEngine.repairCollection} found and did. */
+export interface RepairReport {
+  /** Collection name. */
+  collectionName: string;
+  /** Database name. */
+  dbName: string;
+  /** Problems found, one sentence each (empty: the collection was sound). */
+  found: string[];
+  /** What was done, one sentence each (empty: nothing needed doing). */
+  actions: string[];
+  /** Each version file looked at, newest first, with its problems (empty when it validates). */
+  versionFiles: { version: number; problems: string[] }[];
+  /** The version `CURRENT` names after the repair (0: the collection has no manifest now). */
+  version: number;
+}
+
 /** Arguments of {@link RefreshEngine.getManifest}. */
 export interface GetManifestRequest extends CollectionRef {
   /** A version to read; default the current one. */
