@@ -76,6 +76,24 @@ describe('two engines in one process', () => {
   });
 });
 
+describe('compare-and-swap commit', () => {
+  it('a job whose lock was broken while it ran does not commit over the version another engine made current', async () => {
+    const g = gatedScanner();
+    const { root, a, b } = await twoEngines(g.scanner);
+    const { jobId } = await a.refreshExternalCollection({ collectionName: 'c' });
+    await g.probing;
+    fs.rmSync(path.join(root, 'default', 'c', 'refresh.lock')); // an operator deletes the lock by hand
+    const other = await b.waitForRefresh((await b.refreshExternalCollection({ collectionName: 'c' })).jobId);
+    expect(other).toMatchObject({ state: 'RefreshCompleted', version: 1 });
+    const v1 = fs.readFileSync(path.join(root, 'default', 'c', 'manifests', 'v000001.json'), 'utf8');
+    g.open();
+    const info = await a.waitForRefresh(jobId);
+    expect(info).toMatchObject({ state: 'RefreshFailed', errorCode: 'COMMIT_CONFLICT' });
+    expect(fs.readFileSync(path.join(root, 'default', 'c', 'manifests', 'v000001.json'), 'utf8')).toBe(v1);
+    expect((await a.getManifest({ collectionName: 'c' })).jobId).toBe(other.jobId);
+  });
+});
+
 describe('drop during a refresh', () => {
   it('is refused while another engine refreshes, naming the job; the refresh then commits', async () => {
     const g = gatedScanner();
