@@ -297,6 +297,14 @@ export interface Manifest {
   contentHash: string;
 }
 
+/** One version file as {@link RefreshEngine.repairCollection} found it. */
+export interface RepairedVersion {
+  /** The version number in the file's name. */
+  version: number;
+  /** What is wrong with it; empty when it parses and validates. */
+  problems: string[];
+}
+
 /** What {@link RefreshEngine.repairCollection} found and did. */
 export interface RepairReport {
   /** Collection name. */
@@ -308,7 +316,7 @@ export interface RepairReport {
   /** What was done, one sentence each (empty: nothing needed doing). */
   actions: string[];
   /** Each version file looked at, newest first, with its problems (empty when it validates). */
-  versionFiles: { version: number; problems: string[] }[];
+  versionFiles: RepairedVersion[];
   /** The version `CURRENT` names after the repair (0: the collection has no manifest now). */
   version: number;
 }
