@@ -114,7 +114,15 @@ export class ManifestStore {
   /** Takes a collection's lock (refresh, drop, repair); refused with `REFRESH_IN_PROGRESS` naming a live holder. */
   lock(dbName: string, collectionName: string, holder: Holder, jobId: string, purpose: string): CollectionLock {
     const file = path.join(this.dir(dbName, collectionName), LOCK_FILE);
-    return rootIo(this.root, file, 'take the lock', () => acquireLock(file, holder, jobId, purpose, `collection ${dbName}.${collectionName}`));
+    try {
+      return rootIo(this.root, file, 'take the lock', () => acquireLock(file, holder, jobId, purpose, `collection ${dbName}.${collectionName}`));
+    } catch (e) {
+      // Dropped between the caller's check and the lock.
+      if (LakemapError.is(e, 'ROOT_IO_ERROR') && !fs.existsSync(path.dirname(file))) {
+        throw new LakemapError('COLLECTION_NOT_FOUND', `collection ${dbName}.${collectionName} does not exist`);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -132,6 +140,7 @@ export class ManifestStore {
       throw e;
     }
     fs.rmSync(trash, { recursive: true, force: true });
+    lock.release(); // its file went with the folder; this forgets it
   }
 }
 
