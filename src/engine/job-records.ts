@@ -40,7 +40,7 @@ export class JobRecords {
     const file = this.file(record.jobId);
     rootIo(this.root, file, 'write the job record', () => {
       fs.mkdirSync(this.dir, { recursive: true });
-      writeFileAtomic(file, JSON.stringify(record));
+      writeFileAtomic(file, JSON.stringify(record), { durable: false });
     });
   }
 

@@ -180,18 +180,23 @@ export function rootError(root: string, file: string, action: string, cause: unk
   });
 }
 
-/** Writes a file so that readers see the old content or the new one: temp file, fsync, rename, fsync dir. */
-export function writeFileAtomic(file: string, data: string): void {
+/**
+ * Writes a file so that readers see the old content or the new one: temp file, fsync, rename, fsync dir.
+ * `durable: false` skips the fsyncs (job records: losing one to a power cut only loses progress detail).
+ */
+export function writeFileAtomic(file: string, data: string, options: { durable?: boolean } = {}): void {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   const tmp = tempName(file);
-  writeDurable(tmp, data);
+  if (durable) writeDurable(tmp, data);
+  else fs.writeFileSync(tmp, data, { flag: 'wx' });
   try {
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-  syncDir(dir);
+  if (durable) syncDir(dir);
 }
 
 /** A temporary name beside `file`, named after it (`.tmp-<name>-<pid>-<random>`): a killed writer's leftovers say what they were. */
