@@ -154,6 +154,20 @@ describe('jobs from any engine on the root', () => {
     expect(() => b.getRefreshExternalCollectionProgress('nope')).toThrow(/JOB_NOT_FOUND|no refresh job/);
   });
 
+  it('another engine cancels a job it did not start', async () => {
+    const g = gatedScanner();
+    const { a, b } = await twoEngines(g.scanner);
+    const { jobId } = await a.refreshExternalCollection({ collectionName: 'c' });
+    await g.probing;
+    expect(b.cancelRefresh(jobId)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500)); // the running engine looks for the request every 200 ms
+    g.open();
+    const info = await b.waitForRefresh(jobId);
+    expect(info).toMatchObject({ state: 'RefreshFailed', errorCode: 'CANCELLED' });
+    expect(b.cancelRefresh(jobId)).toBe(false);
+    expect((await a.waitForRefresh((await a.refreshExternalCollection({ collectionName: 'c' })).jobId)).state).toBe('RefreshCompleted');
+  });
+
   it('keepJobs prunes stored records, oldest first', async () => {
     const root = tempDir();
     const e = new RefreshEngine({ root, scanners: [jsonlScanner], keepJobs: 2, workers: 0 });

@@ -179,6 +179,7 @@ export class RefreshEngine extends EventTarget {
       }
       this.jobs.add(key, job);
       void job.finished().then(() => this.pruneRecords());
+      this.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
       if (scanner.kind === 'file' && scanner.workerModule) this.workers?.warm(scanner.workerModule);
       const plan: RefreshPlan = {
         job,
@@ -230,15 +231,16 @@ export class RefreshEngine extends EventTarget {
   }
 
   /**
-   * Cancels a pending or running refresh of this engine; it ends `RefreshFailed` with code `CANCELLED`.
-   * Returns false if it had already finished. A job run by another engine or process is cancelled there
-   * (`INVALID_ARGUMENT` here).
+   * Cancels a pending or running refresh; it ends `RefreshFailed` with code `CANCELLED`. Returns false
+   * if it had already finished. A job of another engine or process on the root is asked to stop through
+   * the root and stops within a fraction of a second (follow it with {@link RefreshEngine.waitForRefresh}).
    */
   cancelRefresh(jobId: string): boolean {
     const job = this.jobs.get(jobId);
     if (!job) {
       if (isFinal(this.queries.info(jobId).state)) return false;
-      throw new LakemapError('INVALID_ARGUMENT', `job ${jobId} runs in another engine or process: cancel it there`);
+      this.records.requestCancel(jobId);
+      return true;
     }
     if (isFinal(job.state)) return false;
     job.controller.abort();

@@ -15,6 +15,8 @@ const JOBS_DIR = '.jobs';
 const JOB_ID = /^[a-z0-9-]{1,64}$/;
 /** Progress is written at most this often; state changes at once. */
 const PROGRESS_EVERY_MS = 250;
+/** How often a running job looks for a cancel request from another engine or process. */
+const CANCEL_POLL_MS = 200;
 
 /** Reason of a job whose process ended before the job did. */
 export const PROCESS_ENDED_REASON = 'the process that ran it ended before the job finished';
@@ -67,10 +69,36 @@ export class JobRecords {
       .filter((j): j is RefreshJobInfo => j !== undefined);
   }
 
+  /** Asks the engine running a job (in any process on the root) to cancel it. */
+  requestCancel(jobId: string): void {
+    const file = this.cancelFile(jobId);
+    rootIo(this.root, file, 'write', () => fs.writeFileSync(file, ''));
+  }
+
+  /**
+   * Watches for a cancel request for a job of this engine until `done` settles; calls `cancel` when one
+   * comes. The timer does not keep the process alive.
+   */
+  watchCancel(jobId: string, done: Promise<unknown>, cancel: () => void): void {
+    const file = this.cancelFile(jobId);
+    const timer = setInterval(() => {
+      if (fs.existsSync(file)) cancel();
+    }, CANCEL_POLL_MS);
+    timer.unref();
+    void done.finally(() => {
+      clearInterval(timer);
+      fs.rmSync(file, { force: true });
+    });
+  }
+
   /** Deletes the oldest finished records beyond `keep`. */
   prune(keep: number): void {
     const finished = this.list().filter((j) => isFinal(j.state));
     for (const j of finished.slice(0, Math.max(0, finished.length - keep))) fs.rmSync(this.file(j.jobId), { force: true });
+  }
+
+  private cancelFile(jobId: string): string {
+    return path.join(this.dir, `${jobId}.cancel`);
   }
 
   private file(jobId: string): string {
