@@ -1,0 +1,16 @@
+// Preload (`node --import ./test/helpers/slow-reads.mjs`): every synchronous file read blocks for
+// LAKEMAP_SLOW_READ_MS milliseconds, so a refresh of a few thousand files lasts long enough to be
+// interrupted. It blocks the thread, as a slow disk does to synchronous reads.
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+
+const ms = Number(process.env.LAKEMAP_SLOW_READ_MS);
+if (ms > 0) {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const readSync = fs.readSync;
+  fs.readSync = function (...args) {
+    Atomics.wait(cell, 0, 0, ms);
+    return readSync.apply(this, args);
+  };
+  syncBuiltinESMExports();
+}
