@@ -38,7 +38,7 @@ export class LocalStorage implements SourceStorage {
     const abs = clean === '' ? this.root : path.join(this.root, ...clean.split('/'));
     let real: string;
     try {
-      real = fs.realpathSync(abs);
+      real = fs.realpathSync.native(abs); // one realpath(3) call: several times faster than the JS walk
     } catch {
       return abs; // does not exist (yet): callers report NOT_FOUND on use; lexical check already passed
     }
