@@ -102,7 +102,18 @@ describe('probe workers with many cores', () => {
     let stderr = '';
     cli.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => cli.on('exit', (code) => resolve({ code, at: Date.now() })));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Interrupt once the scan has begun (the preload says so), not at a guessed moment.
+    const began = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 20_000);
+      cli.stderr.on('data', () => {
+        if (stderr.includes('slow-reads: scan started')) {
+          clearTimeout(t);
+          resolve(true);
+        }
+      });
+    });
+    expect(began, `the scan never began: ${stderr}`).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
     const sentAt = Date.now();
     cli.kill('SIGINT');
     const timer = setTimeout(() => cli.kill('SIGKILL'), 10_000);
@@ -115,5 +126,5 @@ describe('probe workers with many cores', () => {
     const shown = child([bin, 'show', 'c', '--json', '--root', root], 2);
     expect(shown.status).not.toBe(0);
     expect(shown.stderr).toContain('MANIFEST_NOT_FOUND');
-  }, 30_000);
+  }, 60_000);
 });
