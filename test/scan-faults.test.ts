@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Field, Int32, Schema } from 'apache-arrow';
 import { RefreshEngine } from '../src/index.js';
-import { readBudget } from '../src/scan/budget.js';
+import { ReadBudget, readBudget } from '../src/scan/budget.js';
 import { MAX_RECORDED_COLUMNS } from '../src/scan/prober.js';
 import type { FileScanner } from '../src/scanner.js';
 import { tempDir, writeFile } from './helpers/tmp.js';
@@ -131,5 +131,40 @@ describe('memory of reads in flight', () => {
     const m = await engine.getManifest({ collectionName: 'c' });
     expect(m.fileSchemas[0]!.fields).toHaveLength(MAX_RECORDED_COLUMNS);
     expect(m.warnings.join('\n')).toContain(`${n} top-level columns; only the first ${MAX_RECORDED_COLUMNS} are recorded`);
+  });
+});
+
+describe('the read budget across threads', () => {
+  const MiB = 1024 * 1024;
+
+  it('is one count for every thread sharing its state: a read waits for another thread’s release', async () => {
+    const main = new ReadBudget(256 * MiB);
+    const worker = new ReadBudget(256 * MiB, main.shared); // what a probe worker builds from its job
+    const releaseA = await main.acquire(200 * MiB, 'a');
+    let granted = false;
+    const b = worker.acquire(100 * MiB, 'b').then((release) => {
+      granted = true;
+      return release;
+    });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(granted).toBe(false);
+    expect(main.inFlight).toBe(200 * MiB);
+    releaseA();
+    releaseA(); // idempotent
+    const releaseB = await b;
+    expect(worker.inFlight).toBe(100 * MiB);
+    releaseB();
+    expect(main.inFlight).toBe(0);
+  });
+
+  it('a waiting read ends with CANCELLED when its refresh is cancelled', async () => {
+    const budget = new ReadBudget(10 * MiB);
+    const release = await budget.acquire(8 * MiB, 'a');
+    const ac = new AbortController();
+    const waiting = budget.acquire(8 * MiB, 'b', ac.signal);
+    ac.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+    release();
+    expect(budget.inFlight).toBe(0);
   });
 });

@@ -69,8 +69,8 @@ export interface WorkerJob {
   /** Shared counter of the next unclaimed index into `paths`. */
   counter: SharedArrayBuffer;
   batch: number;
-  /** The worker thread's share of the read budget, in bytes. */
-  budget: number;
+  /** The process's read budget: its limit and the state shared by every thread. */
+  budget: { limit: number; shared: SharedArrayBuffer };
 }
 
 /** Results a probe worker posts for one claimed batch. */
@@ -189,8 +189,8 @@ export async function scanFiles(
     const next = new Int32Array(counter);
     const running: { done: Promise<void>; stop(): void }[] = [];
     if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
-      const share = Math.max(1, Math.floor(readBudget.limit / (workers.count + 1)));
-      const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget: share };
+      const budget = { limit: readBudget.limit, shared: readBudget.shared };
+      const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
       for (let w = 0; w < workers.count; w++) {
         const remap: number[] = [];
         const started = workers.start(job, (b) => {

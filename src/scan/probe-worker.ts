@@ -3,7 +3,7 @@
 // and posts each batch's manifest entries back, then 'end'.
 import { parentPort } from 'node:worker_threads';
 import { Prober, type ProbeOutcome, type WorkerBatch, type WorkerJob } from './file-scan.js';
-import { setReadBudget } from './budget.js';
+import { shareReadBudget } from './budget.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FileScanner } from '../scanner.js';
 
@@ -25,7 +25,7 @@ function load(job: Pick<WorkerJob, 'module'>): Promise<FileScanner | undefined> 
 async function run(job: WorkerJob): Promise<void> {
   const scanner = await load(job);
   if (!scanner) return;
-  setReadBudget(job.budget);
+  shareReadBudget(job.budget.limit, job.budget.shared);
   const prober = new Prober(new LocalStorage(job.root), scanner, { spec: job.spec, signal: new AbortController().signal });
   const next = new Int32Array(job.counter);
   let schemasSent = 0;
