@@ -57,7 +57,13 @@ export type LakemapErrorCode =
   /** A scanner threw something other than a LakemapError, or returned inconsistent results (a scanner bug). */
   | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** The source has no file to map (emptied, unmounted, or a `files` glob that matches nothing) and the spec does not set `allow_empty`. */
+  | 'NO_FILES'
+  /** Declared fields conflict, e.g. two fields mapped to the same external column. */
+  | 'INVALID_FIELDS'
+  /** The engine was closed; it starts no more refreshes. */
+  | 'ENGINE_CLOSED';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {
