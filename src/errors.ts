@@ -66,6 +66,9 @@ export interface LakemapErrorOptions {
  * catch (e) { if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) console.log('busy'); }
  * ```
  */
+/** Marks lakemap errors across copies of the package (`Symbol.for` is shared by every copy in a process). */
+const BRAND = Symbol.for('lakemap.LakemapError');
+
 export class LakemapError extends Error {
   /** Stable machine-readable code. */
   readonly code: LakemapErrorCode;
@@ -77,11 +80,16 @@ export class LakemapError extends Error {
     this.name = 'LakemapError';
     this.code = code;
     if (options.path !== undefined) this.path = options.path;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** True when `err` is a LakemapError, and has `code` when one is given. */
+  /**
+   * True when `err` is a LakemapError, and has `code` when one is given. Recognises errors of any copy
+   * of lakemap loaded in the process (two installed versions, or ESM and CommonJS), not only this one's.
+   */
   static is(err: unknown, code?: LakemapErrorCode): err is LakemapError {
-    return err instanceof LakemapError && (code === undefined || err.code === code);
+    const branded = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+    return branded && (code === undefined || (err as LakemapError).code === code);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Schema } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import { fileGlobs, globMatcher } from '../engine/definition.js';
 import { describeSchema, encodeSchema, manifestArrowSchema } from '../manifest/schema.js';
+import { adoptSchema } from '../manifest/arrow-adopt.js';
 import { fileFingerprint, placeUnits } from '../manifest/segments.js';
 import type { LocalStorage } from '../storage/local.js';
 import type { FileProbe, FileScanner, FileStat, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
@@ -83,7 +84,7 @@ export class Prober {
         rows: probe.rows,
         liveRows: probe.liveRows ?? probe.rows,
         liveRowsExact: probe.liveRowsExact ?? true,
-        schemaIndex: this.schemas.indexOf(probe.schema),
+        schemaIndex: this.schemas.indexOf(probe.schema, path),
         units,
       };
       if (probe.details) file.details = probe.details;
@@ -291,9 +292,11 @@ export class SchemaTable {
   private readonly byObject = new Map<Schema, number>();
   private readonly bySignature = new Map<string, number>();
 
-  indexOf(schema: Schema): number {
-    let idx = this.byObject.get(schema);
+  /** Index of a probe's schema; `where` names the file in errors. */
+  indexOf(probed: Schema, where: string): number {
+    let idx = this.byObject.get(probed);
     if (idx !== undefined) return idx;
+    const schema = adoptSchema(probed, where); // the scanner may use another copy of apache-arrow
     const sig = JSON.stringify(describeSchema(schema));
     idx = this.bySignature.get(sig);
     if (idx === undefined) {
@@ -302,7 +305,7 @@ export class SchemaTable {
       this.arrows.push(schema);
       this.bySignature.set(sig, idx);
     }
-    this.byObject.set(schema, idx);
+    this.byObject.set(probed, idx);
     return idx;
   }
 

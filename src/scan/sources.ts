@@ -1,6 +1,7 @@
 import { Schema } from 'apache-arrow';
 import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
 import { checkAgreement } from '../manifest/schema.js';
+import { adoptSchema } from '../manifest/arrow-adopt.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import type { LocalStorage } from '../storage/local.js';
 import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
@@ -94,7 +95,7 @@ export async function scanTableSource(
   job.note(undefined, warnings);
   const out: ScanOutcome = {
     files,
-    schema: snap.schema,
+    schema: adoptSchema(snap.schema, storage.root), // the scanner may use another copy of apache-arrow
     schemaWhere: `${storage.root} (${scanner.format} version ${snap.tableVersion || 'none'})`,
     fileSchemas: [],
     tableVersion: snap.tableVersion,
