@@ -12,7 +12,7 @@ export const createCommand: Command = {
     spec: { type: 'string', value: 'JSON', help: 'the external spec as JSON (with --format: the other keys)' },
     field: { type: 'string', multiple: true, value: 'name=column', help: 'map a collection field to an external column' },
   },
-  examples: ['create trips --source ./lake/trips --format parquet --field pk=trip_id --field embedding=vec'],
+  examples: ['create trips --source ./lake/trips --format parquet --field pk=trip_id --field vec=emb'],
   async run({ args: [collectionName], values: o, io, engine, dbName, json }) {
     if (typeof o.source !== 'string') throw new UsageError('create needs --source');
     const externalSpec = specFrom(o.format, o.spec);

@@ -62,7 +62,7 @@ export interface Command {
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   root: { type: 'string', value: 'DIR', help: 'metadata directory (default .lakemap)' },
   db: { type: 'string', value: 'NAME', help: 'database (default "default")' },
-  json: { type: 'boolean', help: 'machine-readable output on stdout; errors as {"error":{code,message,path}}' },
+  json: { type: 'boolean', help: 'JSON on stdout, errors too: {"error":{code,message,path}}' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 

@@ -73,7 +73,8 @@ export class TerminalProgress implements ProgressView {
   /** Visible length of the line on screen, to know how many rows it wraps into after a resize. */
   private drawn = 0;
   private readonly timer: NodeJS.Timeout;
-  private readonly onResize = (): void => this.resize();
+  private drawnCols = 0;
+  private readonly onResize = (): void => void (this.last && this.draw(this.last));
   private disposed = false;
 
   constructor(
@@ -105,23 +106,35 @@ export class TerminalProgress implements ProgressView {
     this.out.off?.('resize', this.onResize);
   }
 
+  /**
+   * The terminal's width now. Node updates `columns` only when it handles SIGWINCH, which may come
+   * after a redraw that is already due (a timer, a progress event): ask the terminal itself first.
+   */
   private columns(): number {
-    return Math.max(20, this.out.columns ?? 80);
-  }
-
-  private resize(): void {
-    // Terminals re-wrap the old line at the new width: go up to its first row, clear, draw anew.
-    const rows = Math.max(1, Math.ceil(this.drawn / this.columns()));
-    this.out.write(`${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`);
-    this.drawn = 0;
-    if (this.last) this.draw(this.last);
+    const handle = (this.out as { _handle?: { getWindowSize?: (size: number[]) => number } })._handle;
+    const size: number[] = [];
+    try {
+      if (typeof handle?.getWindowSize === 'function' && handle.getWindowSize(size) === 0 && size[0]! > 0) return Math.max(20, size[0]!);
+    } catch {
+      // not a terminal handle: fall back to `columns`
+    }
+    return Math.max(20, this.out.columns || 80);
   }
 
   private draw(job: RefreshJobInfo): void {
     this.lastDraw = Date.now();
-    const { text, visible } = renderLine(job, this.label, this.columns() - 1, this.clock, this.color);
+    const cols = this.columns();
+    let start = '\r';
+    if (this.drawn > 0 && cols !== this.drawnCols) {
+      // Resized since the last draw: terminals re-wrap the old line at the new width. Go up to its
+      // first row and clear from there, so no piece of it stays on screen.
+      const rows = Math.ceil(this.drawn / cols);
+      start = `${rows > 1 ? `\x1b[${rows - 1}A` : ''}\r\x1b[J`;
+    }
+    const { text, visible } = renderLine(job, this.label, cols - 1, this.clock, this.color);
     this.drawn = visible;
-    this.out.write(`\r${text}\x1b[K`);
+    this.drawnCols = cols;
+    this.out.write(`${start}${text}\x1b[K`);
   }
 }
 
@@ -129,7 +142,7 @@ const SGR = { bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m
 
 /**
  * One bar line of at most `width` visible characters: label, phase, bar, percent, file count, ETA.
- * What does not fit goes, least useful first: the bar shrinks, then the label, then the ETA.
+ * What does not fit goes, least useful first: the bar shrinks, then the label, the bar, the ETA.
  */
 export function renderLine(job: RefreshJobInfo, label: string, width: number, clock: Pick<Clock, 'eta' | 'start'>, color: boolean): { text: string; visible: number } {
   const now = Date.now();
@@ -144,19 +157,24 @@ export function renderLine(job: RefreshJobInfo, label: string, width: number, cl
   const paint = (code: string, s: string): string => (color ? `${code}${s}${SGR.reset}` : s);
   const phaseColor = phase === 'done' ? SGR.green : phase === 'failed' ? SGR.red : SGR.bold;
 
-  for (const keepLabel of [true, false]) {
-    for (const keepEta of [true, false]) {
-      const head = `${keepLabel ? `${label} ` : ''}${phase}`;
-      const tail = ` ${pct}${count}${keepEta ? etaText : ''}`;
-      const room = width - head.length - tail.length - 1;
-      if (room >= 8 || (!keepLabel && !keepEta && room >= 0)) {
-        const barWidth = Math.min(40, room);
-        const filled = Math.round((job.progress / 100) * barWidth);
-        const bar = barWidth >= 8 ? ` ${paint(SGR.cyan, '█'.repeat(filled))}${paint(SGR.dim, '░'.repeat(barWidth - filled))}` : '';
-        const text = `${keepLabel ? `${label} ` : ''}${paint(phaseColor, phase)}${bar}${tail}`;
-        return { text, visible: head.length + (barWidth >= 8 ? barWidth + 1 : 0) + tail.length };
-      }
-    }
+  // Preference order: everything; without the label; without the bar; then without the ETA too.
+  const tries: [keepLabel: boolean, keepEta: boolean, withBar: boolean][] = [
+    [true, true, true],
+    [false, true, true],
+    [true, true, false],
+    [false, true, false],
+    [false, false, false],
+  ];
+  for (const [keepLabel, keepEta, withBar] of tries) {
+    const head = `${keepLabel ? `${label} ` : ''}${phase}`;
+    const tail = ` ${pct}${count}${keepEta ? etaText : ''}`;
+    const room = width - head.length - tail.length - 1;
+    if (withBar ? room < 8 : room < -1) continue;
+    const barWidth = withBar ? Math.min(40, room) : 0;
+    const filled = Math.round((job.progress / 100) * barWidth);
+    const bar = withBar ? ` ${paint(SGR.cyan, '█'.repeat(filled))}${paint(SGR.dim, '░'.repeat(barWidth - filled))}` : '';
+    const text = `${keepLabel ? `${label} ` : ''}${paint(phaseColor, phase)}${bar}${tail}`;
+    return { text, visible: head.length + (withBar ? barWidth + 1 : 0) + tail.length };
   }
   // Narrower than "phase 100% n/m files": phase and percent, cut to the width.
   const plain = `${phase} ${pct}${count}`.slice(0, width);
