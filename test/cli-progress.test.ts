@@ -48,7 +48,7 @@ describe('progress line', () => {
     expect(strip(renderLine(scanning, 'default.trips', 119, clock, false).text)).toMatch(/^default\.trips scanning █+░+  57% 11000\/20000 files ETA 42s$/);
     expect(strip(renderLine(scanning, 'default.trips', 49, clock, false).text)).toMatch(/^scanning █+░+  57% 11000\/20000 files ETA 42s$/);
     expect(strip(renderLine(scanning, 'default.trips', 31, clock, false).text)).toBe('scanning  57% 11000/20000 files');
-    expect(strip(renderLine(scanning, 'default.trips', 25, clock, false).text)).toBe('scanning  57% 11000/2000');
+    expect(strip(renderLine(scanning, 'default.trips', 25, clock, false).text)).toBe('scanning  57% 11000/20000');
   });
 
   it('progressFor: a bar only on a terminal without CI; plain lines otherwise', () => {
