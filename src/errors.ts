@@ -57,6 +57,9 @@ export interface LakemapErrorOptions {
   cause?: unknown;
 }
 
+/** Marks lakemap errors across copies of the package (`Symbol.for` is shared by every copy in a process). */
+const BRAND = Symbol.for('lakemap.LakemapError');
+
 /**
  * The one error class of lakemap: a stable `code`, the file involved and a message a person can act on.
  *
@@ -66,9 +69,6 @@ export interface LakemapErrorOptions {
  * catch (e) { if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) console.log('busy'); }
  * ```
  */
-/** Marks lakemap errors across copies of the package (`Symbol.for` is shared by every copy in a process). */
-const BRAND = Symbol.for('lakemap.LakemapError');
-
 export class LakemapError extends Error {
   /** Stable machine-readable code. */
   readonly code: LakemapErrorCode;
