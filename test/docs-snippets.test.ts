@@ -90,7 +90,10 @@ describe('docs snippets', () => {
       const name = `snippet-${String(i).padStart(3, '0')}.ts`;
       names.set(name, s.where);
       const complete = /^\s*import\s/m.test(s.code);
-      fs.writeFileSync(path.join(dir, name), `${prelude(s.code, complete)}${s.code}\nexport {};\n`);
+      // A guide's `./x.js` import means the example file docs/examples/x.ts.
+      const code = s.code.replace(/from '\.\/([\w-]+)\.js'/g, (m, base: string) =>
+        fs.existsSync(path.join(repo, 'docs', 'examples', `${base}.ts`)) ? `from '../../../docs/examples/${base}.js'` : m);
+      fs.writeFileSync(path.join(dir, name), `${prelude(code, complete)}${code}\nexport {};\n`);
     });
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
