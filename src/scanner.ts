@@ -127,9 +127,12 @@ export interface FileProbe extends ScannedEntry {
  *
  * @example
  * ```ts
- * const csvLines: FileScanner = {
- *   kind: 'file', format: 'lines', extensions: ['.txt'],
- *   probe(file) { ... return { rows, units: [{ rows, byteSize: file.size }], schema }; },
+ * const textLines: FileScanner = {
+ *   kind: 'file', format: 'lines', extensions: ['.txt'], tailBytes: 0, // no footer: read in probe()
+ *   async probe(file) {
+ *     const rows = new TextDecoder().decode(await file.read(0, file.size)).split('\n').filter(Boolean).length;
+ *     return { rows, units: [{ rows, byteSize: file.size }], schema };
+ *   },
  * };
  * ```
  */

@@ -102,7 +102,7 @@ describe('WatchHandle', () => {
     expect(w.status()).toMatchObject({ pending: true, consecutiveFailures: 0, errors: [] });
     await clock.advance(1000); // busy inside the job (another process's lock)
     expect(jobs).toHaveLength(1);
-    expect(w.status()).toMatchObject({ pending: true, consecutiveFailures: 0, errors: [] });
+    expect(w.status()).toMatchObject({ pending: true, consecutiveFailures: 0, errors: [], deferred: 2 });
     await clock.advance(1000); // a real failure
     expect(jobs).toHaveLength(2);
     const st = w.status();

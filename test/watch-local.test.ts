@@ -166,32 +166,44 @@ describe('docs/watching.md example', () => {
   });
 });
 
-describe('a collection locked by another process', () => {
-  it('is "try again later": no error, and the watch catches up once the lock is gone', async () => {
+describe('a collection another engine is refreshing', () => {
+  it('is "try again later": deferred, no error, and the watch catches up once that refresh ends', async () => {
     const lake = tempDir();
     const root = tempDir();
     fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
+    // The other engine's refresh is slow, so it surely holds the collection when the watch starts.
+    const slow = { ...parquetScanner, workerModule: undefined, probe: async (f: Parameters<typeof parquetScanner.probe>[0], c: Parameters<typeof parquetScanner.probe>[1]) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      return parquetScanner.probe(f, c);
+    } };
+    const other = new RefreshEngine({ root, scanners: [slow] });
     const engine = new RefreshEngine({ root });
-    await engine.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    // Another live process holds the collection's refresh lock.
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { stdio: 'ignore' });
-    const lock = path.join(root, 'default', 'c', 'refresh.lock');
-    fs.writeFileSync(lock, JSON.stringify({ pid: holder.pid, jobId: 'other' }));
-    const locked: string[] = [];
+    await other.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+    const { jobId } = await other.refreshExternalCollection({ collectionName: 'c' });
     const w = engine.watch({ collectionName: 'c' }, { debounceMs: 20 });
-    w.on('refreshend', (e) => { if (e.job?.errorCode === 'REFRESH_IN_PROGRESS') locked.push(e.jobId); });
     try {
       await w.ready;
-      await waitFor('a refresh refused by the lock', () => locked.length > 0);
+      await waitFor('a deferred refresh', () => w.status().deferred > 0);
       expect(w.status()).toMatchObject({ errors: [], consecutiveFailures: 0, pending: true, state: 'watching' });
-      fs.rmSync(lock); // the other process finished
-      await waitFor('version 1', async () => (await engine.listManifestVersions({ collectionName: 'c' })).length === 1);
-      expect((await engine.getManifest({ collectionName: 'c' })).totalRows).toBe(100);
+      fs.writeFileSync(path.join(lake, 'b.parquet'), templates[1]!); // a change the slow refresh may not see
+      expect((await other.waitForRefresh(jobId)).state).toBe('RefreshCompleted');
+      await waitFor('both files mapped', async () => (await engine.getManifest({ collectionName: 'c' })).totalRows === 300);
       expect(w.status().errors).toEqual([]);
     } finally {
-      holder.kill();
       await w.close();
+      await other.close();
     }
+  });
+
+  it('closing the engine closes its watches', async () => {
+    const lake = tempDir();
+    fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
+    const engine = new RefreshEngine({ root: tempDir() });
+    await engine.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+    const w = engine.watch({ collectionName: 'c' }, { debounceMs: 20 });
+    await w.ready;
+    await engine.close();
+    expect(w.status().state).toBe('closed');
   });
 });
 
@@ -221,9 +233,9 @@ describe('two engines watching one collection', () => {
       await waitFor('all files mapped', async () => (await e2.getManifest({ collectionName: 'c' })).totalRows === want);
       await waitFor('both idle', () => watches.every((w) => !w.status().refreshing && !w.status().pending));
       for (const w of watches) expect(w.status().errors).toEqual([]);
-      // Today two engines of one process do not exclude each other (the lock is per process); either way
-      // neither watch may record an error, and the manifest ends complete.
-      void lockedOut;
+      // Whichever found the collection busy deferred: no error on either side, and the manifest ends complete.
+      expect(lockedOut).toEqual([]); // refused at the call now, so no job of theirs failed on the lock
+      expect(watches.some((w) => w.status().deferred > 0)).toBe(true);
       expect((await e1.getManifest({ collectionName: 'c' })).totalRows).toBe(want);
     } finally {
       await Promise.all(watches.map((w) => w.close()));

@@ -1,53 +1,37 @@
 // `lakemap watch <collection>`: keeps a collection current until Ctrl-C, one line per refresh.
-import { parseArgs } from 'node:util';
-import { RefreshEngine } from '../engine/engine.js';
 import type { WatchEvent } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
 import type { RefreshJobInfo } from '../types.js';
-import type { CliIO } from './main.js';
+import { UsageError, type Command, type CommandContext } from './command.js';
 
-const USAGE = `usage: lakemap watch <collection> [--debounce MS] [--max-wait MS] [--poll-interval MS] [--json] [--root DIR] [--db NAME]
-  Refreshes the collection whenever its source changes, until Ctrl-C; prints one line per refresh
-  (a JSON object per line with --json).`;
+export const watchCommand: Command = {
+  name: 'watch',
+  summary: 'refresh the collection whenever its source changes, until Ctrl-C',
+  args: ['collection'],
+  options: {
+    debounce: { type: 'string', value: 'MS', help: 'quiet time after the last change before a refresh (default 1000)' },
+    'max-wait': { type: 'string', value: 'MS', help: 'longest a change waits while changes keep coming (default 10000)' },
+    'poll-interval': { type: 'string', value: 'MS', help: 'shortest time between two polls when polling (default 2000)' },
+  },
+  description:
+    'Watches the source (native events on local disks; polling on FUSE and network mounts and object stores) ' +
+    'and refreshes after changes, one refresh at a time. Prints one line per refresh (a JSON object per line ' +
+    'with --json); a failed refresh keeps the previous version and is retried. Ctrl-C stops cleanly (exit 0).',
+  examples: ['watch trips', 'watch trips --debounce 500 --json'],
+  run: (ctx) => watchUntil(ctx),
+};
 
-/** Runs `lakemap watch`; resolves to the exit code once `stop` aborts (default: SIGINT or SIGTERM). */
-export async function watchCommand(argv: string[], io: CliIO, stop?: AbortSignal): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        root: { type: 'string', default: '.lakemap' },
-        db: { type: 'string', default: 'default' },
-        debounce: { type: 'string' },
-        'max-wait': { type: 'string' },
-        'poll-interval': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const { values: o, positionals } = parsed;
-  if (o.help) {
-    io.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) return usage(io, positionals.length === 0 ? 'watch needs a collection name' : `unexpected argument ${positionals[1]}`);
+/** Runs `lakemap watch` until `stop` aborts (default: SIGINT or SIGTERM); resolves to the exit code. */
+export async function watchUntil({ args: [collectionName], values: o, io, engine, dbName, json }: CommandContext, stop?: AbortSignal): Promise<number> {
   const options: WatchOptions = {};
   for (const [flag, key] of [['debounce', 'debounceMs'], ['max-wait', 'maxWaitMs'], ['poll-interval', 'pollIntervalMs']] as const) {
     const v = o[flag];
-    if (v === undefined) continue;
+    if (typeof v !== 'string') continue;
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) return usage(io, `--${flag} must be a whole number of milliseconds`);
+    if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${flag} must be a whole number of milliseconds`);
     options[key] = n;
   }
-  const collectionName = positionals[0]!;
-  const dbName = o.db;
-  const engine = new RefreshEngine({ root: o.root });
-  const watch = engine.watch({ collectionName, dbName }, options);
+  const watch = engine.watch({ collectionName: collectionName!, dbName }, options);
   await watch.ready; // a LakemapError (unknown collection …) is reported by runCli
   const st = watch.status();
   io.stderr.write(`watching ${dbName}.${collectionName} at ${st.watching} (${st.mechanism}: ${st.reason}); Ctrl-C to stop\n`);
@@ -56,8 +40,11 @@ export async function watchCommand(argv: string[], io: CliIO, stop?: AbortSignal
   watch.on('refreshend', (e: WatchEvent) => {
     const info = e.job!;
     printing = printing.then(async () => {
-      const rows = info.state === 'RefreshCompleted' ? (await engine.getManifest({ collectionName, dbName, version: info.version }).catch(() => undefined))?.totalRows : undefined;
-      io.stdout.write(o.json ? `${JSON.stringify({ time: new Date(info.endTime).toISOString(), ...info, ...(rows !== undefined ? { totalRows: rows } : {}) })}\n` : line(info, rows));
+      const rows =
+        info.state === 'RefreshCompleted'
+          ? (await engine.getManifest({ collectionName: collectionName!, dbName, version: info.version }).catch(() => undefined))?.totalRows
+          : undefined;
+      io.stdout.write(json ? `${JSON.stringify({ time: new Date(info.endTime || Date.now()).toISOString(), ...info, ...(rows !== undefined ? { totalRows: rows } : {}) })}\n` : line(info, rows));
     });
   });
 
@@ -91,9 +78,4 @@ function line(info: RefreshJobInfo, rows: number | undefined): string {
   const files = c ? `${c.added} added, ${c.removed} removed, ${c.modified} modified, ${c.unchanged} unchanged files` : '';
   const total = rows !== undefined ? `, ${rows.toLocaleString('en-US')} rows` : '';
   return info.committed ? `${head} committed version ${info.version}: ${files}${total} (${took})\n` : `${head} no change, version ${info.version} is current${total} (${took})\n`;
-}
-
-function usage(io: CliIO, message: string): number {
-  io.stderr.write(`lakemap: ${message}\n${USAGE}\n`);
-  return 2;
 }

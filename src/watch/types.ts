@@ -119,6 +119,8 @@ export interface WatchStatus {
   lastJob?: RefreshJobInfo;
   /** Refreshes this watch started. */
   refreshes: number;
+  /** Times a refresh was put off because another engine or process was refreshing the collection (not an error). */
+  deferred: number;
   /** Refreshes in a row that failed (0 after a success); retries back off with it. */
   consecutiveFailures: number;
   /** Epoch ms of the next retry after a failure, when one is scheduled. */

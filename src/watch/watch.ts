@@ -64,6 +64,7 @@ export class WatchHandle extends EventTarget {
   private lastEvent: WatchStatus['lastEvent'];
   private lastJob: RefreshJobInfo | undefined;
   private refreshes = 0;
+  private deferred = 0;
   private readonly errors: WatchError[] = [];
   private safetyTimer: unknown;
   private inFlight: AbortController | undefined;
@@ -115,6 +116,7 @@ export class WatchHandle extends EventTarget {
       refreshing: this.scheduler.busy,
       pending: this.scheduler.pending,
       refreshes: this.refreshes,
+      deferred: this.deferred,
       consecutiveFailures: this.scheduler.failures,
       errors: this.errors.map((e) => ({ ...e })),
     };
@@ -227,7 +229,14 @@ export class WatchHandle extends EventTarget {
       ({ jobId } = await this.host.refreshExternalCollection({ ...this.ref, signal: ac.signal }));
     } catch (e) {
       this.inFlight = undefined;
-      if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) return 'busy';
+      if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) {
+        this.deferred++;
+        return 'busy';
+      }
+      if (LakemapError.is(e, 'ENGINE_CLOSED')) {
+        void this.close(); // the engine is gone: nothing left to keep current
+        return 'cancelled';
+      }
       this.error(LakemapError.is(e) ? e.code : 'IO_ERROR', (e as Error)?.message ?? String(e));
       return 'failed';
     }
@@ -240,7 +249,10 @@ export class WatchHandle extends EventTarget {
     if (info.state === 'RefreshCompleted') return 'done';
     if (info.errorCode === 'CANCELLED' && this.isClosed()) return 'cancelled';
     // Another process held the collection's lock: its refresh will see our change or we retry.
-    if (info.errorCode === 'REFRESH_IN_PROGRESS') return 'busy';
+    if (info.errorCode === 'REFRESH_IN_PROGRESS') {
+      this.deferred++;
+      return 'busy';
+    }
     this.error(info.errorCode || 'IO_ERROR', info.reason, jobId);
     return 'failed';
   }
