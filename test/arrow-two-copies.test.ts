@@ -126,7 +126,9 @@ describe('a scanner built on another copy of apache-arrow', () => {
       },
     };
     const engine = new RefreshEngine({ root: tempDir(), scanners: [table], workers: 0 });
-    await engine.createCollection({ collectionName: 't', externalSource: tempDir(), externalSpec: { format: 'tab21' } });
+    const source = tempDir();
+    writeFile(path.join(source, 'x'), 'x'); // entries must name files inside the source
+    await engine.createCollection({ collectionName: 't', externalSource: source, externalSpec: { format: 'tab21' } });
     const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 't' })).jobId);
     expect(info.reason).toBe('');
     expect((await engine.getManifest({ collectionName: 't' })).schema.fields).toEqual([{ name: 'id', type: 'Int64', nullable: false }]);
