@@ -47,7 +47,17 @@ export type LakemapErrorCode =
   /** A scanner threw something other than a LakemapError, or returned inconsistent results (a scanner bug). */
   | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** An optional package a source needs (e.g. `@aws-sdk/client-s3`) is not installed; the message names it. */
+  | 'MISSING_DEPENDENCY'
+  /** The bucket (S3) or container (Azure) of an object-store source does not exist. */
+  | 'BUCKET_NOT_FOUND'
+  /** The object store refused the credentials or their permissions (or none were found). */
+  | 'ACCESS_DENIED'
+  /** The object store's credentials (session token, SAS) have expired. */
+  | 'CREDENTIALS_EXPIRED'
+  /** An object-store source prefix holds no objects at all. */
+  | 'SOURCE_EMPTY';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {

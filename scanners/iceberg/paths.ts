@@ -23,6 +23,8 @@ export class TableRebaser {
 
   constructor(private readonly storage: SourceStorage, location: string) {
     this.learn(normalizeUri(location));
+    // A table read where it lives (an s3://… source whose metadata names s3://… files) maps in place.
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storage.root)) this.learn(normalizeUri(storage.root));
   }
 
   private learn(prefix: string): void {

@@ -5,6 +5,8 @@ import { JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh } from './refresh.js';
 import { parseSource } from '../storage/source.js';
+import { specStorageOptions } from '../storage/options.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -53,6 +55,7 @@ export class RefreshEngine extends EventTarget {
   private readonly concurrency: number;
   private readonly cache = new Map<string, Manifest>();
   private readonly workers: ProbeWorkers | undefined;
+  private readonly storage: OpenStorageOptions;
 
   constructor(options: RefreshEngineOptions = {}) {
     super();
@@ -63,6 +66,7 @@ export class RefreshEngine extends EventTarget {
     this.jobs = new JobRegistry(positive(options.keepJobs ?? 1000, 'keepJobs'));
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
+    this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
     for (const s of builtinScanners) this.registerScanner(s);
     for (const s of options.scanners ?? []) this.registerScanner(s);
   }
@@ -91,7 +95,8 @@ export class RefreshEngine extends EventTarget {
     const collectionName = checkName('collection', req?.collectionName);
     const dbName = checkName('database', req.dbName ?? 'default');
     const externalSpec = parseSpec(req.externalSpec, this.formats());
-    parseSource(req.externalSource, this.volumes);
+    parseSource(req.externalSource, this.volumes, this.schemes());
+    specStorageOptions(externalSpec);
     const def: StoredCollection = {
       collectionName,
       dbName,
@@ -147,7 +152,8 @@ export class RefreshEngine extends EventTarget {
     const current = this.store.currentVersion(dbName, collectionName) > 0 ? this.currentManifest(dbName, collectionName) : undefined;
     const externalSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, this.formats()) : (current?.externalSpec ?? def.externalSpec);
     const externalSource = req.externalSource ?? current?.externalSource ?? def.externalSource;
-    const source = parseSource(externalSource, this.volumes);
+    const source = parseSource(externalSource, this.volumes, this.schemes());
+    specStorageOptions(externalSpec);
     const scanner = this.scanners.get(externalSpec.format);
     if (!scanner) {
       throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
@@ -170,6 +176,7 @@ export class RefreshEngine extends EventTarget {
       ...(this.workers ? { workers: this.workers } : {}),
       onCommit: (m: Manifest) => this.cache.set(key, m),
       ...(current ? { cachedPrevious: current } : {}),
+      storage: this.storage,
     };
     setImmediate(() => void runRefresh(plan));
     return { jobId: job.jobId };
@@ -243,6 +250,10 @@ export class RefreshEngine extends EventTarget {
     const m = this.store.read(dbName, collectionName);
     this.cache.set(key, m);
     return m;
+  }
+
+  private schemes(): string[] {
+    return Object.keys(this.storage.storage ?? {});
   }
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {

@@ -5,7 +5,9 @@ import { buildManifest, diffChanges } from '../manifest/build.js';
 import type { RefreshJob } from './jobs.js';
 import type { ManifestStore, StoredCollection } from '../manifest/store.js';
 import { openSource, type SourceLocation } from '../storage/source.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 import type { Scanner } from '../scanner.js';
+import { specStorageOptions } from '../storage/options.js';
 import type { Manifest } from '../types.js';
 
 /** Everything one refresh needs, decided before the job starts. */
@@ -23,6 +25,8 @@ export interface RefreshPlan {
   onCommit?(manifest: Manifest): void;
   /** The previous manifest if the engine has it cached. */
   cachedPrevious?: Manifest;
+  /** Options and plugged-in backends for object-store sources (the job's signal is added). */
+  storage?: OpenStorageOptions;
 }
 
 /** Runs a refresh job to its end; never throws (failures become the job's reason). */
@@ -33,8 +37,8 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
     if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
     job.start();
     unlock = store.lock(def.dbName, def.collectionName, job.jobId);
-    const storage = openSource(plan.source);
     const spec = def.externalSpec;
+    const storage = await openSource(plan.source, { ...plan.storage, ...specStorageOptions(spec), signal: job.controller.signal });
     plan.scanner.validateSpec?.(spec);
     const previous = plan.cachedPrevious ?? readPrevious(store, def);
     const outcome =

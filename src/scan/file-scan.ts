@@ -3,7 +3,11 @@ import { LakemapError } from '../errors.js';
 import { fileGlobs, globMatcher } from '../engine/definition.js';
 import { describeSchema, encodeSchema, manifestArrowSchema } from '../manifest/schema.js';
 import { fileFingerprint, placeUnits } from '../manifest/segments.js';
-import type { LocalStorage } from '../storage/local.js';
+import { createHash } from 'node:crypto';
+import { LocalStorage, type FileTail } from '../storage/local.js';
+import { isHighLatencyDir } from '../storage/mounts.js';
+import { mapBounded } from '../storage/request-policy.js';
+import type { SourceStorage } from '../scanner.js';
 import type { FileProbe, FileScanner, FileStat, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
@@ -34,6 +38,17 @@ export function listSourceFiles(storage: LocalStorage, scanner: FileScanner, spe
   return storage.listSync('', (name) => !name.startsWith('.') && !name.startsWith('_'), withStats).filter((f) => matches(f.path));
 }
 
+/** {@link listSourceFiles} for any storage (object stores list with sizes, mtimes and ETags). */
+export async function listSourceFilesAsync(storage: SourceStorage, scanner: FileScanner, spec: ScanContext['spec']): Promise<FileStat[]> {
+  const globs = fileGlobs(spec);
+  const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
+  const visible = (p: string): boolean => !p.split('/').some((n) => n.startsWith('.') || n.startsWith('_'));
+  return (await storage.list()).filter((f) => visible(f.path) && matches(f.path));
+}
+
+/** A storage that can read a tail in one request (object stores do). */
+type TailReader = SourceStorage & { readTail?(path: string, want: number): Promise<FileTail & { etag?: string }> };
+
 /** One probed file: its manifest entry, or the error that the file gave. */
 export type ProbeOutcome = { ok: true; file: ManifestFile; warnings: string[] } | { ok: false; error: LakemapError };
 
@@ -47,7 +62,7 @@ export class Prober {
   private scratch: Uint8Array;
 
   constructor(
-    private readonly storage: LocalStorage,
+    private readonly storage: SourceStorage,
     private readonly scanner: FileScanner,
     private readonly ctx: ScanContext,
   ) {
@@ -58,7 +73,7 @@ export class Prober {
   /** Probes `path`; the outcome is returned directly when the scanner answered synchronously. */
   probe(path: string): ProbeOutcome | Promise<ProbeOutcome> {
     try {
-      const { tail, size, mtimeMs } = this.storage.readTailSync(path, this.tailBytes, this.scratch);
+      const { tail, size, mtimeMs } = (this.storage as LocalStorage).readTailSync(path, this.tailBytes, this.scratch);
       const file: ProbeFile = { path, size, mtimeMs, tail, read: (o, l) => this.storage.read(path, o, l) };
       const result = this.scanner.probe(file, this.ctx);
       if (!isPromise(result)) return this.accept(path, size, mtimeMs, tail, result);
@@ -72,14 +87,40 @@ export class Prober {
     }
   }
 
-  private accept(path: string, size: number, mtimeMs: number, tail: Uint8Array, probe: FileProbe): ProbeOutcome {
+  /**
+   * Probes one listed file without blocking: the tail comes from the storage's `readTail` (one
+   * request on an object store) or from `stat` + `read`. For high-latency storages, many at once.
+   */
+  async probeAsync(stat: FileStat): Promise<ProbeOutcome> {
+    const path = stat.path;
+    try {
+      const storage = this.storage as TailReader;
+      let t: FileTail & { etag?: string };
+      if (storage.readTail) t = await storage.readTail(path, this.tailBytes);
+      else {
+        const st = stat.size >= 0 ? stat : await storage.stat(path);
+        if (!st) throw new LakemapError('NOT_FOUND', `${path} not found under ${storage.root}`, { path });
+        const n = Math.min(st.size, this.tailBytes);
+        t = { tail: await storage.read(path, st.size - n, n), size: st.size, mtimeMs: st.mtimeMs, ...(st.etag ? { etag: st.etag } : {}) };
+      }
+      const file: ProbeFile = { path, size: t.size, mtimeMs: t.mtimeMs, tail: t.tail, read: (o, l) => storage.read(path, o, l) };
+      return this.accept(path, t.size, t.mtimeMs, t.tail, await this.scanner.probe(file, this.ctx), t.etag);
+    } catch (err) {
+      return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
+    }
+  }
+
+  private accept(path: string, size: number, mtimeMs: number, tail: Uint8Array, probe: FileProbe, etag?: string): ProbeOutcome {
     try {
       const units = checkEntry(this.scanner.format, path, probe);
+      // An ETag joins the fingerprint: a same-size rewrite within the store's mtime granularity changes it.
+      const derived = fileFingerprint(size, mtimeMs, tail) + (etag ? `-${createHash('sha256').update(etag).digest('hex').slice(0, 12)}` : '');
       const file: ManifestFile = {
         path,
         sizeBytes: size,
         mtimeMs,
-        fingerprint: probe.fingerprint ?? fileFingerprint(size, mtimeMs, tail),
+        ...(etag ? { etag } : {}),
+        fingerprint: probe.fingerprint ?? derived,
         rows: probe.rows,
         liveRows: probe.liveRows ?? probe.rows,
         liveRowsExact: probe.liveRowsExact ?? true,
@@ -134,7 +175,7 @@ const WORKER_MIN_FILES = 1000;
  * thread's speed.
  */
 export async function scanFiles(
-  storage: LocalStorage,
+  storage: SourceStorage,
   scanner: FileScanner,
   ctx: ScanContext,
   listed: FileStat[],
@@ -158,7 +199,7 @@ export async function scanFiles(
   for (let i = 0; i < listed.length; i++) {
     const stat = listed[i]!;
     const prev = stat.size < 0 ? undefined : prevByPath.get(stat.path);
-    if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.schemaIndex >= 0) {
+    if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.etag === stat.etag && prev.schemaIndex >= 0) {
       let idx = prevSchemaIndex.get(prev.schemaIndex);
       if (idx === undefined) {
         idx = schemas.indexOfStored(previous!.fileSchemas[prev.schemaIndex]!);
@@ -187,6 +228,23 @@ export async function scanFiles(
   let probed = 0;
   const reused = listed.length - toProbe.length;
   const report = (): void => hooks.progress(reused + probed, listed.length);
+
+  // Object stores and mounted buckets: each call is a round trip, so many reads are kept in flight.
+  if (!(storage instanceof LocalStorage) || isHighLatencyDir(storage.root)) {
+    await mapBounded(toProbe, concurrency, async (idx, k) => {
+      if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
+      record(k, await prober.probeAsync(listed[idx]!));
+      if (++probed % BATCH === 0) report();
+    });
+    report();
+    return {
+      files: files.filter((f): f is ManifestFile => f !== undefined),
+      fileSchemas: schemas.stored,
+      schemaOf: (i) => schemas.arrow(i),
+      skipped,
+      warnings,
+    };
+  }
 
   const running: { done: Promise<void>; stop(): void }[] = [];
   let workerError: LakemapError | undefined;

@@ -1,9 +1,9 @@
 import { Schema } from 'apache-arrow';
-import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
+import { listSourceFiles, listSourceFilesAsync, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
 import { checkAgreement } from '../manifest/schema.js';
 import type { RefreshPlan } from '../engine/refresh.js';
-import type { LocalStorage } from '../storage/local.js';
-import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
+import { LocalStorage } from '../storage/local.js';
+import type { JsonObject, SourceStorage, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What a scan produced, whatever the scanner kind. */
@@ -22,13 +22,16 @@ export interface ScanOutcome {
 export const LISTED = 3;
 export const SCANNED = 95;
 
-export async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, previous: Manifest | undefined): Promise<ScanOutcome> {
+export async function scanFileSource(plan: RefreshPlan, storage: SourceStorage, previous: Manifest | undefined): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const ctx = { spec: def.externalSpec, signal: job.controller.signal };
   // Stats are only worth taking when a previous manifest may let files be reused.
   const reusable = previous !== undefined && previous.files.length > 0 && sameScannerOptions(previous.externalSpec, def.externalSpec);
-  const listed = listSourceFiles(storage, scanner, def.externalSpec, reusable);
+  const listed =
+    storage instanceof LocalStorage
+      ? listSourceFiles(storage, scanner, def.externalSpec, reusable)
+      : await listSourceFilesAsync(storage, scanner, def.externalSpec);
   job.setProgress(LISTED, 0, listed.length);
   const res = await scanFiles(storage, scanner, ctx, listed, previous, {
     progress: (done, total) => job.setProgress(LISTED + ((SCANNED - LISTED) * done) / Math.max(1, total), done, total),
@@ -62,7 +65,7 @@ export async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, p
 export async function scanTableSource(
   plan: RefreshPlan,
   scanner: TableScanner,
-  storage: LocalStorage,
+  storage: SourceStorage,
   previous: Manifest | undefined,
 ): Promise<ScanOutcome> {
   const { job, definition: def } = plan;

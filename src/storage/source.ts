@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakemapError } from '../errors.js';
 import { LocalStorage, normalizeRelative } from './local.js';
+import { BUILTIN_SCHEMES, openStorage, urlScheme, type OpenStorageOptions } from './open.js';
+import type { SourceStorage } from '../scanner.js';
 
 /** Where an external source string points: a root directory and a path below it. */
 export interface SourceLocation {
@@ -9,6 +11,8 @@ export interface SourceLocation {
   root: string;
   /** Sub path below `root`, `/`-separated ('' for the root itself). */
   subPath: string;
+  /** Set for an object-store (or user-plugged) URL source; `root` is then the URL too. */
+  url?: string;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface SourceLocation {
  * an absolute path, a `file://` URI, or `volume://<name>/<sub/path>`.
  * With `volumes` configured, only volume sources are accepted.
  */
-export function parseSource(source: unknown, volumes: Record<string, string> | undefined): SourceLocation {
+export function parseSource(source: unknown, volumes: Record<string, string> | undefined, extraSchemes: readonly string[] = []): SourceLocation {
   if (typeof source !== 'string' || source === '') {
     throw new LakemapError('INVALID_SOURCE', 'externalSource must be a non-empty string');
   }
@@ -45,8 +49,15 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
     } catch (e) {
       throw new LakemapError('INVALID_SOURCE', `${source} is not a valid file:// URI`, { cause: e });
     }
-  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-    throw new LakemapError('INVALID_SOURCE', `${source}: only local or mounted paths are supported (absolute path, file://, volume://)`);
+  } else if (urlScheme(source) !== undefined) {
+    const scheme = urlScheme(source)!;
+    if (BUILTIN_SCHEMES.includes(scheme) || extraSchemes.includes(scheme)) {
+      if (/[?#]/.test(source) || /^[a-z0-9+.-]+:\/\/[^/]*:[^/]*@/i.test(source)) {
+        throw new LakemapError('INVALID_SOURCE', `${scheme}:// sources take no query, fragment or password; give credentials through the environment or storageOptions`);
+      }
+      return { root: source.replace(/\/+$/, ''), subPath: '', url: source };
+    }
+    throw new LakemapError('INVALID_SOURCE', `${source}: unsupported scheme ${scheme}:// (absolute path, file://, volume://, s3://, az://, abfss://, or a scheme plugged in with the engine's storage option)`);
   } else if (path.isAbsolute(source)) {
     abs = source;
   } else {
@@ -62,7 +73,8 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
  * Opens the storage of a parsed source: the sub path is resolved inside the root (symlinks checked),
  * and the storage is rooted at it.
  */
-export function openSource(loc: SourceLocation): LocalStorage {
+export async function openSource(loc: SourceLocation, options: OpenStorageOptions = {}): Promise<SourceStorage> {
+  if (loc.url !== undefined) return openStorage(loc.url, options);
   const rootStorage = new LocalStorage(loc.root);
   if (loc.subPath === '') return rootStorage;
   const target = rootStorage.resolve(loc.subPath); // throws PATH_ESCAPE on a link that leads out
