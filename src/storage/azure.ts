@@ -41,6 +41,11 @@ export async function openAzure(url: string, options: StorageOptions, signal?: A
   const sas = (options.sasToken ?? env.AZURE_STORAGE_SAS_TOKEN)?.replace(/^\?/, '');
   const connectionString = options.connectionString ?? (options.accountKey || options.sasToken ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
   const secrets = [connectionString, accountKey, sas].filter((s): s is string => !!s);
+  // A SAS says when it expires: fail with the real reason rather than the service's generic 403.
+  const expiry = sas ? Date.parse(new URLSearchParams(sas).get('se') ?? '') : NaN;
+  if (expiry < Date.now()) {
+    throw new LakemapError('CREDENTIALS_EXPIRED', `${url}: the SAS token expired at ${new Date(expiry).toISOString()}; give a fresh one`, { path: url });
+  }
   let service: InstanceType<AzureModule['BlobServiceClient']>;
   try {
     if (connectionString) service = sdk.BlobServiceClient.fromConnectionString(connectionString, pipeline);

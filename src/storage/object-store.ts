@@ -225,7 +225,7 @@ export function storageError(kind: 'bucket' | 'container', url: string, path: st
   const opts = path === undefined ? { path: url } : { path };
   const why = `${code || `HTTP ${facts.status ?? '?'}`}${detail ? `: ${detail}` : ''}`;
   if (/^(NoSuchBucket|ContainerNotFound)$/.test(code)) return new LakemapError('BUCKET_NOT_FOUND', `${url}: the ${kind} does not exist (${why})`, opts);
-  if (/Expired|TokenRefreshRequired/i.test(code) || (facts.status === 403 && /expir/i.test(detail))) {
+  if (/Expired|TokenRefreshRequired/i.test(code) || (facts.status === 403 && /expir|time frame/i.test(detail))) {
     return new LakemapError('CREDENTIALS_EXPIRED', `${url}: the credentials have expired; renew them (${why})`, opts);
   }
   if (

@@ -106,7 +106,8 @@ export interface AzureServer {
 export async function startAzurite(): Promise<AzureServer> {
   const port = await freePort();
   const bin = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--location', tempDir('lakemap-azurite-')], {
+  const child: ChildProcess = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck'], {
+    cwd: tempDir('lakemap-azurite-'), // anything azurite writes lands here
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -145,7 +146,7 @@ export async function startAzurite(): Promise<AzureServer> {
       return files.length;
     },
     close: async () => {
-      child.kill('SIGTERM');
+      child.kill('SIGKILL'); // in memory, nothing to save; SIGTERM waits for idle keep-alive sockets
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     },
   };
