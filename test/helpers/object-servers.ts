@@ -151,3 +151,77 @@ export async function startAzurite(): Promise<AzureServer> {
     },
   };
 }
+
+/** s3rver in a child process: needed when this process makes synchronous calls on an s3fs mount of it. */
+export interface ChildS3Server {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts s3rver in its own process on a free port. */
+export async function startS3Child(): Promise<ChildS3Server> {
+  const dir = tempDir('lakemap-s3rver-');
+  const script = `const S3rver = require(${JSON.stringify(require.resolve('s3rver'))});
+new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dir)} }).run().then((a) => console.log('PORT ' + a.port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', () => reject(new Error(`s3rver exited: ${out}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: async () => {
+      child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
+    },
+  };
+}
+
+/** Runs a command to its end without blocking this process. */
+export function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('error', (e) => resolve({ code: -1, out: String(e) }));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+/** Why an s3fs mount cannot be made on this machine, or undefined when it can. */
+export function s3fsMissing(): string | undefined {
+  if (!fs.existsSync('/usr/bin/s3fs') && !process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 's3fs')))) return 's3fs is not installed (apt-get install -y s3fs)';
+  if (!fs.existsSync('/dev/fuse')) return '/dev/fuse does not exist (FUSE unavailable)';
+  return undefined;
+}
+
+/** Mounts `bucket` of an S3 endpoint with s3fs at a fresh directory; returns it and an unmount. */
+export async function mountS3fs(endpoint: string, bucket: string, extra: string[] = []): Promise<{ dir: string; unmount(): Promise<void> }> {
+  const dir = tempDir('lakemap-s3fs-');
+  const passwd = path.join(tempDir('lakemap-s3fs-pw-'), 'passwd');
+  fs.writeFileSync(passwd, `${S3_KEY}:${S3_SECRET}\n`, { mode: 0o600 });
+  const opts = [`passwd_file=${passwd}`, `url=${endpoint}`, 'use_path_request_style', 'no_check_certificate', ...extra].join(',');
+  const r = await run('s3fs', [bucket, dir, '-o', opts]);
+  if (r.code !== 0) throw new Error(`s3fs mount failed (${r.code}): ${r.out}`);
+  const deadline = Date.now() + 20_000;
+  while (!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${dir} `)) {
+    if (Date.now() > deadline) throw new Error(`s3fs did not mount ${dir}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return {
+    dir,
+    unmount: async () => {
+      const u = await run('fusermount', ['-u', dir]);
+      if (u.code !== 0) await run('umount', ['-l', dir]);
+    },
+  };
+}
