@@ -8,7 +8,8 @@ import { writeFixtureTable } from '../fixtures/iceberg/table-writer.js';
 import { historyTable } from '../fixtures/iceberg/sample-tables.js';
 import { writeEventsTable } from '../fixtures/lance/lancedb-tables.js';
 import { loadOptional } from '../src/storage/options.js';
-import { startS3, S3_KEY, S3_SECRET, type S3Server } from './helpers/object-servers.js';
+import { gcsViaS3, MemoryStorage } from '../docs/examples/custom-storage.js';
+import { startS3, walk, S3_KEY, S3_SECRET, type S3Server } from './helpers/object-servers.js';
 import { tempDir } from './helpers/tmp.js';
 
 let s3: S3Server;
@@ -184,16 +185,32 @@ describe('s3:// sources', () => {
       storage: {
         gs: (url, ctx) => {
           seen.push(url);
-          // GCS through its S3-compatible endpoint: the bucket of gs://b/p is the S3 bucket b.
-          return openStorage(url.replace(/^gs:/, 's3:'), { ...ctx.options, endpoint: s3.endpoint, accessKeyId: S3_KEY, secretAccessKey: S3_SECRET });
+          // The documented GCS factory, pointed at the local S3 server instead of storage.googleapis.com.
+          return gcsViaS3(url, { ...ctx, options: { ...ctx.options, endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: S3_KEY, secretAccessKey: S3_SECRET } });
         },
+        mem: (url) => new MemoryStorage(url, new Map(walk(lake).map((p) => [p, new Uint8Array(fs.readFileSync(path.join(lake, p)))]))),
       },
     });
     await engine.createCollection({ collectionName: 'g', externalSource: 'gs://lake/trips', externalSpec: { format: 'parquet' } });
     const info = await refresh(engine, 'g');
     expect(info.state, info.reason).toBe('RefreshCompleted');
     expect(seen).toEqual(['gs://lake/trips']);
-    expect((await engine.getManifest({ collectionName: 'g' })).totalRows).toBeGreaterThan(0);
+    const local = await localManifest(lake, { format: 'parquet' });
+    expect(shape(await engine.getManifest({ collectionName: 'g' }))).toEqual(shape(local));
+    await engine.createCollection({ collectionName: 'm', externalSource: 'mem://lake', externalSpec: { format: 'parquet' } });
+    const mem = await refresh(engine, 'm');
+    expect(mem.state, mem.reason).toBe('RefreshCompleted');
+    expect(shape(await engine.getManifest({ collectionName: 'm' }))).toEqual(shape(local));
+  });
+
+  it('lists past one page of 1,000 keys', async () => {
+    await s3.bucket('many');
+    const keys = Array.from({ length: 1003 }, (_, i) => `p/k${String(i).padStart(4, '0')}.bin`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => s3.put('many', k, 'x')));
+    const storage = await openStorage('s3://many/p', { endpoint: s3.endpoint, accessKeyId: S3_KEY, secretAccessKey: S3_SECRET });
+    const listed = await storage.list();
+    expect(listed.map((f) => f.path)).toEqual(keys.map((k) => k.slice(2)));
+    expect(listed.every((f) => f.size === 1 && !!f.etag)).toBe(true);
   });
 
   it('names the package to install when an optional SDK is missing', async () => {

@@ -4,6 +4,7 @@
  * reset, timeout), and abandoned at once when the job's signal aborts. One module so S3, Azure and any
  * future backend behave alike.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { LakemapError } from '../errors.js';
 
 /** Tuning of {@link RequestPolicy}; every field has a default. */
@@ -57,6 +58,8 @@ export class RequestPolicy {
     this.timeoutMs = positiveInt(options.timeoutMs ?? 30_000, 'timeoutMs');
     this.backoffMs = nonNegativeInt(options.backoffMs ?? 100, 'backoffMs');
     this.maxBackoffMs = nonNegativeInt(options.maxBackoffMs ?? 5_000, 'maxBackoffMs');
+    // Each request in flight listens to the job's signal: up to `concurrency` listeners is expected.
+    if (signal) setMaxListeners(Math.max(getMaxListeners(signal), 2 * this.concurrency + 10), signal);
   }
 
   /**

@@ -67,7 +67,10 @@ class S3Backend implements ObjectBackend {
   ) {}
 
   async listPage(prefix: string, token: string | undefined, signal: AbortSignal): Promise<{ objects: ObjectInfo[]; next?: string }> {
-    const cmd = new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) });
+    // ListObjects (v1) paged by Marker = the last key seen: every S3-compatible server answers it the
+    // same way, while some fail on v2's continuation tokens (s3rver makes them with DES, which OpenSSL 3
+    // no longer has, so any listing of more than 1,000 keys failed).
+    const cmd = new this.sdk.ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, ...(token ? { Marker: token } : {}) });
     const res = await this.client.send(cmd, { abortSignal: signal });
     const objects = (res.Contents ?? []).map((o): ObjectInfo => ({
       key: o.Key ?? '',
@@ -75,7 +78,8 @@ class S3Backend implements ObjectBackend {
       mtimeMs: o.LastModified ? o.LastModified.getTime() : 0,
       ...(o.ETag ? { etag: o.ETag } : {}),
     }));
-    return res.IsTruncated && res.NextContinuationToken ? { objects, next: res.NextContinuationToken } : { objects };
+    const last = res.Contents?.[res.Contents.length - 1]?.Key;
+    return res.IsTruncated && last ? { objects, next: last } : { objects };
   }
 
   async head(key: string, signal: AbortSignal): Promise<ObjectInfo | undefined> {
