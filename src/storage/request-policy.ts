@@ -7,7 +7,7 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { LakemapError } from '../errors.js';
 
-/** Tuning of {@link RequestPolicy}; every field has a default. */
+/** Tuning of the request policy every object-store request runs under; every field has a default. */
 export interface RequestPolicyOptions {
   /** Requests in flight at once. Default 64. */
   concurrency?: number;
