@@ -2,7 +2,8 @@
 // per-attempt timeout and cancellation; checked alone and through a faulty proxy in front of s3rver.
 import * as http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage } from 'lakemap';
+import { RefreshEngine, openStorage } from 'lakemap';
+import { tempDir } from './helpers/tmp.js';
 import { RequestPolicy, redact } from '../src/storage/request-policy.js';
 import type { ObjectStorage } from '../src/storage/object-store.js';
 import { startS3, S3_KEY, S3_SECRET, type S3Server } from './helpers/object-servers.js';
@@ -116,5 +117,18 @@ describe('object storage through a faulty network', () => {
     const before = gets;
     await expect(storage.read('f1.bin', 0, 10)).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining('s3://flaky/p/f1.bin') });
     expect(gets - before).toBe(3);
+  });
+
+  it('cancels a refresh whose requests hang, at once and with CANCELLED', async () => {
+    const engine = new RefreshEngine({ root: tempDir(), storageOptions: { endpoint: proxyUrl, accessKeyId: S3_KEY, secretAccessKey: S3_SECRET, timeoutMs: 60_000 } });
+    await engine.createCollection({ collectionName: 'h', externalSource: 's3://flaky/p', externalSpec: { format: 'parquet', files: '*.bin' } });
+    faults.push('hang', 'hang', 'hang', 'hang', 'hang');
+    const { jobId } = await engine.refreshExternalCollection({ collectionName: 'h' });
+    while (faults.length > 0) await new Promise((r) => setTimeout(r, 10)); // every tail GET is in flight, hung
+    const t0 = Date.now();
+    expect(engine.cancelRefresh(jobId)).toBe(true);
+    const info = await engine.waitForRefresh(jobId);
+    expect([info.state, info.errorCode]).toEqual(['RefreshFailed', 'CANCELLED']);
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });

@@ -82,4 +82,21 @@ describe('file-system type detection', () => {
     for (const t of ['fuse.s3fs', 'fuse.mountpoint-s3', 'fuse.gcsfuse', 'fuse.blobfuse2', 'nfs', 'nfs4', 'cifs']) expect(isHighLatencyType(t), t).toBe(true);
     for (const t of ['ext4', 'xfs', 'tmpfs', 'overlay', 'btrfs', 'fuse.lxcfs', undefined]) expect(isHighLatencyType(t), String(t)).toBe(false);
   });
+
+  it('reads a local lake through the pipelined path (forced) with the same manifest as the synchronous path', async () => {
+    const dir = tempDir();
+    await writeExampleLake(dir);
+    const sync = await refreshed(dir);
+    const before = process.env.LAKEMAP_PIPELINED_IO;
+    process.env.LAKEMAP_PIPELINED_IO = '1';
+    try {
+      expect(isHighLatencyDir(fs.realpathSync(dir))).toBe(true);
+      const piped = await refreshed(dir);
+      expect(piped.files).toEqual(sync.files);
+      expect(piped.segments).toEqual(sync.segments);
+    } finally {
+      if (before === undefined) delete process.env.LAKEMAP_PIPELINED_IO;
+      else process.env.LAKEMAP_PIPELINED_IO = before;
+    }
+  });
 });
