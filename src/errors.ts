@@ -66,8 +66,12 @@ export type LakemapErrorCode =
   | 'ACCESS_DENIED'
   /** The object store's credentials (session token, SAS) have expired. */
   | 'CREDENTIALS_EXPIRED'
-  /** An object-store source prefix holds no objects at all. */
-  | 'SOURCE_EMPTY';
+  /** The source has no file to map (emptied, unmounted, or a `files` glob that matches nothing) and the spec does not set `allow_empty`. */
+  | 'NO_FILES'
+  /** Declared fields conflict, e.g. two fields mapped to the same external column. */
+  | 'INVALID_FIELDS'
+  /** The engine was closed; it starts no more refreshes. */
+  | 'ENGINE_CLOSED';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {

@@ -61,7 +61,7 @@ describe('az:// sources', () => {
     expect(missing.reason).toContain('az://nope/trips');
 
     const empty = await refresh(engine, 'c', 'az://lake/none');
-    expect(empty.errorCode).toBe('SOURCE_EMPTY');
+    expect(empty.errorCode).toBe('NO_FILES');
 
     const sas = generateBlobSASQueryParameters(
       { containerName: 'lake', permissions: ContainerSASPermissions.parse('rl'), startsOn: new Date(Date.now() - 7200_000), expiresOn: new Date(Date.now() - 3600_000) },

@@ -139,7 +139,7 @@ describe('s3:// sources', () => {
     expect(noBucket.reason).toContain('s3://no-such-bucket/trips');
 
     const empty = await refresh(engine, 'c', 's3://lake/nothing-here');
-    expect([empty.state, empty.errorCode]).toEqual(['RefreshFailed', 'SOURCE_EMPTY']);
+    expect([empty.state, empty.errorCode]).toEqual(['RefreshFailed', 'NO_FILES']);
     expect(empty.reason).toContain('s3://lake/nothing-here');
 
     const denied = new RefreshEngine({ root: engine.root, storageOptions: { endpoint: s3.endpoint, accessKeyId: 'NOT-A-KEY', secretAccessKey: secret, retries: 0 } });

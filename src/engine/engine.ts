@@ -66,6 +66,7 @@ export class RefreshEngine extends EventTarget {
   private readonly holder: Holder = makeHolder();
   private readonly workers: ProbeWorkers | undefined;
   private readonly storage: OpenStorageOptions;
+  private closing: Promise<void> | undefined;
 
   constructor(options: RefreshEngineOptions = {}) {
     super();
@@ -159,6 +160,7 @@ export class RefreshEngine extends EventTarget {
   async refreshExternalCollection(req: RefreshRequest): Promise<RefreshStarted> {
     const { dbName, collectionName } = this.ref(req);
     const key = `${dbName}.${collectionName}`;
+    if (this.closing) throw new LakemapError('ENGINE_CLOSED', `this engine on ${this.root} is closed; create a new RefreshEngine to refresh ${key}`);
     this.loadDefinition(dbName, collectionName);
     const requestedSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, this.formats()) : undefined;
     const jobId = this.jobs.nextId();
@@ -279,6 +281,26 @@ export class RefreshEngine extends EventTarget {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
     return this.store.versions(dbName, collectionName).list();
+  }
+
+  /**
+   * Cancels running refreshes, waits for them to end (each fails with `CANCELLED` and keeps the
+   * previous manifest), and ends the probe worker threads. Idempotent; later refreshes are refused
+   * with `ENGINE_CLOSED`. Reading manifests and job states still works.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const running = this.jobs.all().filter((j) => j.state !== 'RefreshCompleted' && j.state !== 'RefreshFailed');
+      for (const j of running) j.controller.abort();
+      await Promise.all(running.map((j) => j.finished()));
+      await this.workers?.close();
+    })();
+    return this.closing;
+  }
+
+  /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** Typed `addEventListener` for `statechange` and `progress`. */

@@ -170,9 +170,6 @@ export class ObjectStorage implements SourceStorage {
       }
       token = page.next;
     } while (token);
-    if (start === '' && out.length === 0) {
-      throw new LakemapError('SOURCE_EMPTY', `${this.root} has no objects (is the prefix right?)`, { path: this.root });
-    }
     out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return out;
   }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakemapError } from '../errors.js';
 import { LocalStorage, normalizeRelative } from './local.js';
+import { isHighLatencyDir } from './mounts.js';
 import { BUILTIN_SCHEMES, openStorage, urlScheme, type OpenStorageOptions } from './open.js';
 import type { SourceStorage } from '../scanner.js';
 
@@ -76,7 +77,22 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
 export async function openSource(loc: SourceLocation, options: OpenStorageOptions = {}): Promise<SourceStorage> {
   if (loc.url !== undefined) return openStorage(loc.url, options);
   const rootStorage = new LocalStorage(loc.root);
-  if (loc.subPath === '') return rootStorage;
-  const target = rootStorage.resolve(loc.subPath); // throws PATH_ESCAPE on a link that leads out
-  return new LocalStorage(target);
+  const local = loc.subPath === '' ? rootStorage : new LocalStorage(rootStorage.resolve(loc.subPath)); // resolve throws PATH_ESCAPE on a link that leads out
+  return isHighLatencyDir(local.root) ? pipelined(local) : local;
+}
+
+/**
+ * A local storage without its synchronous read paths, so the scan pipelines tail reads (many in
+ * flight) instead of one blocking round trip at a time: for mounted buckets and network file systems.
+ * Listing stays synchronous: one directory walk, mostly answered from the mount's stat cache.
+ */
+function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'listSync'> {
+  return {
+    root: local.root,
+    stat: (p) => local.stat(p),
+    read: (p, o, l) => local.read(p, o, l),
+    readFile: (p, max) => local.readFile(p, max),
+    list: (dir) => local.list(dir),
+    listSync: (...args) => local.listSync(...args),
+  };
 }
