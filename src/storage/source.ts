@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakemapError } from '../errors.js';
-import { LocalStorage, normalizeRelative } from './local.js';
+import * as fs from 'node:fs';
+import { LocalStorage, checkRange, isInside, normalizeRelative, type FileTail } from './local.js';
 import { isHighLatencyDir } from './mounts.js';
 import { BUILTIN_SCHEMES, openStorage, urlScheme, type OpenStorageOptions } from './open.js';
 import type { SourceStorage } from '../scanner.js';
@@ -84,15 +85,59 @@ export async function openSource(loc: SourceLocation, options: OpenStorageOption
 /**
  * A local storage without its synchronous read paths, so the scan pipelines tail reads (many in
  * flight) instead of one blocking round trip at a time: for mounted buckets and network file systems.
- * Listing stays synchronous: one directory walk, mostly answered from the mount's stat cache.
+ * Every step of a read (realpath check, open, fstat, read, close) is asynchronous here: on such a
+ * mount each is a network round trip. Listing stays synchronous: one walk, mostly from the stat cache.
  */
-function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'listSync'> {
+function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'listSync'> & { readTail(p: string, want: number): Promise<FileTail> } {
+  const open = async (rel: string): Promise<fs.promises.FileHandle> => {
+    const clean = normalizeRelative(rel, local.root);
+    const abs = path.join(local.root, ...clean.split('/'));
+    let real: string;
+    try {
+      real = await fs.promises.realpath(abs);
+      if (!isInside(real, local.root)) throw new LakemapError('PATH_ESCAPE', `${rel} leads outside ${local.root} (to ${real})`, { path: rel });
+      return await fs.promises.open(real, 'r');
+    } catch (e) {
+      if (LakemapError.is(e)) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new LakemapError('NOT_FOUND', `${rel} not found`, { path: rel, cause: e });
+      throw new LakemapError('IO_ERROR', `${rel}: ${(e as Error).message}`, { path: rel, cause: e });
+    }
+  };
+  const readAt = async (fh: fs.promises.FileHandle, rel: string, buf: Uint8Array, offset: number): Promise<void> => {
+    for (let done = 0; done < buf.length; ) {
+      const { bytesRead } = await fh.read(buf, done, buf.length - done, offset + done);
+      if (bytesRead === 0) throw new LakemapError('CORRUPT_FILE', `${rel}: file shrank while reading`, { path: rel });
+      done += bytesRead;
+    }
+  };
   return {
     root: local.root,
     stat: (p) => local.stat(p),
-    read: (p, o, l) => local.read(p, o, l),
     readFile: (p, max) => local.readFile(p, max),
     list: (dir) => local.list(dir),
     listSync: (...args) => local.listSync(...args),
+    read: async (rel, offset, length) => {
+      const fh = await open(rel);
+      try {
+        checkRange(rel, offset, length, (await fh.stat()).size);
+        const buf = new Uint8Array(length);
+        await readAt(fh, rel, buf, offset);
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    },
+    readTail: async (rel, want) => {
+      const fh = await open(rel);
+      try {
+        const st = await fh.stat();
+        const tail = new Uint8Array(Math.min(st.size, want));
+        await readAt(fh, rel, tail, st.size - tail.length);
+        return { tail, size: st.size, mtimeMs: st.mtimeMs };
+      } finally {
+        await fh.close();
+      }
+    },
   };
 }
