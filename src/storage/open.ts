@@ -46,6 +46,7 @@ export function urlScheme(source: string): string | undefined {
  *
  * @example
  * ```ts
+ * import { openStorage } from 'lakemap';
  * const lake = await openStorage('s3://lake/trips', { endpoint: 'http://127.0.0.1:9000', concurrency: 32 });
  * const files = await lake.list();
  * ```
