@@ -114,6 +114,7 @@ async function formatBenches(): Promise<void> {
     ['iceberg', './iceberg.js', 'icebergBench'],
     ['vortex', './vortex.js', 'vortexBench'],
     ['watch', './watch.js', 'watchBench'],
+    ['s3', './s3.js', 's3Bench'],
   ];
   for (const [name, mod, fn] of cases) {
     let m: Record<string, unknown>;
