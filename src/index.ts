@@ -28,6 +28,7 @@ export type {
   FileStat,
   JsonObject,
   JsonValue,
+  ListOptions,
   ProbeFile,
   ScanContext,
   ScannedEntry,

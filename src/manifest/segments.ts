@@ -57,8 +57,12 @@ export function segmentId(path: string, fingerprint: string, rowOffset: number, 
   return hex40(a) + hex40(b);
 }
 
+/** The top 40 of 53 bits as 10 hex digits, in two 20-bit halves (small integers print much faster than doubles). */
 function hex40(h: number): string {
-  return Math.floor(h / 8192).toString(16).padStart(10, '0'); // 53 - 13 = 40 bits
+  const top = Math.floor(h / 8192); // 53 - 13 = 40 bits
+  const hi = Math.floor(top / 1048576);
+  const lo = top - hi * 1048576;
+  return hi.toString(16).padStart(5, '0') + lo.toString(16).padStart(5, '0');
 }
 
 /** cyrb53 (public domain, bryc): a fast 53-bit string hash with good avalanche. */
