@@ -219,3 +219,36 @@ describe('diffManifests', () => {
     expect(diffManifests(m3, m3).segments).toEqual({ added: [], removed: [], kept: m3.segments.length });
   });
 });
+
+describe('chunk files on disk', () => {
+  it('writes each chunk once, loads versions back, and prunes only unreferenced chunks', async () => {
+    const { encodeVersion, decodeVersion, writeChunks, pruneChunks, CHUNK_DIR } = await import('../src/manifest/chunk-files.js');
+    const dir = fs.mkdtempSync(path.join(tmp, 'manifests-'));
+    const [m1, m2, m3] = versions as [Manifest, Manifest, Manifest];
+    const e1 = encodeVersion(m1, undefined, { chunkFiles: 16 });
+    const full = writeChunks(dir, e1.chunks);
+    expect(full).toBeGreaterThan(0);
+    expect(writeChunks(dir, e1.chunks)).toBe(0); // already there: nothing rewritten
+    const e2 = encodeVersion(m2, { text: e1.text, manifest: m1 });
+    const delta = writeChunks(dir, e2.chunks);
+    expect(delta).toBeGreaterThan(0);
+    expect(delta).toBeLessThan(full / 20);
+    expect(decodeVersion(e1.text, dir)).toEqual(m1);
+    expect(decodeVersion(e2.text, dir)).toEqual(m2);
+    // a format-1 previous version: the next version is written whole, in base chunks
+    const e3 = encodeVersion(m3, { text: JSON.stringify(m2), manifest: m2 });
+    expect(e3.root.chunks.every((c) => c.kind === 'base')).toBe(true);
+    writeChunks(dir, e3.chunks);
+    fs.writeFileSync(path.join(dir, CHUNK_DIR, '.tmp-1-dead'), 'left by a killed writer');
+    const before = fs.readdirSync(path.join(dir, CHUNK_DIR)).length;
+    // keep v2 and v3: v1's chunks are all still used by v2 (base + delta), so only the temp file goes
+    expect(pruneChunks(dir, [e2.text, e3.text])).toBe(1);
+    expect(decodeVersion(e2.text, dir)).toEqual(m2);
+    // keep v3 only: v1/v2 chunks that v3 does not share go
+    const removed = pruneChunks(dir, [e3.text]);
+    expect(removed).toBeGreaterThan(0);
+    expect(fs.readdirSync(path.join(dir, CHUNK_DIR))).toHaveLength(before - 1 - removed);
+    expect(decodeVersion(e3.text, dir)).toEqual(m3);
+    expect(() => decodeVersion(e2.text, dir)).toThrow(/ENOENT/);
+  });
+});
