@@ -41,6 +41,7 @@ const benches: Bench[] = [
   { name: 'parquet probe', run: async (c) => c.withParquetLake(1000, async (dir) => (await import('./parquet.js')).parquetProbeBench(dir, c.log)) },
   { name: 'lance', run: async (c) => (await import('./lance.js')).lanceBench(c.log, 1000) },
   { name: 'lance 10k', large: true, run: async (c) => (await import('./lance.js')).lanceBench(c.log, 10_000) },
+  { name: 'chunks', run: async (c) => (await import('./chunks.js')).chunksBench(large ? 100_000 : 10_000, c.log) },
   { name: 'workers', run: async (c) => (await import('./workers.js')).workersBench(large ? [1000, 10_000, 100_000] : [1000, 10_000], c.log) },
   { name: 'iceberg', run: async (c) => (await import('./iceberg.js')).icebergBench(c.log) },
   { name: 'vortex', run: async (c) => (await import('./vortex.js')).vortexBench(c.log) },

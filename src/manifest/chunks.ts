@@ -324,7 +324,31 @@ function deltaOver(prev: Manifest, next: Manifest, groups: Map<string, Segment[]
 }
 
 function sameFile(a: ManifestFile, b: ManifestFile): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  if (a === b) return true;
+  if (a.path !== b.path || a.fingerprint !== b.fingerprint || a.sizeBytes !== b.sizeBytes || a.mtimeMs !== b.mtimeMs) return false;
+  return deepEqual(a, b);
+}
+
+/** Structural equality of JSON values (manifest entries are plain JSON). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    if (ao[k] === undefined) continue;
+    n++;
+    if (!deepEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) n--;
+  return n === 0;
 }
 
 function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boolean {
@@ -354,9 +378,15 @@ function readChunk(id: string, source: ChunkSource): { items: FileWithSegments[]
   if (!Array.isArray(entries) || entries.length !== idx.paths.length) throw new Error(`chunk ${id}: entries do not match its index`);
   const items = entries.map((e, i): FileWithSegments => {
     const path = idx.paths[i]!;
-    const { segs, ...rest } = e;
-    const file: ManifestFile = { path, sizeBytes: idx.sizes[i]!, mtimeMs: idx.mtimes[i]!, fingerprint: idx.fingerprints[i]!, ...rest } as ManifestFile;
-    return { file, segments: segs.map(([sid, rowOffset, rows]) => ({ id: sid, rows, ranges: [{ path, rowOffset, rows }] })) };
+    const file = { path, sizeBytes: idx.sizes[i]!, mtimeMs: idx.mtimes[i]!, fingerprint: idx.fingerprints[i]! } as ManifestFile & Record<string, unknown>;
+    for (const k in e) if (k !== 'segs') file[k] = (e as unknown as Record<string, unknown>)[k];
+    const segs = e.segs;
+    const segments: Segment[] = new Array(segs.length);
+    for (let j = 0; j < segs.length; j++) {
+      const [sid, rowOffset, rows] = segs[j]!;
+      segments[j] = { id: sid, rows, ranges: [{ path, rowOffset, rows }] };
+    }
+    return { file, segments };
   });
   return { items, removed: idx.removed ?? [] };
 }
