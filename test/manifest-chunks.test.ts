@@ -252,3 +252,22 @@ describe('chunk files on disk', () => {
     expect(() => decodeVersion(e2.text, dir)).toThrow(/ENOENT/);
   });
 });
+
+describe('summaries and diffs of stored versions', () => {
+  it('summarizes a format-1 version file and a chunked root alike', async () => {
+    const { summaryOfVersionText } = await import('../src/manifest/summary.js');
+    const text = fs.readFileSync(path.join(tmp, 'root', 'default', 'c', 'manifests', 'v000002.json'), 'utf8');
+    const { root } = splitManifest(versions[1]!, { chunkFiles: 16 });
+    expect(summaryOfVersionText(JSON.stringify(root))).toEqual(summaryOfVersionText(text));
+    expect(summaryOfVersionText(text)).toMatchObject({ version: 2, files: 60, totalRows: versions[1]!.totalRows });
+    expect(() => summaryOfVersionText('{"manifestFormat":3}')).toThrow(/unknown manifestFormat 3/);
+  });
+
+  it('diffs two versions read through the store', async () => {
+    const { diffManifestVersions } = await import('../src/manifest/diff.js');
+    const d = diffManifestVersions((v) => versions[v - 1]!, 2, 3);
+    expect(d.files.added).toEqual(['d000/part-00013b.parquet']);
+    expect(d.files.removed).toHaveLength(1);
+    expect(d.files.modified).toEqual([]);
+  });
+});

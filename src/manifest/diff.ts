@@ -69,3 +69,8 @@ export function diffManifests(from: Manifest, to: Manifest): ManifestDiff {
   out.segments.removed = [...oldIds];
   return out;
 }
+
+/** Diffs versions `from` and `to` of one collection, read through `read` (the engine's store). */
+export function diffManifestVersions(read: (version: number) => Manifest, from: number, to: number): ManifestDiff {
+  return diffManifests(read(from), read(to));
+}

@@ -56,3 +56,13 @@ export function manifestSummary(doc: Manifest | ManifestRoot): ManifestSummary {
     contentHash: doc.contentHash,
   };
 }
+
+/**
+ * The summary of a version file's text: for a chunked version only its root is parsed (no chunk
+ * read); a format-1 document is parsed whole.
+ */
+export function summaryOfVersionText(text: string): ManifestSummary {
+  const doc = JSON.parse(text) as Manifest | ManifestRoot;
+  if (doc.manifestFormat !== 1 && doc.manifestFormat !== 2) throw new Error(`unknown manifestFormat ${String((doc as { manifestFormat?: unknown }).manifestFormat)}`);
+  return manifestSummary(doc);
+}
