@@ -6,12 +6,14 @@ import { LakemapError } from '../errors.js';
 import type { FieldMapping, Manifest, RefreshJobInfo } from '../types.js';
 import type { ExternalSpec } from '../scanner.js';
 import { ProgressBar } from './progress.js';
+import { JOBS_USAGE, runJobsCommand, UsageErrorLike } from './jobs-commands.js';
 
 const USAGE = `usage:
   lakemap create <collection> --source S (--format F | --spec JSON) [--field name=column]...
   lakemap refresh <collection> [--source S] [--format F] [--spec JSON] [--json]
   lakemap show <collection> [--version N] [--json]
   lakemap collections
+${JOBS_USAGE}
 common options: --root DIR (default .lakemap)  --db NAME (default "default")`;
 
 /** Output streams and exit code of one CLI run (injectable for tests). */
@@ -29,7 +31,7 @@ export async function runCli(argv: string[], io: CliIO = { stdout: process.stdou
   try {
     return await dispatch(argv, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof UsageErrorLike) {
       io.stderr.write(`lakemap: ${e.message}\n${USAGE}\n`);
       return 2;
     }
@@ -78,6 +80,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     if (!name) throw new UsageError(`${command} needs a collection name`);
     return name;
   };
+  const jobsCommand = runJobsCommand(engine, command, name, o, io);
+  if (jobsCommand) return jobsCommand;
   switch (command) {
     case 'create': {
       const collectionName = needName();
