@@ -166,9 +166,8 @@ describe('chunked manifests', () => {
     expect(assembleManifest(s2.root, store)).toEqual(changed);
   });
 
-  it('loads a format-1 version file as the store writes it (migration)', () => {
-    const file = path.join(tmp, 'root', 'default', 'c', 'manifests', 'v000003.json');
-    const text = fs.readFileSync(file, 'utf8');
+  it('loads a format-1 version file as lakemap wrote it before chunks (migration)', () => {
+    const text = JSON.stringify(versions[2]); // the earlier store wrote exactly this
     expect(JSON.parse(text).manifestFormat).toBe(1);
     const never: ChunkSource = { index: () => expect.fail('no chunk read for format 1'), entries: () => expect.fail('no chunk read for format 1') };
     expect(loadManifestVersion(text, never)).toEqual(versions[2]);
@@ -222,8 +221,8 @@ describe('diffManifests', () => {
 
 describe('chunk files on disk', () => {
   it('writes each chunk once, loads versions back, and prunes only unreferenced chunks', async () => {
-    const { encodeVersion, decodeVersion, writeChunks, pruneChunks, CHUNK_DIR } = await import('../src/manifest/chunk-files.js');
-    const dir = fs.mkdtempSync(path.join(tmp, 'manifests-'));
+    const { encodeVersion, decodeVersion, writeChunks, pruneChunks } = await import('../src/manifest/chunk-files.js');
+    const dir = fs.mkdtempSync(path.join(tmp, 'chunks-'));
     const [m1, m2, m3] = versions as [Manifest, Manifest, Manifest];
     const e1 = encodeVersion(m1, undefined, { chunkFiles: 16 });
     const full = writeChunks(dir, e1.chunks);
@@ -239,15 +238,15 @@ describe('chunk files on disk', () => {
     const e3 = encodeVersion(m3, { text: JSON.stringify(m2), manifest: m2 });
     expect(e3.root.chunks.every((c) => c.kind === 'base')).toBe(true);
     writeChunks(dir, e3.chunks);
-    fs.writeFileSync(path.join(dir, CHUNK_DIR, '.tmp-1-dead'), 'left by a killed writer');
-    const before = fs.readdirSync(path.join(dir, CHUNK_DIR)).length;
+    fs.writeFileSync(path.join(dir, '.tmp-1-dead'), 'left by a killed writer');
+    const before = fs.readdirSync(dir).length;
     // keep v2 and v3: v1's chunks are all still used by v2 (base + delta), so only the temp file goes
     expect(pruneChunks(dir, [e2.text, e3.text])).toBe(1);
     expect(decodeVersion(e2.text, dir)).toEqual(m2);
     // keep v3 only: v1/v2 chunks that v3 does not share go
     const removed = pruneChunks(dir, [e3.text]);
     expect(removed).toBeGreaterThan(0);
-    expect(fs.readdirSync(path.join(dir, CHUNK_DIR))).toHaveLength(before - 1 - removed);
+    expect(fs.readdirSync(dir)).toHaveLength(before - 1 - removed);
     expect(decodeVersion(e3.text, dir)).toEqual(m3);
     expect(() => decodeVersion(e2.text, dir)).toThrow(/ENOENT/);
   });
@@ -256,7 +255,7 @@ describe('chunk files on disk', () => {
 describe('summaries and diffs of stored versions', () => {
   it('summarizes a format-1 version file and a chunked root alike', async () => {
     const { summaryOfVersionText } = await import('../src/manifest/summary.js');
-    const text = fs.readFileSync(path.join(tmp, 'root', 'default', 'c', 'manifests', 'v000002.json'), 'utf8');
+    const text = JSON.stringify(versions[1]);
     const { root } = splitManifest(versions[1]!, { chunkFiles: 16 });
     expect(summaryOfVersionText(JSON.stringify(root))).toEqual(summaryOfVersionText(text));
     expect(summaryOfVersionText(text)).toMatchObject({ version: 2, files: 60, totalRows: versions[1]!.totalRows });

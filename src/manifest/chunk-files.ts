@@ -1,6 +1,6 @@
 /**
- * Chunked manifest versions on disk, for the version store: chunks live in
- * `manifests/chunks/<id>.i.json` (file index) and `<id>.c.json` (entries), written once each
+ * Chunked manifest versions on disk, for the version store: chunks live in a collection's
+ * `chunks/<id>.i.json` (file index) and `<id>.c.json` (entries), written once each
  * (exclusive create of complete, durable content; content addressing makes an existing name the same
  * content), and pruned when no kept version references them.
  *
@@ -16,16 +16,16 @@ import { randomBytes } from 'node:crypto';
 import { loadManifestVersion, splitManifest, type ChunkSource, type EncodedChunk, type ManifestRoot, type SplitOptions } from './chunks.js';
 import type { Manifest } from '../types.js';
 
-/** Folder of the chunks, inside a collection's `manifests/` folder. */
+/** Folder of the chunks, inside a collection's folder (beside `manifests/`). */
 export const CHUNK_DIR = 'chunks';
 
 const ID = /^[0-9a-f]{32}$/;
 
-/** Reads chunks from `<manifestsDir>/chunks/`. */
-export function fileChunkSource(manifestsDir: string): ChunkSource {
+/** Reads chunks from `chunksDir`. */
+export function fileChunkSource(chunksDir: string): ChunkSource {
   const file = (id: string, ext: string): string => {
     if (!ID.test(id)) throw new Error(`invalid chunk id ${JSON.stringify(id)}`);
-    return path.join(manifestsDir, CHUNK_DIR, `${id}.${ext}.json`);
+    return path.join(chunksDir, `${id}.${ext}.json`);
   };
   return {
     index: (id) => fs.readFileSync(file(id, 'i'), 'utf8'),
@@ -47,9 +47,9 @@ export function encodeVersion(manifest: Manifest, previous?: { text: string; man
   return { text: JSON.stringify(root), root, chunks };
 }
 
-/** Loads a version file's text (format 1 or 2) with chunks from `manifestsDir`. */
-export function decodeVersion(text: string, manifestsDir: string): Manifest {
-  return loadManifestVersion(text, fileChunkSource(manifestsDir));
+/** Loads a version file's text (format 1 or 2) with chunks from `chunksDir`. */
+export function decodeVersion(text: string, chunksDir: string): Manifest {
+  return loadManifestVersion(text, fileChunkSource(chunksDir));
 }
 
 /**
@@ -57,9 +57,8 @@ export function decodeVersion(text: string, manifestsDir: string): Manifest {
  * name, then linked to its final name (fails if it exists: then the same content is already there).
  * Returns the bytes written.
  */
-export function writeChunks(manifestsDir: string, chunks: EncodedChunk[]): number {
+export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
   if (chunks.length === 0) return 0;
-  const dir = path.join(manifestsDir, CHUNK_DIR);
   try {
     fs.mkdirSync(dir);
   } catch (e) {
@@ -96,8 +95,7 @@ export function writeChunks(manifestsDir: string, chunks: EncodedChunk[]): numbe
  * Removes chunk objects no kept version references. `keptTexts` are the version files' texts of every
  * version kept (format-1 texts reference none). Call under the collection's lock, after the commit.
  */
-export function pruneChunks(manifestsDir: string, keptTexts: string[]): number {
-  const dir = path.join(manifestsDir, CHUNK_DIR);
+export function pruneChunks(dir: string, keptTexts: string[]): number {
   const live = new Set<string>();
   for (const t of keptTexts) {
     const doc = JSON.parse(t) as { manifestFormat?: number; chunks?: { id: string }[] };
