@@ -7,7 +7,7 @@
 import type { Manifest, ManifestSchema } from '../types.js';
 import type { ManifestRoot } from './chunks.js';
 
-/** What {@link manifestSummary} returns: the figures a consumer checks before loading segments. */
+/** A manifest version's summary: the figures a consumer checks before loading segments. */
 export interface ManifestSummary {
   /** Manifest version. */
   version: number;
