@@ -73,6 +73,9 @@ export interface LakemapErrorOptions {
   cause?: unknown;
 }
 
+/** Marks lakemap errors across copies of the package (`Symbol.for` is shared by every copy in a process). */
+const BRAND = Symbol.for('lakemap.LakemapError');
+
 /**
  * The one error class of lakemap: a stable `code`, the file involved and a message a person can act on.
  *
@@ -93,11 +96,16 @@ export class LakemapError extends Error {
     this.name = 'LakemapError';
     this.code = code;
     if (options.path !== undefined) this.path = options.path;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** True when `err` is a LakemapError, and has `code` when one is given. */
+  /**
+   * True when `err` is a LakemapError, and has `code` when one is given. Recognises errors of any copy
+   * of lakemap loaded in the process (two installed versions, or ESM and CommonJS), not only this one's.
+   */
   static is(err: unknown, code?: LakemapErrorCode): err is LakemapError {
-    return err instanceof LakemapError && (code === undefined || err.code === code);
+    const branded = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+    return branded && (code === undefined || (err as LakemapError).code === code);
   }
 }
 

@@ -83,7 +83,7 @@ describe('probe workers with many cores', () => {
       const root = tempDir();
       const created = child([bin, 'create', 'c', '--source', lake, '--format', 'parquet', '--root', root], cores);
       expect(created.stderr).toBe('');
-      const refreshed = child([bin, 'refresh', 'c', '--json', '--root', root], cores);
+      const refreshed = child([bin, 'refresh', 'c', '--json', '--quiet', '--root', root], cores);
       expect(refreshed.signal, `CLI with ${cores} cores did not finish`).toBeNull();
       expect(refreshed.stderr).toBe('');
       expect(JSON.parse(refreshed.stdout).state).toBe('RefreshCompleted');
@@ -125,6 +125,6 @@ describe('probe workers with many cores', () => {
     // the cancelled refresh committed nothing
     const shown = child([bin, 'show', 'c', '--json', '--root', root], 2);
     expect(shown.status).not.toBe(0);
-    expect(shown.stderr).toContain('MANIFEST_NOT_FOUND');
+    expect(JSON.parse(shown.stdout).error.code).toBe('MANIFEST_NOT_FOUND'); // --json: errors are JSON on stdout
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { adoptSchema } from '../manifest/arrow-adopt.js';
 import { createHash } from 'node:crypto';
 import { Schema } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
@@ -128,7 +129,7 @@ export class Prober {
         rows: probe.rows,
         liveRows: probe.liveRows ?? probe.rows,
         liveRowsExact: probe.liveRowsExact ?? true,
-        schemaIndex: this.schemas.indexOf(schema),
+        schemaIndex: this.schemas.indexOf(schema, path),
         units,
       };
       if (probe.details) file.details = probe.details;
@@ -180,9 +181,11 @@ export class SchemaTable {
   private readonly byObject = new Map<Schema, number>();
   private readonly bySignature = new Map<string, number>();
 
-  indexOf(schema: Schema): number {
-    let idx = this.byObject.get(schema);
+  /** Index of a probe's schema; `where` names the file in errors. */
+  indexOf(probed: Schema, where: string): number {
+    let idx = this.byObject.get(probed);
     if (idx !== undefined) return idx;
+    const schema = adoptSchema(probed, where); // the scanner may use another copy of apache-arrow
     const sig = JSON.stringify(describeSchema(schema));
     idx = this.bySignature.get(sig);
     if (idx === undefined) {
@@ -191,7 +194,7 @@ export class SchemaTable {
       this.arrows.push(schema);
       this.bySignature.set(sig, idx);
     }
-    this.byObject.set(schema, idx);
+    this.byObject.set(probed, idx);
     return idx;
   }
 

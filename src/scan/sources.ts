@@ -1,5 +1,6 @@
 import { Schema } from 'apache-arrow';
 import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
+import { adoptSchema } from '../manifest/arrow-adopt.js';
 import { mergeFileSchemas } from '../manifest/schema-evolution.js';
 import { fileGlobs } from '../engine/definition.js';
 import { LakemapError } from '../errors.js';
@@ -102,7 +103,7 @@ export async function scanTableSource(
   job.note(undefined, warnings);
   const out: ScanOutcome = {
     files,
-    schema: snap.schema,
+    schema: adoptSchema(snap.schema, storage.root), // the scanner may use another copy of apache-arrow
     schemaWhere: `${storage.root} (${scanner.format} version ${snap.tableVersion || 'none'})`,
     fileSchemas: [],
     tableVersion: snap.tableVersion,
