@@ -40,9 +40,12 @@ export interface ManifestDiff {
  *
  * @example
  * ```ts
+ * import { diffManifests } from 'lakemap';
+ * const v3 = await engine.getManifest({ collectionName: 'trips', version: 3 });
+ * const v7 = await engine.getManifest({ collectionName: 'trips', version: 7 });
  * const d = diffManifests(v3, v7);
- * for (const s of d.segments.added) load(s.ranges[0]);
- * for (const id of d.segments.removed) drop(id);
+ * for (const s of d.segments.added) console.log('load', s.id, s.ranges[0]);
+ * for (const id of d.segments.removed) console.log('drop', id);
  * ```
  */
 export function diffManifests(from: Manifest, to: Manifest): ManifestDiff {
