@@ -1,5 +1,5 @@
 /**
- * Iceberg snapshot benchmark: a synthesized table of 1,000 data files across 50 manifests (written with
+ * Iceberg snapshot benchmark: a synthesized table of 1,000 (1 KB placeholder) data files across 50 manifests (written with
  * the fixture writer through avsc, deflate codec, 1 position delete per 10 files), mapped by the scanner
  * alone and, when the engine is present, by a full refresh.
  *
@@ -37,7 +37,7 @@ export async function icebergBench(log: (line: string) => void): Promise<void> {
       const files: FixtureFile[] = [];
       for (let i = 0; i < FILES_PER_MANIFEST; i++) {
         const day = 19000 + m;
-        files.push({ path: `data/day=${day}/f${i}.parquet`, records: 1000 + i, size: 50_000, partition: { day }, nullCounts: { 1: 0, 2: i } });
+        files.push({ path: `data/day=${day}/f${i}.parquet`, records: 1000 + i, size: 1_000, partition: { day }, nullCounts: { 1: 0, 2: i } });
       }
       manifests.push(files);
     }
@@ -49,7 +49,6 @@ export async function icebergBench(log: (line: string) => void): Promise<void> {
       schemas: [schemaV0],
       partitionFields: [{ name: 'day', fieldId: 1000, avroType: ['null', 'int'], sourceId: 3, transform: 'identity' }],
       snapshots: [{ id: 1n, timestampMs: 1, sequenceNumber: 1n, manifests }],
-      writeData: false,
     });
     const storage = new LocalStorage(dir);
     const ctx = { spec: { format: 'iceberg-table' }, signal: new AbortController().signal, progress: () => {} };
