@@ -128,6 +128,17 @@ describe('chunked manifests', () => {
     }
   });
 
+  it('writes base chunks, not a delta, when the previous manifest given is not the one its root encodes', () => {
+    const [m1, m2, m3] = versions as [Manifest, Manifest, Manifest];
+    const store = new MemoryChunks();
+    const s1 = splitManifest(m1, { chunkFiles: 16 });
+    store.put(s1.chunks);
+    const s3 = splitManifest(m3, { previous: { root: s1.root, manifest: m2 } }); // wrong base
+    store.put(s3.chunks);
+    expect(s3.root.chunks.every((c) => c.kind === 'base')).toBe(true);
+    expect(assembleManifest(s3.root, store)).toEqual(m3);
+  });
+
   it('loads the file index without reading any entries object', () => {
     const store = new MemoryChunks();
     const { root, chunks } = splitManifest(versions[0]!, { chunkFiles: 16 });

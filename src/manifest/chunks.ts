@@ -142,7 +142,14 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
   const header = rootHeader(m, chunkFiles, pathOrdered);
 
   const prev = options.previous;
-  if (prev && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles) {
+  // A delta is only as right as its base: the previous manifest must be the one its root encodes.
+  const sameBase =
+    prev !== undefined &&
+    prev.root.version === prev.manifest.version &&
+    prev.root.contentHash === prev.manifest.contentHash &&
+    prev.root.fileCount === prev.manifest.files.length &&
+    prev.root.segmentCount === prev.manifest.segments.length;
+  if (prev && sameBase && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles) {
     const delta = deltaOver(prev.manifest, m, groups);
     const priorDeltaFiles = prev.root.chunks.reduce((n, c) => n + (c.kind === 'delta' ? c.files + c.removed : 0), 0);
     const deltas = prev.root.chunks.filter((c) => c.kind === 'delta').length;
