@@ -45,6 +45,7 @@ const benches: Bench[] = [
   { name: 'workers', run: async (c) => (await import('./workers.js')).workersBench(large ? [1000, 10_000, 100_000] : [1000, 10_000], c.log) },
   { name: 'iceberg', run: async (c) => (await import('./iceberg.js')).icebergBench(c.log) },
   { name: 'vortex', run: async (c) => (await import('./vortex.js')).vortexBench(c.log) },
+  { name: 'watch', run: async (c) => (await import('./watch.js')).watchBench(c.log) },
 ];
 
 async function withParquetLake<T>(n: number, fn: (dir: string) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { GLOBAL_OPTIONS, UsageError, commandHelp, printJson, type CliIO, type Co
 import { showCommand, versionsCommand } from './manifest-commands.js';
 import { refreshCommand } from './refresh-command.js';
 import { jobCommand, jobsCommand, repairCommand } from './jobs-commands.js';
+import { watchCommand } from './watch-command.js';
 
 export type { CliIO } from './command.js';
 
@@ -15,6 +16,7 @@ export type { CliIO } from './command.js';
 const COMMANDS: readonly Command[] = [
   createCommand,
   refreshCommand,
+  watchCommand,
   showCommand,
   versionsCommand,
   describeCommand,
