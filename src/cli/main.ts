@@ -9,6 +9,7 @@ import { showCommand, versionsCommand } from './manifest-commands.js';
 import { refreshCommand } from './refresh-command.js';
 import { jobCommand, jobsCommand, repairCommand } from './jobs-commands.js';
 import { watchCommand } from './watch-command.js';
+import { diffCommand, summaryCommand } from './diff-commands.js';
 
 export type { CliIO } from './command.js';
 
@@ -19,6 +20,8 @@ const COMMANDS: readonly Command[] = [
   watchCommand,
   showCommand,
   versionsCommand,
+  summaryCommand,
+  diffCommand,
   describeCommand,
   collectionsCommand,
   dropCommand,
