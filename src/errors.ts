@@ -47,7 +47,13 @@ export type LakemapErrorCode =
   /** A scanner threw something other than a LakemapError, or returned inconsistent results (a scanner bug). */
   | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** No segment with that id in the manifest version read. */
+  | 'SEGMENT_NOT_FOUND'
+  /** A file changed (size or modification time) since the manifest mapped it: its rows are no longer the mapped ones. */
+  | 'SOURCE_CHANGED'
+  /** A row's values do not fit the field's declared shape (e.g. a vector whose length is not the field's `dim`). */
+  | 'ROW_SHAPE_MISMATCH';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {

@@ -64,7 +64,7 @@ export function checkFields(fields: unknown): FieldMapping[] {
   if (!Array.isArray(fields)) throw new LakemapError('INVALID_ARGUMENT', '"fields" must be a list of { name, externalField }');
   const seen = new Set<string>();
   return fields.map((f: unknown) => {
-    const { name, externalField } = (f ?? {}) as Partial<FieldMapping>;
+    const { name, externalField, dim } = (f ?? {}) as Partial<FieldMapping>;
     if (typeof name !== 'string' || !NAME_RULE.test(name) || name.length > 255) {
       throw new LakemapError('INVALID_NAME', `invalid field name ${JSON.stringify(name)}`);
     }
@@ -73,7 +73,8 @@ export function checkFields(fields: unknown): FieldMapping[] {
     }
     if (seen.has(name)) throw new LakemapError('INVALID_ARGUMENT', `field "${name}" is declared twice`);
     seen.add(name);
-    return { name, externalField };
+    if (dim !== undefined && (!Number.isSafeInteger(dim) || dim < 1)) throw new LakemapError('INVALID_ARGUMENT', `field "${name}": dim must be a positive integer`);
+    return dim === undefined ? { name, externalField } : { name, externalField, dim };
   });
 }
 
