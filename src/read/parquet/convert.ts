@@ -148,7 +148,10 @@ function int96ToNanos(bytes: Uint8Array, count: number): BigInt64Array {
   for (let i = 0; i < count; i++) {
     const nanos = view.getBigInt64(i * 12, true);
     const day = BigInt(view.getInt32(i * 12 + 8, true));
-    out[i] = BigInt.asIntN(64, (day - 2440588n) * 86400000000000n + nanos);
+    const ns = (day - 2440588n) * 86400000000000n + nanos;
+    // Arrow's nanosecond timestamps end in 2262: refuse rather than wrap into a wrong date.
+    if (ns !== BigInt.asIntN(64, ns)) throw new Unsupported(`an INT96 timestamp outside the nanosecond range (years 1677–2262), day ${day},`);
+    out[i] = ns;
   }
   return out;
 }
