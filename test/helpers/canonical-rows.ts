@@ -66,10 +66,14 @@ function toMicros(v: bigint, unit: number): bigint {
 export function arrowCanon(d: Data, i: number): Canon {
   if (!valid(d, i)) return null;
   const t: DataType = d.type;
-  const j = d.offset + i;
+  // Arrow JS slices value and offset buffers, keeping `offset` for the validity bitmap (and booleans)
+  const j = i;
   const values = d.values as ArrayLike<number | bigint> & { subarray?: (a: number, b: number) => unknown };
   switch (t.typeId) {
-    case Type.Bool: return ((d.values[j >> 3]! >> (j & 7)) & 1) === 1;
+    case Type.Bool: {
+      const b = d.offset + i;
+      return ((d.values[b >> 3]! >> (b & 7)) & 1) === 1;
+    }
     case Type.Int: return (t as unknown as { bitWidth: number }).bitWidth === 64 ? String(values[j]) : Number(values[j]);
     case Type.Float:
       if ((t as unknown as { precision: number }).precision === 0) return num(f16(values[j] as number));
@@ -100,14 +104,14 @@ export function arrowCanon(d: Data, i: number): Canon {
       const o = d.valueOffsets as Int32Array;
       const child = d.children[0]!;
       const items: Canon[] = [];
-      for (let k = o[j]!; k < o[j + 1]!; k++) items.push(arrowCanon(child, k - child.offset));
+      for (let k = o[j]!; k < o[j + 1]!; k++) items.push(arrowCanon(child, k));
       return items;
     }
     case Type.FixedSizeList: {
       const size = (t as unknown as { listSize: number }).listSize;
       const child = d.children[0]!;
       const items: Canon[] = [];
-      for (let k = j * size; k < (j + 1) * size; k++) items.push(arrowCanon(child, k - child.offset));
+      for (let k = j * size; k < (j + 1) * size; k++) items.push(arrowCanon(child, k));
       return items;
     }
     default:
