@@ -59,7 +59,13 @@ function assembleList(chunk: DecodedChunk, shape: ColumnShape, type: DataType, r
     }
     const offsets = new Int32Array(rows + 1);
     let row = 0;
-    for (let i = 0; i < n; i++) if (rep[i] === 0) offsets[row++] = i;
+    for (let i = 0; i < n; i++) {
+      if (rep[i] === 0) {
+        if (row === rows) throw new Error(`the levels start more rows than the row group's ${rows}`);
+        offsets[row++] = i;
+      }
+    }
+    if (row !== rows) throw new Error(`the levels start ${row} rows, the row group has ${rows}`);
     offsets[rows] = n;
     return makeData({ type: type as List, length: rows, nullCount: 0, valueOffsets: offsets, child: leafData(childField.type, values, null, n) });
   }
@@ -73,11 +79,13 @@ function assembleList(chunk: DecodedChunk, shape: ColumnShape, type: DataType, r
     const d = def[i]!;
     if (rep[i] === 0) {
       row++;
+      if (row === rows) throw new Error(`the levels start more rows than the row group's ${rows}`);
       offsets[row] = e;
       listValid[row] = d >= listDef ? 1 : 0;
     }
     if (d >= elemDef) elemValid[e++] = d === maxDef ? 1 : 0;
   }
+  if (row + 1 !== rows) throw new Error(`the levels start ${row + 1} rows, the row group has ${rows}`);
   offsets[rows] = e;
   if (fixedDim > 0) return fixedFromGeneral(type as FixedSizeList, childField.type, values, offsets, listValid, elemValid, rows, fixedDim);
   const child = leafData(childField.type, values, values.count === e ? null : elemValid.subarray(0, e), e);

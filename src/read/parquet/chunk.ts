@@ -67,36 +67,36 @@ export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, num
     } else if (h.type === PageType.DATA_PAGE || h.type === PageType.DATA_PAGE_V2) {
       if (h.numValues < 0 || h.numValues > n - done) throw new Error(`a data page of ${h.numValues} values overflows the chunk's ${n}`);
       const m = h.numValues;
+      let present = m; // values present: levels at the maximum definition level
       let page: Uint8Array;
       let p: number;
       if (h.type === PageType.DATA_PAGE) {
         page = inflate(raw, h.uncompressedSize, decompress);
         p = 0;
-        if (rep) p = readLevelsV1(page, p, leaf.maxRep, m, rep, done, h.repEncoding);
-        if (def) p = readLevelsV1(page, p, leaf.maxDef, m, def, done, h.defEncoding);
+        if (rep) p = readLevelsV1(page, p, leaf.maxRep, m, rep, done, h.repEncoding).end;
+        if (def) {
+          const r = readLevelsV1(page, p, leaf.maxDef, m, def, done, h.defEncoding);
+          p = r.end;
+          present = r.atMax;
+        }
       } else {
         const levelBytes = h.repLength + h.defLength;
         if (h.repLength < 0 || h.defLength < 0 || levelBytes > raw.length) throw new Error('v2 page level lengths run past the page');
-        if (rep) decodeHybrid(raw, 0, h.repLength, bitWidthOf(leaf.maxRep), m, rep, done);
-        if (def) decodeHybrid(raw, h.repLength, levelBytes, bitWidthOf(leaf.maxDef), m, def, done);
+        if (rep) decodeHybrid(raw, 0, h.repLength, bitWidthOf(leaf.maxRep), m, rep, done, leaf.maxRep);
+        if (def) present = decodeHybrid(raw, h.repLength, levelBytes, bitWidthOf(leaf.maxDef), m, def, done, leaf.maxDef);
         const body = raw.subarray(levelBytes);
         const size = h.uncompressedSize - levelBytes;
         page = h.compressed && decompress && size > 0 ? inflate(body, size, decompress) : body;
         p = 0;
       }
-      const present = def ? countPresent(def, done, m, leaf.maxDef, rep) : m;
+      if (rep && done === 0 && m > 0 && rep[0] !== 0) throw new Error('the first level of the chunk does not start a row');
       readValues(page, p, present, h, leaf.type, values, dict, budget, scratch);
       done += m;
     } else if (h.type !== PageType.INDEX_PAGE) {
       throw new Error(`unknown page type ${h.type}`);
     }
   }
-  if (rep) {
-    let rows = 0;
-    for (let i = 0; i < n; i++) if (rep[i] === 0) rows++;
-    if (rows !== numRows) throw new Error(`the chunk's levels start ${rows} rows, the row group has ${numRows}`);
-    for (let i = 0; i < n; i++) if (rep[i]! > leaf.maxRep) throw new Error(`repetition level ${rep[i]} above the maximum ${leaf.maxRep}`);
-  }
+  // Rows started by the repetition levels are counted (and checked) while assembling the lists.
   return { levels: n, def, rep, values };
 }
 
@@ -109,39 +109,30 @@ function inflate(raw: Uint8Array, size: number, decompress: ((i: Uint8Array, n: 
 }
 
 /** v1 levels: RLE with a 4-byte length prefix, or the deprecated BIT_PACKED (MSB first) encoding. */
-function readLevelsV1(page: Uint8Array, p: number, max: number, m: number, out: Uint8Array, at: number, encoding: number): number {
+function readLevelsV1(page: Uint8Array, p: number, max: number, m: number, out: Uint8Array, at: number, encoding: number): { end: number; atMax: number } {
   const width = bitWidthOf(max);
   if (encoding === Encoding.BIT_PACKED) {
     const len = Math.ceil((m * width) / 8);
     if (p + len > page.length) throw new Error('BIT_PACKED levels run past the page');
+    let atMax = 0;
     for (let i = 0; i < m; i++) {
       let v = 0;
       for (let b = 0; b < width; b++) {
         const bit = i * width + b;
         v = (v << 1) | ((page[p + (bit >> 3)]! >> (7 - (bit & 7))) & 1);
       }
+      if (v > max) throw new Error(`level ${v} above the maximum ${max}`);
+      if (v === max) atMax++;
       out[at + i] = v;
     }
-    return p + len;
+    return { end: p + len, atMax };
   }
   if (encoding !== Encoding.RLE) throw new Unsupported(`${encodingNames[encoding] ?? encoding} levels`);
   if (p + 4 > page.length) throw new Error('level length runs past the page');
   const len = (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16)) + page[p + 3]! * 0x1000000;
   if (len > page.length - p - 4) throw new Error(`levels of ${len} bytes run past the page`);
-  decodeHybrid(page, p + 4, p + 4 + len, width, m, out, at);
-  return p + 4 + len;
-}
-
-/** Values present (definition level at its maximum); also checks every level is in range. */
-function countPresent(def: Uint8Array, from: number, m: number, maxDef: number, rep: Uint8Array | null): number {
-  let present = 0;
-  for (let i = from, end = from + m; i < end; i++) {
-    const d = def[i]!;
-    if (d === maxDef) present++;
-    else if (d > maxDef) throw new Error(`definition level ${d} above the maximum ${maxDef}`);
-  }
-  if (rep && m > 0 && from === 0 && rep[0] !== 0) throw new Error('the first level of the chunk does not start a row');
-  return present;
+  const atMax = decodeHybrid(page, p + 4, p + 4 + len, width, m, out, at, max);
+  return { end: p + 4 + len, atMax };
 }
 
 function readValues(page: Uint8Array, p: number, present: number, h: PageHeader, type: number, values: Values, dict: Values | undefined, budget: number, scratch: { idx: Int32Array }): void {

@@ -19,8 +19,9 @@ function varint(bytes: Uint8Array, state: { pos: number }, end: number): number 
 }
 
 /**
- * Decodes `count` values of `bitWidth` bits from `bytes[pos, end)` into `out[outPos …]`.
- * Returns the position after the last run read.
+ * Decodes `count` values of `bitWidth` bits from `bytes[pos, end)` into `out[outPos …]`, refusing
+ * any value above `maxValue`. Returns how many values equal `maxValue` — counted on the runs, so
+ * checking levels and counting present values costs nothing extra for run-length-encoded levels.
  */
 export function decodeHybrid(
   bytes: Uint8Array,
@@ -30,14 +31,15 @@ export function decodeHybrid(
   count: number,
   out: Uint8Array | Int32Array,
   outPos: number,
+  maxValue: number = out instanceof Uint8Array ? 0xff : 0x7fffffff,
 ): number {
   if (bitWidth < 0 || bitWidth > 32) throw new Error(`bit width ${bitWidth} is out of range`);
   if (outPos + count > out.length) throw new Error('more values than the page holds room for');
   if (bitWidth === 0) {
     out.fill(0, outPos, outPos + count);
-    return pos;
+    return maxValue === 0 ? count : 0;
   }
-  const maxValue = out instanceof Uint8Array ? 0xff : 0x7fffffff;
+  let atMax = 0;
   const state = { pos };
   const valueBytes = (bitWidth + 7) >> 3;
   let done = 0;
@@ -54,6 +56,7 @@ export function decodeHybrid(
       if (v > maxValue) throw new Error(`RLE value ${v} is out of range`);
       const n = Math.min(run, count - done);
       out.fill(v, outPos + done, outPos + done + n);
+      if (v === maxValue) atMax += n;
       done += n;
     } else {
       // bit-packed run: `header >> 1` groups of 8 values, LSB first
@@ -63,18 +66,42 @@ export function decodeHybrid(
         throw new Error(`bit-packed run of ${groups * 8} values needs ${nbytes} bytes, ${end - state.pos} are left`);
       }
       const n = Math.min(groups * 8, count - done);
-      unpack(bytes, state.pos, bitWidth, n, out, outPos + done, maxValue);
+      atMax += unpack(bytes, state.pos, bitWidth, n, out, outPos + done, maxValue);
       state.pos += nbytes;
       done += n;
     }
   }
-  return state.pos;
+  return atMax;
 }
 
-function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out: Uint8Array | Int32Array, outPos: number, maxValue: number): void {
+/** Unpacks `n` values; returns how many equal `maxValue`. */
+function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out: Uint8Array | Int32Array, outPos: number, maxValue: number): number {
+  let atMax = 0;
   if (bitWidth === 1) {
-    for (let i = 0; i < n; i++) out[outPos + i] = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
-    return;
+    // a byte at a time: list levels (a 0 then many 1s) are mostly whole bytes of ones
+    let i = 0;
+    let ones = 0;
+    for (; i + 8 <= n; i += 8) {
+      const b = bytes[pos + (i >> 3)]!;
+      const o = outPos + i;
+      if (b === 0xff) {
+        out[o] = 1; out[o + 1] = 1; out[o + 2] = 1; out[o + 3] = 1; out[o + 4] = 1; out[o + 5] = 1; out[o + 6] = 1; out[o + 7] = 1;
+        ones += 8;
+      } else {
+        for (let k = 0; k < 8; k++) {
+          const v = (b >> k) & 1;
+          out[o + k] = v;
+          ones += v;
+        }
+      }
+    }
+    for (; i < n; i++) {
+      const v = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+      out[outPos + i] = v;
+      ones += v;
+    }
+    if (ones > 0 && maxValue < 1) throw new Error('bit-packed value 1 is out of range');
+    return maxValue === 1 ? ones : maxValue === 0 ? n - ones : 0;
   }
   if (bitWidth <= 24) {
     // pending bits stay below 32: plain integer bit operations
@@ -91,9 +118,10 @@ function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out
       buf >>>= bitWidth;
       nb -= bitWidth;
       if (v > maxValue) throw new Error(`bit-packed value ${v} is out of range`);
+      if (v === maxValue) atMax++;
       out[outPos + i] = v;
     }
-    return;
+    return atMax;
   }
   const mask = bitWidth === 32 ? 0xffffffff : (1 << bitWidth) - 1;
   let buffer = 0;
@@ -109,8 +137,10 @@ function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out
     buffer = Math.floor(buffer / (mask + 1));
     bits -= bitWidth;
     if (v > maxValue) throw new Error(`bit-packed value ${v} is out of range`);
+    if (v === maxValue) atMax++;
     out[outPos + i] = v;
   }
+  return atMax;
 }
 
 /** Bits needed to store values up to `max` (the width of levels whose maximum is `max`). */

@@ -95,7 +95,8 @@ export function readPlain(bytes: Uint8Array, pos: number, end: number, n: number
     const len = (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16)) + bytes[pos + 3]! * 0x1000000;
     pos += 4;
     if (len > end - pos) throw new Error(`PLAIN byte array of ${len} bytes runs past the end of the page`);
-    data.set(bytes.subarray(pos, pos + len), used);
+    if (len < 32) for (let j = 0; j < len; j++) data[used + j] = bytes[pos + j]!;
+    else data.set(bytes.subarray(pos, pos + len), used);
     pos += len;
     used += len;
     offsets[++k] = used;
