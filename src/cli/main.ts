@@ -6,12 +6,14 @@ import { LakemapError } from '../errors.js';
 import type { FieldMapping, Manifest, RefreshJobInfo } from '../types.js';
 import type { ExternalSpec } from '../scanner.js';
 import { ProgressBar } from './progress.js';
+import { READ_USAGE, runReadCommand } from './read-command.js';
 
 const USAGE = `usage:
   lakemap create <collection> --source S (--format F | --spec JSON) [--field name=column]...
   lakemap refresh <collection> [--source S] [--format F] [--spec JSON] [--json]
   lakemap show <collection> [--version N] [--json]
   lakemap collections
+  ${READ_USAGE}
 common options: --root DIR (default .lakemap)  --db NAME (default "default")`;
 
 /** Output streams and exit code of one CLI run (injectable for tests). */
@@ -44,6 +46,7 @@ export async function runCli(argv: string[], io: CliIO = { stdout: process.stdou
 }
 
 async function dispatch(argv: string[], io: CliIO): Promise<number> {
+  if (argv[0] === 'read') return runReadCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
