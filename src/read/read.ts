@@ -5,6 +5,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { Manifest } from '../types.js';
+import { readIcebergRange } from './iceberg.js';
 import { readParquetRange } from './parquet/reader.js';
 import { openManifestFile, outputColumns, resolveSegment } from './segment.js';
 
@@ -32,8 +33,13 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
       }
       return;
     }
+    case 'iceberg-table':
+      yield* readIcebergRange(manifest, seg.file, seg, { schema, columns }, options);
+      return;
     case 'vortex':
       throw new LakemapError('UNSUPPORTED', `${seg.file.path}: reading vortex values is not supported yet (its encodings — FastLanes, ALP, FSST … — are not decoded by lakemap); map only`, { path: seg.file.path });
+    case 'lance-table':
+      throw new LakemapError('UNSUPPORTED', `${seg.file.path}: reading lance rows (through lancedb) is not built yet; map only`, { path: seg.file.path });
     default:
       throw new LakemapError('UNSUPPORTED', `reading rows of format "${manifest.format}" is not supported`);
   }

@@ -4,7 +4,7 @@
 import { Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
 import {
   DuckDBBlobValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBListValue, DuckDBArrayValue, DuckDBTimeValue, DuckDBTimestampMillisecondsValue,
-  DuckDBTimestampNanosecondsValue, DuckDBTimestampSecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBUUIDValue, DuckDBTimeNSValue,
+  DuckDBTimestampNanosecondsValue, DuckDBTimestampSecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBUUIDValue, DuckDBTimeNSValue, DuckDBTimeTZValue,
 } from '@duckdb/node-api';
 
 /** A canonical value. */
@@ -26,6 +26,7 @@ export function duckCanon(v: unknown): Canon {
   if (v instanceof DuckDBTimestampSecondsValue) return `t${v.seconds * 1000000n}`;
   if (v instanceof DuckDBTimestampNanosecondsValue) return `t${floorDiv(v.nanos, 1000n)}`;
   if (v instanceof DuckDBTimeValue) return `h${v.micros}`;
+  if (v instanceof DuckDBTimeTZValue && v.offset === 0) return `h${v.micros}`;
   if (v instanceof DuckDBTimeNSValue) return `h${floorDiv(v.nanos, 1000n)}`;
   if (v instanceof DuckDBBlobValue) return `x${hex(v.bytes)}`;
   if (v instanceof DuckDBUUIDValue) return `x${v.toString().replace(/-/g, '')}`;
