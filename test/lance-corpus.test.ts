@@ -15,9 +15,8 @@ import { LakemapError } from '../src/scanner.js';
 import type { TableSnapshot } from '../src/scanner.js';
 import { snapshotLocalTable } from './helpers/scan.js';
 
+import { describeWithCorpus } from './helpers/corpus.js';
 const corpus = path.resolve(import.meta.dirname, '../../shared/corpus/lance');
-const present = fs.existsSync(corpus);
-if (!present) console.warn(`lance corpus missing at ${corpus}: lance-table corpus conformance NOT checked`);
 
 /** What each known dataset must give for its newest version. */
 const EXPECTED: Record<string, { physical: number; live: number; warning?: RegExp } | { error: RegExp }> = {
@@ -83,11 +82,7 @@ async function lancedbCounts(rel: string): Promise<Map<number, number | Error>> 
   return out;
 }
 
-if (!present) {
-  describe('lance corpus', () => {
-    it.skip(`corpus missing at ${corpus}: lance-table conformance not checked`, () => {});
-  });
-} else {
+describeWithCorpus('lance', 'lance corpus', () => {
   const datasets = findDatasets(corpus);
 
   describe('lance corpus: newest version of each dataset', () => {
@@ -155,4 +150,4 @@ if (!present) {
       });
     }
   });
-}
+});

@@ -10,6 +10,7 @@ import { queryRows, sqlString, withDuckDB } from '../fixtures/parquet/index.js';
 import { parquetScanner } from '../scanners/parquet/index.js';
 import { LakemapError, type FileProbe } from '../src/scanner.js';
 import { probeLocalFile } from './helpers/scan.js';
+import { describeWithCorpus } from './helpers/corpus.js';
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/corpus/parquet');
 
@@ -61,13 +62,7 @@ function topLevelNames(elements: { name: string; num_children: number | null }[]
 const corpusPresent = fs.existsSync(CORPUS);
 const files = corpusPresent ? listCorpus() : [];
 
-if (!corpusPresent) {
-  console.warn(`\n!!! parquet corpus missing at ${CORPUS}: the conformance test is SKIPPED !!!\n`);
-  describe('parquet corpus conformance', () => {
-    it.skip(`corpus missing: ${CORPUS} does not exist`, () => {});
-  });
-} else {
-  describe('parquet corpus conformance', () => {
+describeWithCorpus('parquet', 'parquet corpus conformance', () => {
     const duck = new Map<string, DuckView>();
     const ours = new Map<string, FileProbe | LakemapError>();
 
@@ -140,7 +135,7 @@ if (!corpusPresent) {
 
     it('reports the repeated_no_annotation.parquet quirk: footer num_rows 0, one row group of 6 rows', () => {
       const rel = 'data/repeated_no_annotation.parquet';
-      if (!files.includes(rel)) return void console.warn(`${rel} not in the corpus`);
+      expect(files).toContain(rel);
       const probe = ours.get(rel) as FileProbe;
       expect(duck.get(rel)!.numRows).toBe(0);
       expect(probe.rows).toBe(6);
@@ -150,7 +145,7 @@ if (!corpusPresent) {
 
     it('refuses PARQUET-1481.parquet (invalid physical type) as CORRUPT_FILE', () => {
       const o = ours.get('bad_data/PARQUET-1481.parquet');
-      if (o === undefined) return void console.warn('PARQUET-1481.parquet not in the corpus');
+      expect(o, 'bad_data/PARQUET-1481.parquet is in the corpus').toBeDefined();
       expect(o).toBeInstanceOf(LakemapError);
       expect((o as LakemapError).code).toBe('CORRUPT_FILE');
       expect((o as LakemapError).message).toMatch(/unknown physical type/);
@@ -166,5 +161,4 @@ if (!corpusPresent) {
       ]);
       expect(types('data/repeated_no_annotation.parquet')).toEqual(['id:Int32', 'phoneNumbers:Struct<{phone:List<Struct<{number:Int64, kind:Utf8}>>}>']);
     });
-  });
-}
+});

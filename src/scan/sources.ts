@@ -1,6 +1,6 @@
 import { Schema } from 'apache-arrow';
 import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
-import { checkAgreement } from '../manifest/schema.js';
+import { mergeFileSchemas } from '../manifest/schema-evolution.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import type { LocalStorage } from '../storage/local.js';
 import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
@@ -40,21 +40,16 @@ export async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, p
     const warnings = [...res.warnings, `no ${scanner.format} files found under ${storage.root}`];
     return { files: [], schema: new Schema([]), schemaWhere: storage.root, fileSchemas: [], tableVersion: '', skipped: res.skipped, warnings };
   }
-  // The first file (path order) is the reference; every other distinct schema must agree with it.
-  const ref = res.files[0]!;
-  const firstWith = new Map<number, string>();
-  for (const f of res.files) if (!firstWith.has(f.schemaIndex)) firstWith.set(f.schemaIndex, f.path);
-  for (const [idx, path] of firstWith) {
-    if (idx === ref.schemaIndex) continue;
-    checkAgreement(res.fileSchemas[ref.schemaIndex]!.fields, ref.path, res.fileSchemas[idx]!.fields, path, def.fields);
-  }
+  // One schema over all files: union by name with Iceberg's widenings (a conflicting file fails or is skipped).
+  const merged = mergeFileSchemas({ files: res.files, schemaOf: (i) => res.schemaOf(i), fields: def.fields, skipInvalid: def.externalSpec.skip_invalid === true });
+  if (merged.skipped.length > 0) for (const s of merged.skipped) job.note(s);
   return {
-    files: res.files,
-    schema: res.schemaOf(ref.schemaIndex),
-    schemaWhere: ref.path,
+    files: merged.files,
+    schema: merged.schema,
+    schemaWhere: merged.schemaWhere,
     fileSchemas: res.fileSchemas,
     tableVersion: '',
-    skipped: res.skipped,
+    skipped: [...res.skipped, ...merged.skipped],
     warnings: res.warnings,
   };
 }

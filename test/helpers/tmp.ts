@@ -1,18 +1,12 @@
-// Temporary directories for tests, removed when the test process exits.
+// Temporary directories for tests, made under the run's folder (test/helpers/global-setup.ts), which
+// is removed when the run ends.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const made: string[] = [];
-process.on('exit', () => {
-  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
-});
-
 /** A fresh empty directory under the OS temp dir. */
 export function tempDir(prefix = 'lakemap-test-'): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
+  return fs.mkdtempSync(path.join(process.env.LAKEMAP_TEST_TMPDIR ?? os.tmpdir(), prefix));
 }
 
 /** Writes a file, creating its parent directories. */
