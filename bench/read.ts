@@ -25,7 +25,7 @@ const ROWS = Number(process.env.LAKEMAP_BENCH_READ_ROWS ?? 2_097_152);
 const GROUP = ROWS / 16;
 const FIRST_GROUP = 4;
 const GROUPS = 4;
-const CASES = ['lakemap', 'duckdb-arrow', 'duckdb-engine', 'parquet-wasm', 'floor'] as const;
+const CASES = ['floor', 'lakemap', 'duckdb-arrow', 'duckdb-engine', 'parquet-wasm'] as const;
 type Case = (typeof CASES)[number];
 
 interface CaseResult {

@@ -157,3 +157,13 @@ describe('bad input', () => {
     expect((err as LakemapError).message).toMatch(/v\.parquet.*column "vec"/);
   });
 });
+
+describe('docs/examples/read-segment.ts', () => {
+  it('counts every row of a collection, segment by segment', async () => {
+    const { countVectors } = await import('../docs/examples/read-segment.js');
+    const dir = tempDir();
+    await writeVectorParquet(path.join(dir, 'v.parquet'), { rows: 4100, rowGroupSize: 2048, dim: 8 });
+    const engine = await engineOver(dir, [{ name: 'pk', externalField: 'id' }, { name: 'embedding', externalField: 'vec', dim: 8 }], 2048);
+    expect(await countVectors(engine, 'c')).toBe(4100);
+  });
+});
