@@ -33,15 +33,23 @@ export class SourceFile {
     this.mtimeMs = st.mtimeMs;
   }
 
-  /** Reads `[offset, offset + length)`, refusing a range outside the file or above the budget. */
-  read(offset: number, length: number, what: string): Uint8Array {
+  /**
+   * Reads `[offset, offset + length)`, refusing a range outside the file or above the budget. With
+   * `scratch`, the bytes land in its buffer when it is large enough (the result is then only valid
+   * until the next read into it).
+   */
+  read(offset: number, length: number, what: string, scratch?: { buffer: Uint8Array }): Uint8Array {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
       throw corruptFile(this.rel, `${what} at bytes [${offset}, ${offset + length}) lies outside the ${this.size}-byte file`);
     }
     if (length > this.budget) {
       throw new LakemapError('UNSUPPORTED', `${this.rel}: ${what} is ${length} bytes, above the ${this.budget}-byte read budget`, { path: this.rel });
     }
-    const buf = Buffer.allocUnsafe(length);
+    let buf: Uint8Array;
+    if (scratch) {
+      if (scratch.buffer.length < length) scratch.buffer = new Uint8Array(Math.min(this.budget, Math.max(length, scratch.buffer.length * 2)));
+      buf = scratch.buffer;
+    } else buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       let n: number;

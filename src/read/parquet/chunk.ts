@@ -35,8 +35,14 @@ export interface DecodedChunk {
   values: Values;
 }
 
+/** Level buffers reused from one row group to the next (levels never escape into the Arrow output). */
+export interface LevelScratch {
+  def: Uint8Array;
+  rep: Uint8Array;
+}
+
 /** Decodes the chunk whose bytes are `bytes` (exactly the chunk's range). */
-export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, numRows: number, budget: number): DecodedChunk {
+export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, numRows: number, budget: number, scratch: LevelScratch = { def: new Uint8Array(0), rep: new Uint8Array(0) }): DecodedChunk {
   if (leaf.maxDef > 255 || leaf.maxRep > 255) throw new Unsupported('nesting deeper than 255 levels');
   const decompress = chunk.codec === 0 ? undefined : decompressors[chunk.codec];
   if (chunk.codec !== 0 && !decompress) throw new Unsupported(`${codecNames[chunk.codec] ?? `codec ${chunk.codec}`} compression`);
@@ -44,10 +50,13 @@ export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, num
   const width = physicalWidth(leaf.type, leaf.typeLength);
   if (n * Math.max(1, width) > budget || n > 0x7ffffffe) throw new Error(`the chunk declares ${n} values, above the read budget`);
   if (leaf.maxRep === 0 && n !== numRows) throw new Error(`the chunk holds ${n} values for ${numRows} rows`);
-  const def = leaf.maxDef > 0 ? new Uint8Array(n) : null;
-  const rep = leaf.maxRep > 0 ? new Uint8Array(n) : null;
+  if (leaf.maxDef > 0 && scratch.def.length < n) scratch.def = new Uint8Array(n);
+  if (leaf.maxRep > 0 && scratch.rep.length < n) scratch.rep = new Uint8Array(n);
+  // every level slot is written by a page before use: the reused buffers need no clearing
+  const def = leaf.maxDef > 0 ? scratch.def.subarray(0, n) : null;
+  const rep = leaf.maxRep > 0 ? scratch.rep.subarray(0, n) : null;
   const values = allocValues(width, n, Math.min(chunk.uncompressed, budget));
-  const scratch = { idx: new Int32Array(0) };
+  const indices = { idx: new Int32Array(0) };
   let dict: Values | undefined;
   let done = 0;
   let pos = 0;
@@ -90,7 +99,7 @@ export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, num
         p = 0;
       }
       if (rep && done === 0 && m > 0 && rep[0] !== 0) throw new Error('the first level of the chunk does not start a row');
-      readValues(page, p, present, h, leaf.type, values, dict, budget, scratch);
+      readValues(page, p, present, h, leaf.type, values, dict, budget, indices);
       done += m;
     } else if (h.type !== PageType.INDEX_PAGE) {
       throw new Error(`unknown page type ${h.type}`);

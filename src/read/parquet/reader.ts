@@ -50,7 +50,8 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
     if (!top) throw new LakemapError('FIELD_NOT_FOUND', `${file.rel}: column "${c.external}" (field "${c.field.name}") is not in the file`, { path: file.rel });
     if (!top.shape || !top.leaf) throw new LakemapError('UNSUPPORTED', `${file.rel}: column "${c.external}": ${top.why}`, { path: file.rel });
     checkTypes(file.rel, c, top.fileType);
-    return { req: c, top };
+    // per-column buffers reused across row groups: the chunk's bytes and its levels never reach the output
+    return { req: c, top, bytes: { buffer: new Uint8Array(0) }, levels: { def: new Uint8Array(0), rep: new Uint8Array(0) } };
   });
   const end = req.rowOffset + req.rows;
   let first = 0;
@@ -61,13 +62,13 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
       if (req.signal?.aborted) throw new LakemapError('CANCELLED', `reading ${file.rel} was cancelled`, { path: file.rel });
       const from = Math.max(req.rowOffset, first) - first;
       const to = Math.min(end, last) - first;
-      const children: Data[] = plans.map(({ req: c, top }) => {
+      const children: Data[] = plans.map(({ req: c, top, bytes: scratch, levels }) => {
         const leafIndex = top.leaves[0]!;
         const meta = rg.columns[leafIndex]!;
         const what = `column "${c.external}" of row group ${g}`;
         try {
-          const bytes = file.read(meta.start, meta.length, what);
-          const chunk = decodeChunk(bytes, meta, top.leaf!, rg.numRows, file.budget);
+          const bytes = file.read(meta.start, meta.length, what, scratch);
+          const chunk = decodeChunk(bytes, meta, top.leaf!, rg.numRows, file.budget, levels);
           const data = assembleColumn(chunk, top.shape!, c.field.type, rg.numRows);
           return from === 0 && to === rg.numRows ? data : data.slice(from, to - from);
         } catch (e) {
