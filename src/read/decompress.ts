@@ -51,8 +51,29 @@ export const zstdImplementation: 'node:zlib' | 'fzstd' = zstdNode ? 'node:zlib' 
 /** Zstandard: node:zlib where available, else fzstd (pure JS, about 3–7× slower). */
 export const zstd: Decompressor = (input, outputLength) => {
   if (zstdNode) return checked(zstdNode(input, { maxOutputLength: Math.max(1, outputLength) }), outputLength, 'zstd');
-  return checked(fzstdDecompress(input, new Uint8Array(outputLength)), outputLength, 'zstd');
+  // Given an output buffer fzstd 0.1.1 decodes ~7× slower (measured on DuckDB pages), so it is left to
+  // allocate — but only after the frame's declared content size was checked against the page header.
+  const declared = zstdContentSize(input);
+  if (declared === undefined) return checked(fzstdDecompress(input, new Uint8Array(outputLength)), outputLength, 'zstd');
+  if (declared !== outputLength) throw new Error(`zstd frame declares ${declared} bytes, the page header says ${outputLength}`);
+  return checked(fzstdDecompress(input), outputLength, 'zstd');
 };
+
+/** The content size a zstd frame header declares, or undefined when it declares none. */
+function zstdContentSize(b: Uint8Array): number | undefined {
+  if (b.length < 6 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) throw new Error('not a zstd frame');
+  const fhd = b[4]!;
+  const fcsFlag = fhd >> 6;
+  const single = (fhd >> 5) & 1;
+  const didFlag = fhd & 3;
+  const fcsBytes = fcsFlag === 0 ? (single ? 1 : 0) : 1 << fcsFlag;
+  if (fcsBytes === 0) return undefined;
+  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][didFlag]!;
+  if (at + fcsBytes > b.length) throw new Error('zstd frame header runs past the page');
+  let v = 0;
+  for (let i = 0; i < fcsBytes; i++) v += b[at + i]! * 2 ** (8 * i);
+  return fcsBytes === 2 ? v + 256 : v;
+}
 
 /** gzip (zlib streams too, as some writers emit). */
 export const gzip: Decompressor = (input, outputLength) =>
