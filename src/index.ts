@@ -12,7 +12,7 @@
 export { RefreshEngine } from './engine/engine.js';
 export type { RefreshEngineEventType, RefreshStarted } from './engine/engine.js';
 export { RefreshJobEvent } from './engine/jobs.js';
-export { LakemapError } from './errors.js';
+export { LakemapError, corruptFile } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './manifest/schema.js';
 export { LocalStorage } from './storage/local.js';

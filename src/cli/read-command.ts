@@ -1,71 +1,53 @@
 // `lakemap read <collection> [segment]`: a collection's (or one segment's) rows as JSON Lines or an
 // Arrow IPC stream on stdout.
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
-import { RefreshEngine } from '../engine/engine.js';
-import { LakemapError } from '../errors.js';
-import type { CliIO } from './main.js';
+import { UsageError, type Command } from './command.js';
 
-/** Usage line of the read command. */
-export const READ_USAGE = 'lakemap read <collection> [segment] [--columns a,b] [--limit N] [--version N] [--format jsonl|arrow]';
-
-/** Runs `lakemap read …` (`argv` after the word `read`); resolves to the exit code. */
-export async function runReadCommand(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        root: { type: 'string', default: '.lakemap' },
-        db: { type: 'string', default: 'default' },
-        columns: { type: 'string' },
-        limit: { type: 'string' },
-        version: { type: 'string' },
-        format: { type: 'string', default: 'jsonl' },
-      },
-    });
-  } catch (e) {
-    throw new LakemapError('INVALID_ARGUMENT', `${(e as Error).message}\nusage: ${READ_USAGE}`);
-  }
-  const { values: o, positionals } = parsed;
-  const [collectionName, segmentId, extra] = positionals;
-  if (!collectionName || extra !== undefined) throw new LakemapError('INVALID_ARGUMENT', `usage: ${READ_USAGE}`);
-  if (o.format !== 'jsonl' && o.format !== 'arrow') throw new LakemapError('INVALID_ARGUMENT', `--format must be jsonl or arrow, not ${o.format}`);
-  const limit = o.limit === undefined ? Infinity : Number(o.limit);
-  if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 0))) throw new LakemapError('INVALID_ARGUMENT', '--limit must be a non-negative integer');
-  const version = o.version === undefined ? undefined : Number(o.version);
-  if (version !== undefined && !(Number.isSafeInteger(version) && version > 0)) throw new LakemapError('INVALID_ARGUMENT', '--version must be a positive integer');
-  const engine = new RefreshEngine({ root: o.root, workers: 0 });
-  const req = {
-    collectionName,
-    dbName: o.db,
-    ...(version ? { version } : {}),
-    ...(o.columns ? { columns: o.columns.split(',').map((c) => c.trim()).filter((c) => c !== '') } : {}),
-  };
-  const batches = segmentId ? engine.readSegment({ ...req, segmentId }) : engine.readCollection(req);
-  const limited = take(batches, limit);
-  if (o.format === 'jsonl') {
-    for await (const b of limited) {
-      let text = '';
-      for (const row of b) text += `${JSON.stringify(row?.toJSON(), jsonValue)}\n`;
-      await write(io.stdout, text);
+export const readCommand: Command = {
+  name: 'read',
+  summary: "a collection's rows (or one segment's) as JSON Lines or an Arrow IPC stream",
+  args: ['collection'],
+  optionalArgs: ['segment'],
+  options: {
+    columns: { type: 'string', value: 'A,B', help: 'fields to read, in this order (default all)' },
+    limit: { type: 'string', value: 'N', help: 'stop after N rows' },
+    version: { type: 'string', value: 'N', help: 'manifest version to read (default: current)' },
+    format: { type: 'string', value: 'jsonl|arrow', help: 'jsonl (default) or arrow (an Arrow IPC stream)' },
+  },
+  description: "Reads exactly the rows the manifest maps (deletes applied), with the collection's field names and types.",
+  examples: ['read trips --limit 10', 'read trips 3f2a9c0d1e4b5a6c7d8e --columns id,vec --format arrow > seg.arrows'],
+  async run({ args: [collectionName, segmentId], values: o, io, engine, dbName }) {
+    const format = (o.format as string | undefined) ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'arrow') throw new UsageError(`--format must be jsonl or arrow, not ${format}`);
+    const limit = o.limit === undefined ? Infinity : Number(o.limit);
+    if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 0))) throw new UsageError('--limit must be a non-negative integer');
+    const version = o.version === undefined ? undefined : Number(o.version);
+    if (version !== undefined && !(Number.isSafeInteger(version) && version > 0)) throw new UsageError('--version must be a positive integer');
+    const columns = typeof o.columns === 'string' ? o.columns.split(',').map((c) => c.trim()).filter((c) => c !== '') : undefined;
+    const req = { collectionName: collectionName!, dbName, ...(version ? { version } : {}), ...(columns ? { columns } : {}) };
+    const batches = take(segmentId ? engine.readSegment({ ...req, segmentId }) : engine.readCollection(req), limit);
+    if (format === 'jsonl') {
+      for await (const b of batches) {
+        let text = '';
+        for (const row of b) text += `${JSON.stringify(row?.toJSON(), jsonValue)}\n`;
+        await write(io.stdout, text);
+      }
+      return 0;
     }
-  } else {
     const writer = new RecordBatchStreamWriter();
     const pump = (async () => {
       for await (const chunk of writer) await write(io.stdout, chunk);
     })();
     try {
-      for await (const b of limited) writer.write(b);
+      for await (const b of batches) writer.write(b);
     } finally {
       writer.close();
       await pump;
     }
-  }
-  return 0;
-}
+    return 0;
+  },
+};
 
 /** At most `limit` rows (the last batch sliced). */
 async function* take(batches: AsyncIterable<RecordBatch>, limit: number): AsyncGenerator<RecordBatch> {
