@@ -137,6 +137,16 @@ describe('bad input', () => {
     await expect(collect(engine.readSegment({ collectionName: 'c', segmentId: m.segments[0]!.id }))).rejects.toMatchObject({ code: 'SOURCE_CHANGED' });
   });
 
+  it('refuses a column chunk above the read budget before allocating it', async () => {
+    const dir = tempDir();
+    await writeVectorParquet(path.join(dir, 'v.parquet'), { rows: 3000, rowGroupSize: 2048, dim: 8 });
+    const engine = await engineOver(dir);
+    const m = await engine.getManifest({ collectionName: 'c' });
+    const err = await collect(engine.readSegment({ collectionName: 'c', segmentId: m.segments[0]!.id, readBudgetBytes: 1000 })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'UNSUPPORTED' });
+    expect((err as Error).message).toMatch(/above the 1000-byte read budget/);
+  });
+
   it('a corrupted page gives CORRUPT_FILE naming the file and column, never rows', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'v.parquet');
