@@ -114,6 +114,7 @@ async function formatBenches(): Promise<void> {
     ['iceberg', './iceberg.js', 'icebergBench'],
     ['vortex', './vortex.js', 'vortexBench'],
     ['read', './read.js', 'readBench'],
+    ['watch', './watch.js', 'watchBench'],
   ];
   for (const [name, mod, fn] of cases) {
     let m: Record<string, unknown>;

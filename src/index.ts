@@ -40,3 +40,5 @@ export type {
   TableSnapshot,
   UnitInfo,
 } from './scanner.js';
+export { WatchEvent, WatchHandle } from './watch/index.js';
+export type { ChangeSource, WatchChange, WatchClock, WatchError, WatchEventType, WatchMechanism, WatchOptions, WatchStatus } from './watch/index.js';

@@ -9,6 +9,7 @@ import { showCommand, versionsCommand } from './manifest-commands.js';
 import { refreshCommand } from './refresh-command.js';
 import { jobCommand, jobsCommand, repairCommand } from './jobs-commands.js';
 import { readCommand } from './read-command.js';
+import { watchCommand } from './watch-command.js';
 
 export type { CliIO } from './command.js';
 
@@ -16,6 +17,7 @@ export type { CliIO } from './command.js';
 const COMMANDS: readonly Command[] = [
   createCommand,
   refreshCommand,
+  watchCommand,
   showCommand,
   versionsCommand,
   describeCommand,

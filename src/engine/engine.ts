@@ -8,7 +8,9 @@ import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
-import { parseSource } from '../storage/source.js';
+import { openSource, parseSource } from '../storage/source.js';
+import { WatchHandle, closeWatches } from '../watch/watch.js';
+import type { WatchOptions } from '../watch/types.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -302,17 +304,49 @@ export class RefreshEngine extends EventTarget {
 
   /**
    * Cancels running refreshes, waits for them to end (each fails with `CANCELLED` and keeps the
-   * previous manifest), and ends the probe worker threads. Idempotent; later refreshes are refused
+   * previous manifest), closes its watches, and ends the probe worker threads. Idempotent; later refreshes are refused
    * with `ENGINE_CLOSED`. Reading manifests and job states still works.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await closeWatches(this);
       const running = this.jobs.all().filter((j) => j.state !== 'RefreshCompleted' && j.state !== 'RefreshFailed');
       for (const j of running) j.controller.abort();
       await Promise.all(running.map((j) => j.finished()));
       await this.workers?.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * Keeps a collection current: watches its source and refreshes it after changes (debounced), until
+   * the handle (or the engine) is closed. The mechanism (native events, polling a directory or a
+   * listing) is chosen from the source and shown in `status()`; see docs/watching.md.
+   *
+   * @example
+   * ```ts
+   * const watch = engine.watch({ collectionName: 'trips' }, { debounceMs: 500 });
+   * await watch.ready;
+   * watch.on('refreshend', (e) => console.log(e.job?.state, e.job?.version));
+   * // … later
+   * await watch.close();
+   * ```
+   */
+  watch(ref: CollectionRef, options: WatchOptions = {}): WatchHandle {
+    this.ref(ref);
+    return new WatchHandle(
+      {
+        owner: this,
+        root: this.root,
+        describeCollection: (r) => this.describeCollection(r),
+        refreshExternalCollection: (r) => this.refreshExternalCollection(r),
+        waitForRefresh: (id) => this.waitForRefresh(id),
+        scannerFor: (format) => this.scanners.get(format),
+        openStorage: (source) => openSource(parseSource(source, this.volumes)),
+      },
+      ref,
+      options,
+    );
   }
 
   /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
