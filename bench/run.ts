@@ -115,6 +115,7 @@ async function formatBenches(): Promise<void> {
     ['vortex', './vortex.js', 'vortexBench'],
     ['read', './read.js', 'readBench'],
     ['watch', './watch.js', 'watchBench'],
+    ['s3', './s3.js', 's3Bench'],
   ];
   for (const [name, mod, fn] of cases) {
     let m: Record<string, unknown>;

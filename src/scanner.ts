@@ -46,12 +46,19 @@ export interface FileStat {
   size: number;
   /** Modification time, epoch milliseconds (may have a fractional part). */
   mtimeMs: number;
+  /**
+   * Content identity from an object store (ETag or version id), when the storage has one. It joins
+   * size and mtime in deciding whether a file changed, so a same-size rewrite within the store's
+   * mtime granularity is still seen.
+   */
+  etag?: string;
 }
 
 /**
  * Read access to one source root. Every path is relative to the root and `/`-separated; a path that
  * would leave the root (through `..` or a symlink) is refused with a `PATH_ESCAPE` error.
- * This is the whole storage contract, so an object store can implement it later.
+ * This is the whole storage contract: the local, S3 and Azure storages implement it, and so can a
+ * user's own (see the engine's `storage` option).
  */
 export interface SourceStorage {
   /** The root, as a person would recognise it (used in messages). */

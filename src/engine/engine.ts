@@ -8,9 +8,11 @@ import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
-import { openSource, parseSource } from '../storage/source.js';
+import { openLocalSource, openSource, parseSource } from '../storage/source.js';
 import { WatchHandle, closeWatches } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
+import { specStorageOptions } from '../storage/options.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -68,6 +70,7 @@ export class RefreshEngine extends EventTarget {
   /** Names this engine in locks and job records. */
   private readonly holder: Holder = makeHolder();
   private readonly workers: ProbeWorkers | undefined;
+  private readonly storage: OpenStorageOptions;
   private closing: Promise<void> | undefined;
 
   constructor(options: RefreshEngineOptions = {}) {
@@ -82,6 +85,7 @@ export class RefreshEngine extends EventTarget {
     this.queries = new JobQueries(this.jobs, this.records);
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
+    this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
     for (const s of builtinScanners) this.registerScanner(s);
     for (const s of options.scanners ?? []) this.registerScanner(s);
   }
@@ -110,7 +114,8 @@ export class RefreshEngine extends EventTarget {
     const collectionName = checkName('collection', req?.collectionName);
     const dbName = checkName('database', req.dbName ?? 'default');
     const externalSpec = parseSpec(req.externalSpec, this.formats());
-    parseSource(req.externalSource, this.volumes);
+    parseSource(req.externalSource, this.volumes, this.schemes());
+    specStorageOptions(externalSpec);
     const def: StoredCollection = {
       collectionName,
       dbName,
@@ -172,7 +177,8 @@ export class RefreshEngine extends EventTarget {
       const start = startingPoint(versions, this.cache.get(key), def.incarnation);
       const externalSpec = requestedSpec ?? start.previous?.externalSpec ?? def.externalSpec;
       const externalSource = req.externalSource ?? start.previous?.externalSource ?? def.externalSource;
-      const source = parseSource(externalSource, this.volumes);
+      const source = parseSource(externalSource, this.volumes, this.schemes());
+      specStorageOptions(externalSpec);
       const scanner = this.scanners.get(externalSpec.format);
       if (!scanner) {
         throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
@@ -206,6 +212,7 @@ export class RefreshEngine extends EventTarget {
         onCommit: (m: Manifest) => this.cache.set(key, { manifest: m, incarnation: def.incarnation }),
         ...(start.previous ? { previous: start.previous } : {}),
         warnings: start.warnings,
+        storage: this.storage,
       };
       setImmediate(() => void runRefresh(plan));
       return { jobId };
@@ -342,13 +349,16 @@ export class RefreshEngine extends EventTarget {
         refreshExternalCollection: (r) => this.refreshExternalCollection(r),
         waitForRefresh: (id) => this.waitForRefresh(id),
         scannerFor: (format) => this.scanners.get(format),
-        openStorage: (source) => openSource(parseSource(source, this.volumes)),
+        openStorage: async (source, spec) => {
+          const loc = parseSource(source, this.volumes, this.schemes());
+          // a local tree is watched as such (events or directory polls); an object store through its listing
+          return loc.url === undefined ? openLocalSource(loc) : openSource(loc, { ...this.storage, ...specStorageOptions(spec) });
+        },
       },
       ref,
       options,
     );
   }
-
   /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -412,6 +422,10 @@ export class RefreshEngine extends EventTarget {
     } catch {
       // pruning again after the next job
     }
+  }
+
+  private schemes(): string[] {
+    return Object.keys(this.storage.storage ?? {});
   }
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {

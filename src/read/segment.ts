@@ -63,6 +63,9 @@ function withDim(f: Field, dim: number): Field {
 
 /** Opens a manifest file for reading, refusing it when it changed since the manifest was written. */
 export function openManifestFile(manifest: Manifest, file: ManifestFile, budget?: number): SourceFile {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(manifest.resolvedSource) && !manifest.resolvedSource.startsWith('file://')) {
+    throw new LakemapError('UNSUPPORTED', `${file.path}: reading rows from ${manifest.resolvedSource.split('://')[0]}:// sources is not supported yet (local and mounted sources only)`, { path: file.path });
+  }
   const storage = new LocalStorage(manifest.resolvedSource);
   const abs = storage.resolve(file.path); // refuses a path or symlink that leads outside the source
   const f = new SourceFile(abs, file.path, budget);
