@@ -15,6 +15,9 @@ export { RefreshJobEvent } from './engine/jobs.js';
 export { LakemapError, corruptFile } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './manifest/schema.js';
+export { diffManifests } from './manifest/diff.js';
+export type { ManifestDiff } from './manifest/diff.js';
+export type { ManifestSummary } from './manifest/summary.js';
 export { LocalStorage } from './storage/local.js';
 export type { FileTail } from './storage/local.js';
 export { openStorage } from './storage/open.js';
@@ -33,6 +36,7 @@ export type {
   FileStat,
   JsonObject,
   JsonValue,
+  ListOptions,
   ProbeFile,
   ScanContext,
   ScannedEntry,

@@ -72,8 +72,18 @@ export interface SourceStorage {
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** A whole file, refused with `CORRUPT_FILE` when it is larger than `maxBytes` (default 256 MiB). */
   readFile(path: string, maxBytes?: number): Promise<Uint8Array>;
-  /** Every regular file below `dir` (default: the root), recursively, sorted by path. */
-  list(dir?: string): Promise<FileStat[]>;
+  /**
+   * Every regular file below `dir` (default: the root), recursively, sorted by path. With
+   * `{ stats: false }` the caller needs names only: a backend may then leave `size` and `mtimeMs` at -1
+   * and save a stat per file.
+   */
+  list(dir?: string, options?: ListOptions): Promise<FileStat[]>;
+}
+
+/** Options of {@link SourceStorage.list}. */
+export interface ListOptions {
+  /** False when only paths are needed (`size` and `mtimeMs` may then be -1). Default true. */
+  stats?: boolean;
 }
 
 /** One unit of a file or table entry (a parquet row group, a lance fragment, a vortex chunk …). */

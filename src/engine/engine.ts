@@ -31,6 +31,8 @@ import { builtinScanners } from '../../scanners/index.js';
 import type { RecordBatch } from 'apache-arrow';
 import { readCollectionRows, readSegmentRows } from '../read/read.js';
 import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
+import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
+import type { ManifestSummary } from '../manifest/summary.js';
 
 /** What {@link RefreshEngine.refreshExternalCollection} returns. */
 export interface RefreshStarted {
@@ -279,6 +281,39 @@ export class RefreshEngine extends EventTarget {
     // A copy: the engine keeps the current manifest cached for the next refresh.
     if (req.version === undefined) return structuredClone(this.currentManifest(dbName, collectionName));
     return this.store.versions(dbName, collectionName).read(req.version);
+  }
+
+  /**
+   * Rows, files, segments and schema of a version (default: the current one), `countRows`-like: a
+   * chunked version answers from its root alone, without loading files and segments.
+   *
+   * @example
+   * ```ts
+   * const { totalRows, files, segments } = await engine.getManifestSummary({ collectionName: 'trips' });
+   * ```
+   */
+  async getManifestSummary(req: GetManifestRequest): Promise<ManifestSummary> {
+    const { dbName, collectionName } = this.ref(req);
+    this.loadDefinition(dbName, collectionName);
+    return this.store.versions(dbName, collectionName).summary(req.version);
+  }
+
+  /**
+   * What changed from version `from` to version `to` (both still kept): files added, removed and
+   * modified, segments added (with their ranges) and removed (ids) — what a consumer needs to update
+   * its own index incrementally.
+   *
+   * @example
+   * ```ts
+   * const d = await engine.diffManifestVersions({ collectionName: 'trips' }, 3, 7);
+   * console.log(d.segments.added.length, d.segments.removed.length);
+   * ```
+   */
+  async diffManifestVersions(ref: CollectionRef, from: number, to: number): Promise<ManifestDiff> {
+    const { dbName, collectionName } = this.ref(ref);
+    this.loadDefinition(dbName, collectionName);
+    const versions = this.store.versions(dbName, collectionName);
+    return diffManifestVersions((v) => versions.read(v), from, to);
   }
 
   /** Manifest versions kept on disk for a collection, ascending. */

@@ -82,6 +82,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     manifest,
     { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },
     plan.keepVersions,
+    previous, // lets the chunked store write only what changed since it
   );
   plan.onCommit?.(manifest);
   return { ok: true, version: manifest.version, committed: true, changes };
