@@ -56,7 +56,7 @@ describe('no-change refresh from the file index', () => {
     // Entries unparseable but of the right size: only a refresh that never parses them can succeed quietly.
     garbleEntries(s.chunks);
     const info = await s.refreshWith(new RefreshEngine({ root: s.root, workers: 0 }));
-    expect(info).toMatchObject({ version: 1, committed: false, warnings: [] });
+    expect(info).toMatchObject({ version: 1, committed: false, warnings: [], filesTotal: 120, filesDone: 120 });
     expect(info.changes).toMatchObject({ files: { added: 0, removed: 0, modified: 0, unchanged: 120 }, segments: { added: 0, removed: 0, kept: m.segments.length } });
   });
 

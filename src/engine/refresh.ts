@@ -80,6 +80,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     const withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
     listing = await listFileSource(plan, storage, withStats);
     if (index && withStats && unchangedSince(plan, storage.root, index, listing)) {
+      job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
   }
