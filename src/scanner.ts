@@ -15,6 +15,14 @@ export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
 
+/**
+ * Top-level columns recorded per schema. A footer can declare a million columns in a few MB; recording
+ * them all would make the manifest hundreds of MB. The engine cuts a longer schema to this many columns
+ * with a warning; a scanner that reads untrusted schemas should stop building columns at this count too
+ * (and warn), so a wide footer costs the memory of this many columns, not of all it declares.
+ */
+export const MAX_RECORDED_COLUMNS = 10_000;
+
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
