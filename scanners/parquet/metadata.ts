@@ -34,6 +34,7 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
       case 2:
         expect(t, CompactType.List, 'FileMetaData.schema');
         meta.schemaStart = r.pos;
+        schemaElementSource(bytes, r.pos, end); // checks the claimed count against the bytes before walking it
         r.skip(t);
         meta.schemaEnd = r.pos;
         break;
