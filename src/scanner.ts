@@ -207,6 +207,13 @@ export interface TableEntry extends ScannedEntry {
 
 /** Context of a table snapshot: the scan context plus what the previous manifest knew. */
 export interface SnapshotContext extends ScanContext {
+  /**
+   * The table folder inside `source`, `/`-separated, when the engine handed the scanner a storage rooted
+   * above the collection's source: for a scanner with {@link TableScanner.mapsBesideTable} and a
+   * `volume://<name>/<path>` source, `source` is the volume's directory and `tablePath` is `<path>`.
+   * Absent (or `''`) when `source` is the table itself.
+   */
+  readonly tablePath?: string;
   /** Report progress of the snapshot (`done` of `total` steps). */
   progress(done: number, total: number): void;
   /** Entries of the previous manifest version by fingerprint, so expensive reads can be skipped. */
@@ -242,6 +249,14 @@ export interface TableScanner {
   readonly format: string;
   /** Throws `INVALID_SPEC` for options it cannot accept; called before the job reads any file. */
   validateSpec?(spec: ExternalSpec): void;
+  /**
+   * True for a format whose tables may name files beside the table folder (Iceberg's `add_files`,
+   * migrated tables). For a `volume://<name>/<path>` source the engine then roots the storage handed to
+   * {@link TableScanner.snapshot} at the volume's directory — the root the user allowed — and passes
+   * `<path>` as {@link SnapshotContext.tablePath}; entry paths (and the manifest's `resolvedSource`) are
+   * then relative to the volume's directory. Every path still goes through the storage's escape check.
+   */
+  readonly mapsBesideTable?: boolean;
   /** Resolves the snapshot to map, reading only metadata. */
   snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot>;
 }

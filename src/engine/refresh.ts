@@ -6,7 +6,7 @@ import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
-import { openSource, type SourceLocation } from '../storage/source.js';
+import { openSource, tableLocation, type SourceLocation } from '../storage/source.js';
 import type { OpenStorageOptions } from '../storage/open.js';
 import type { Scanner } from '../scanner.js';
 import { specStorageOptions } from '../storage/options.js';
@@ -63,7 +63,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   const { job, definition: def, previous } = plan;
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
   job.start();
-  const storage = await openSource(plan.source, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
+  const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
   const scanned =
     plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous) : await scanTableSource(plan, plan.scanner, storage, previous);
