@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 export { RefreshEngine } from './engine/engine.js';
+export { JobEventTarget } from './engine/events.js';
 export type { RefreshEngineEventType, RefreshStarted } from './engine/engine.js';
 export { RefreshJobEvent } from './engine/jobs.js';
 export { LakemapError, corruptFile } from './errors.js';
