@@ -28,6 +28,7 @@ export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
 export { builtinScanners, icebergScanner, lanceScanner, parquetScanner, vortexScanner } from '../scanners/index.js';
 export type * from './types.js';
+export type { ReadCollectionRequest, ReadSegmentRequest } from './read/types.js';
 export type {
   ExternalSpec,
   FileProbe,

@@ -49,6 +49,11 @@ export interface FieldMapping {
   name: string;
   /** Column name in the external files (top-level). */
   externalField: string;
+  /**
+   * Fixed vector width, as Milvus's vector fields declare it: a list column is then read as
+   * `FixedSizeList<dim>`, and a row whose list has another length fails with `ROW_SHAPE_MISMATCH`.
+   */
+  dim?: number;
 }
 
 /** Arguments of {@link RefreshEngine.createCollection}. */

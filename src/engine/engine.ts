@@ -28,6 +28,9 @@ import type {
   RepairReport,
 } from '../types.js';
 import { builtinScanners } from '../../scanners/index.js';
+import type { RecordBatch } from 'apache-arrow';
+import { readCollectionRows, readSegmentRows } from '../read/read.js';
+import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
 import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
 import type { ManifestSummary } from '../manifest/summary.js';
 
@@ -318,6 +321,27 @@ export class RefreshEngine extends EventTarget {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
     return this.store.versions(dbName, collectionName).list();
+  }
+
+  /**
+   * The live rows of one segment as Arrow record batches, in file order, one row group (or its part
+   * in the segment) per batch, with the collection's field names and types.
+   *
+   * @example
+   * ```ts
+   * const m = await engine.getManifest({ collectionName: 'trips' });
+   * for await (const batch of engine.readSegment({ collectionName: 'trips', segmentId: m.segments[0]!.id, columns: ['id'] })) console.log(batch.numRows);
+   * ```
+   */
+  async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
+    const manifest = await this.getManifest(req);
+    yield* readSegmentRows(manifest, req.segmentId, req);
+  }
+
+  /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
+  async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
+    const manifest = await this.getManifest(req);
+    yield* readCollectionRows(manifest, req);
   }
 
   /**
