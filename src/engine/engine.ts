@@ -389,6 +389,9 @@ export class RefreshEngine extends JobEventTarget {
           // a local tree is watched as such (events or directory polls); an object store through its listing
           return loc.url === undefined ? openLocalSource(loc) : openSource(loc, { ...this.storage, ...specStorageOptions(spec) });
         },
+        onRefreshEnd: (listener) => this.on('statechange', (e) => {
+          if (e.job.state !== e.previousState && (e.job.state === 'RefreshCompleted' || e.job.state === 'RefreshFailed')) listener(e.job);
+        }),
       },
       ref,
       options,

@@ -40,7 +40,7 @@ export interface RefreshPlan {
   storage?: OpenStorageOptions;
 }
 
-type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string };
+type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string; path?: string };
 
 /** Runs a refresh job to its end; never throws (failures become the job's reason); always releases the lock. */
 export async function runRefresh(plan: RefreshPlan): Promise<void> {
@@ -50,13 +50,13 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
     outcome = await run(plan);
   } catch (err) {
     const e = LakemapError.is(err) ? err : asLakemapError(plan.scanner.format, plan.source.root, err);
-    outcome = { ok: false, code: e.code, reason: e.message };
+    outcome = { ok: false, code: e.code, reason: e.message, ...(e.path !== undefined ? { path: e.path } : {}) };
   } finally {
     plan.lock.release();
   }
   // The lock is free before the job reports its end, so whoever waits on it can refresh again at once.
   if (outcome.ok) job.complete(outcome.version, outcome.committed, outcome.changes);
-  else job.fail(outcome.code, outcome.reason);
+  else job.fail(outcome.code, outcome.reason, outcome.path);
 }
 
 async function run(plan: RefreshPlan): Promise<Outcome> {
