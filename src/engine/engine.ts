@@ -7,6 +7,7 @@ import { JobQueries } from './job-queries.js';
 import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
+import type { VersionStore } from '../manifest/versions.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
 import { JobEventTarget } from './events.js';
 export type { RefreshEngineEventType } from './events.js';
@@ -298,9 +299,7 @@ export class RefreshEngine extends JobEventTarget {
    * ```
    */
   async streamManifest(req: GetManifestRequest): Promise<ManifestStream> {
-    const { dbName, collectionName } = this.ref(req);
-    this.loadDefinition(dbName, collectionName);
-    return this.store.versions(dbName, collectionName).stream(req.version);
+    return this.versionsOf(req).stream(req.version);
   }
 
   /**
@@ -313,9 +312,7 @@ export class RefreshEngine extends JobEventTarget {
    * ```
    */
   async getManifestSummary(req: GetManifestRequest): Promise<ManifestSummary> {
-    const { dbName, collectionName } = this.ref(req);
-    this.loadDefinition(dbName, collectionName);
-    return this.store.versions(dbName, collectionName).summary(req.version);
+    return this.versionsOf(req).summary(req.version);
   }
 
   /**
@@ -330,17 +327,13 @@ export class RefreshEngine extends JobEventTarget {
    * ```
    */
   async diffManifestVersions(ref: CollectionRef, from: number, to: number): Promise<ManifestDiff> {
-    const { dbName, collectionName } = this.ref(ref);
-    this.loadDefinition(dbName, collectionName);
-    const versions = this.store.versions(dbName, collectionName);
+    const versions = this.versionsOf(ref);
     return diffManifestVersions((v) => versions.read(v), from, to);
   }
 
   /** Manifest versions kept on disk for a collection, ascending. */
   async listManifestVersions(ref: CollectionRef): Promise<number[]> {
-    const { dbName, collectionName } = this.ref(ref);
-    this.loadDefinition(dbName, collectionName);
-    return this.store.versions(dbName, collectionName).list();
+    return this.versionsOf(ref).list();
   }
 
   /**
@@ -457,6 +450,13 @@ export class RefreshEngine extends JobEventTarget {
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {
     return { collectionName: checkName('collection', ref?.collectionName), dbName: checkName('database', ref.dbName ?? 'default') };
+  }
+
+  /** The stored versions of an existing collection (`COLLECTION_NOT_FOUND` otherwise). */
+  private versionsOf(ref: CollectionRef): VersionStore {
+    const { dbName, collectionName } = this.ref(ref);
+    this.loadDefinition(dbName, collectionName);
+    return this.store.versions(dbName, collectionName);
   }
 
   private loadDefinition(dbName: string, collectionName: string): StoredCollection {
