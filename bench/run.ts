@@ -113,6 +113,7 @@ async function formatBenches(): Promise<void> {
     ['lance', './lance.js', 'lanceBench'],
     ['iceberg', './iceberg.js', 'icebergBench'],
     ['vortex', './vortex.js', 'vortexBench'],
+    ['watch', './watch.js', 'watchBench'],
   ];
   for (const [name, mod, fn] of cases) {
     let m: Record<string, unknown>;

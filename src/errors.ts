@@ -32,10 +32,20 @@ export type LakemapErrorCode =
   | 'COLLECTION_EXISTS'
   /** No collection with that name exists in that database. */
   | 'COLLECTION_NOT_FOUND'
-  /** A refresh of the collection is already pending or running. */
+  /** A refresh (or drop, or repair) of the collection is already running, in this or another engine or process; names the holder. */
   | 'REFRESH_IN_PROGRESS'
-  /** No job with that id is known to this engine. */
+  /** No job with that id is known to this engine or recorded under its root. */
   | 'JOB_NOT_FOUND'
+  /**
+   * A commit found the collection changed under it: `CURRENT` no longer names the version the job
+   * started from, the version file exists already, the lock was taken away, or the collection was
+   * dropped (or dropped and created again). The previous version stays current.
+   */
+  | 'COMMIT_CONFLICT'
+  /** Reading or writing the metadata root failed (ENOSPC, EACCES, EIO, a directory where a file should be); names the file. */
+  | 'ROOT_IO_ERROR'
+  /** The process that ran a job ended (killed, crashed) before the job finished. */
+  | 'PROCESS_ENDED'
   /** The refresh was cancelled. */
   | 'CANCELLED'
   /** The collection has no manifest (never refreshed) or not the version asked for. */
@@ -47,7 +57,13 @@ export type LakemapErrorCode =
   /** A scanner threw something other than a LakemapError, or returned inconsistent results (a scanner bug). */
   | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** The source has no file to map (emptied, unmounted, or a `files` glob that matches nothing) and the spec does not set `allow_empty`. */
+  | 'NO_FILES'
+  /** Declared fields conflict, e.g. two fields mapped to the same external column. */
+  | 'INVALID_FIELDS'
+  /** The engine was closed; it starts no more refreshes. */
+  | 'ENGINE_CLOSED';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {
@@ -56,6 +72,9 @@ export interface LakemapErrorOptions {
   /** The underlying error. */
   cause?: unknown;
 }
+
+/** Marks lakemap errors across copies of the package (`Symbol.for` is shared by every copy in a process). */
+const BRAND = Symbol.for('lakemap.LakemapError');
 
 /**
  * The one error class of lakemap: a stable `code`, the file involved and a message a person can act on.
@@ -77,11 +96,16 @@ export class LakemapError extends Error {
     this.name = 'LakemapError';
     this.code = code;
     if (options.path !== undefined) this.path = options.path;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** True when `err` is a LakemapError, and has `code` when one is given. */
+  /**
+   * True when `err` is a LakemapError, and has `code` when one is given. Recognises errors of any copy
+   * of lakemap loaded in the process (two installed versions, or ESM and CommonJS), not only this one's.
+   */
   static is(err: unknown, code?: LakemapErrorCode): err is LakemapError {
-    return err instanceof LakemapError && (code === undefined || err.code === code);
+    const branded = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+    return branded && (code === undefined || (err as LakemapError).code === code);
   }
 }
 

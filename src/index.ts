@@ -12,7 +12,7 @@
 export { RefreshEngine } from './engine/engine.js';
 export type { RefreshEngineEventType, RefreshStarted } from './engine/engine.js';
 export { RefreshJobEvent } from './engine/jobs.js';
-export { LakemapError } from './errors.js';
+export { LakemapError, corruptFile } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './manifest/schema.js';
 export { LocalStorage } from './storage/local.js';
@@ -39,3 +39,5 @@ export type {
   TableSnapshot,
   UnitInfo,
 } from './scanner.js';
+export { WatchEvent, WatchHandle } from './watch/index.js';
+export type { ChangeSource, WatchChange, WatchClock, WatchError, WatchEventType, WatchMechanism, WatchOptions, WatchStatus } from './watch/index.js';

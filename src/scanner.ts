@@ -25,8 +25,11 @@ export type JsonObject = { [key: string]: JsonValue };
  * The external spec of a collection, as Milvus takes it: `format` names the scanner; other keys are
  * format options and are kept verbatim even when no scanner knows them.
  *
- * Keys the engine itself reads for file formats: `files` (a glob or list of globs relative to the
- * source, default every file with the scanner's extension), `segment_max_rows`, `skip_invalid`.
+ * Keys the engine itself reads for file formats: `files` (a picomatch glob or list of globs relative
+ * to the source: `*.parquet` is top level only, a `**` segment matches any depth; default every file with the
+ * scanner's extension), `segment_max_rows`, `skip_invalid`, `allow_empty` (an empty source commits an
+ * empty version instead of failing with `NO_FILES`) and `verify` (`"stat"`, the default, trusts size and
+ * mtime; `"footer"` re-reads every footer and compares a hash).
  */
 export interface ExternalSpec {
   /** Scanner format name, e.g. `parquet`. */
@@ -127,9 +130,12 @@ export interface FileProbe extends ScannedEntry {
  *
  * @example
  * ```ts
- * const csvLines: FileScanner = {
- *   kind: 'file', format: 'lines', extensions: ['.txt'],
- *   probe(file) { ... return { rows, units: [{ rows, byteSize: file.size }], schema }; },
+ * const textLines: FileScanner = {
+ *   kind: 'file', format: 'lines', extensions: ['.txt'], tailBytes: 0, // no footer: read in probe()
+ *   async probe(file) {
+ *     const rows = new TextDecoder().decode(await file.read(0, file.size)).split('\n').filter(Boolean).length;
+ *     return { rows, units: [{ rows, byteSize: file.size }], schema };
+ *   },
  * };
  * ```
  */

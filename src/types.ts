@@ -297,6 +297,30 @@ export interface Manifest {
   contentHash: string;
 }
 
+/** One version file as {@link RefreshEngine.repairCollection} found it. */
+export interface RepairedVersion {
+  /** The version number in the file's name. */
+  version: number;
+  /** What is wrong with it; empty when it parses and validates. */
+  problems: string[];
+}
+
+/** What {@link RefreshEngine.repairCollection} found and did. */
+export interface RepairReport {
+  /** Collection name. */
+  collectionName: string;
+  /** Database name. */
+  dbName: string;
+  /** Problems found, one sentence each (empty: the collection was sound). */
+  found: string[];
+  /** What was done, one sentence each (empty: nothing needed doing). */
+  actions: string[];
+  /** Each version file looked at, newest first, with its problems (empty when it validates). */
+  versionFiles: RepairedVersion[];
+  /** The version `CURRENT` names after the repair (0: the collection has no manifest now). */
+  version: number;
+}
+
 /** Arguments of {@link RefreshEngine.getManifest}. */
 export interface GetManifestRequest extends CollectionRef {
   /** A version to read; default the current one. */

@@ -2,21 +2,66 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { LakemapError } from '../src/scanner.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { LakemapError, type TableSnapshot } from '../src/scanner.js';
 import { icebergScanner } from '../scanners/iceberg/index.js';
 import { snapshotLocalTable } from './helpers/scan.js';
+import { icebergOracle } from './helpers/iceberg-oracle.js';
 
 const corpus = path.resolve(import.meta.dirname, '../../shared/corpus/iceberg');
 const present = fs.existsSync(corpus);
 
-/** Tables that cannot map, and why: their data files are not inside the table directory. */
-const EXPECTED_FAILURES: Record<string, RegExp> = {
-  // The data file lives in warehouse/example/, outside the table directory.
-  'column_mapping/warehouse/default.db/my_table': /data\/persistent\/column_mapping\/warehouse\/example\/mock_data\.parquet cannot be mapped/,
-  // Manifests name s3://fake-bucket/… files that were never part of the table directory.
-  'generated_bounds': /s3:\/\/fake-bucket\/d\/0000000000\/t\.parquet cannot be mapped/,
+/** Tables that cannot map without an option, and why. */
+const EXPECTED_FAILURES: Record<string, { code: string; message: RegExp }> = {
+  // The data file lives in warehouse/example/, beside the table folder: refused, naming the option that maps it.
+  'column_mapping/warehouse/default.db/my_table': {
+    code: 'PATH_ESCAPE',
+    message: /data\/persistent\/column_mapping\/warehouse\/example\/mock_data\.parquet lies outside the table folder \(2 folders above it.*spec key table_path/,
+  },
+  // Manifests name s3://fake-bucket/… files in a bucket that is not there.
+  'generated_bounds': { code: 'NOT_FOUND', message: /s3:\/\/fake-bucket\/d\/0000000000\/t\.parquet cannot be mapped .*shares no folder with the table location/ },
 };
+
+/** Tables mapped only with spec options: the source is `source` (relative to the corpus), the spec adds `spec`. */
+const WITH_OPTIONS: Record<string, { source: string; spec: Record<string, unknown> }> = {
+  'column_mapping/warehouse/default.db/my_table': { source: 'column_mapping/warehouse', spec: { table_path: 'default.db/my_table' } },
+};
+
+let duckdb: { db: DuckDBInstance; con: DuckDBConnection } | undefined;
+beforeAll(async () => {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  duckdb = { db, con: await db.connect() };
+});
+afterAll(() => {
+  duckdb?.con.closeSync();
+  duckdb?.db.closeSync();
+});
+
+/**
+ * Checks a mapped snapshot against DuckDB: every data file's rows as DuckDB counts them, and live rows
+ * (exact where the scanner says exact, an upper bound otherwise) against DuckDB reading the data and
+ * delete files. Returns how many data files had their live rows checked.
+ */
+async function checkAgainstDuckDB(s: TableSnapshot, tableDir: string, sourceDir: string): Promise<number> {
+  const metadataFile = path.relative(tableDir, path.join(sourceDir, s.details!['metadataFile'] as string));
+  const oracle = await icebergOracle(duckdb!.con, tableDir, metadataFile, s.tableVersion, [tableDir, sourceDir, corpus]);
+  const rel = (p: string) => path.relative(tableDir, path.join(sourceDir, p)).split(path.sep).join('/');
+  expect(s.entries.map((e) => rel(e.path)).sort()).toEqual(oracle.map((o) => o.path).sort());
+  let live = 0;
+  for (const o of oracle) {
+    const e = s.entries.find((x) => rel(x.path) === o.path)!;
+    expect(e.rows, `${o.path}: rows vs DuckDB`).toBe(o.duckdbRows);
+    expect(o.records, `${o.path}: record_count vs DuckDB`).toBe(o.duckdbRows);
+    if (o.liveRows === undefined) continue;
+    live++;
+    const mapped = e.liveRows ?? e.rows;
+    if (e.liveRowsExact === false) expect(mapped, `${o.path}: live rows upper bound`).toBeGreaterThanOrEqual(o.liveRows);
+    else expect(mapped, `${o.path}: exact live rows vs DuckDB`).toBe(o.liveRows);
+  }
+  return live;
+}
 
 function tables(): string[] {
   const out: string[] = [];
@@ -43,9 +88,10 @@ function summaryOf(dir: string, metadataFile: string, snapshotId: string): Recor
 }
 
 if (!present) {
-  console.warn(`iceberg corpus missing at ${corpus}: conformance tests skipped`);
   describe('iceberg-table corpus', () => {
-    it.skip(`corpus missing (${corpus})`, () => {});
+    it('is present beside the checkout', () => {
+      expect(fs.existsSync(corpus), `the Iceberg corpus is missing: ${corpus} does not exist`).toBe(true);
+    });
   });
 } else {
   describe('iceberg-table corpus conformance', () => {
@@ -58,13 +104,24 @@ if (!present) {
       const dir = path.join(corpus, rel);
       const expectedFailure = EXPECTED_FAILURES[rel];
       if (expectedFailure) {
-        it(`${rel} fails with a reason naming the unmappable file`, async () => {
+        it(`${rel} fails without options, with a reason naming the unmappable file`, async () => {
           const err = await snapshotLocalTable(icebergScanner, dir).then(() => undefined, (e: unknown) => e);
           expect(err).toBeInstanceOf(LakemapError);
-          expect((err as LakemapError).message).toMatch(expectedFailure);
+          expect((err as LakemapError).code).toBe(expectedFailure.code);
+          expect((err as LakemapError).message).toMatch(expectedFailure.message);
         });
-        continue;
       }
+      const withOptions = WITH_OPTIONS[rel];
+      if (withOptions) {
+        it(`${rel} maps given ${JSON.stringify(withOptions.spec)}, and agrees with DuckDB`, async () => {
+          const sourceDir = path.join(corpus, withOptions.source);
+          const s = await snapshotLocalTable(icebergScanner, sourceDir, withOptions.spec);
+          expect(s.entries.length).toBeGreaterThan(0);
+          for (const e of s.entries) expect(fs.existsSync(path.join(sourceDir, e.path)), e.path).toBe(true);
+          expect(await checkAgainstDuckDB(s, dir, sourceDir)).toBe(s.entries.length);
+        });
+      }
+      if (expectedFailure) continue;
       it(`${rel} maps and agrees with its snapshot summary`, async () => {
         const s = await snapshotLocalTable(icebergScanner, dir);
         const details = s.details!;
@@ -92,6 +149,12 @@ if (!present) {
         }
         expect(s.schema.fields.length).toBeGreaterThan(0);
         expect(JSON.parse(JSON.stringify(s.entries))).toEqual(s.entries);
+        // Independently of the summary: DuckDB counts every data file's rows and, with deletes, live rows.
+        const hasData = s.entries.every((e) => fs.existsSync(path.join(dir, e.path)));
+        expect(hasData, 'every corpus table keeps its data files').toBe(true);
+        const checked = await checkAgainstDuckDB(s, dir, dir);
+        const withDv = s.entries.filter((e) => (e.details!['deletes'] as { kind: string }[]).some((x) => x.kind === 'deletion-vector')).length;
+        expect(checked).toBe(s.entries.length - withDv);
       });
     }
 

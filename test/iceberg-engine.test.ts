@@ -40,3 +40,24 @@ describe('iceberg-table through the engine', () => {
     expect(now.schema.fields.map((f) => f.name)).toEqual(['id', 'full_name']);
   });
 });
+
+describe('iceberg-table through the engine: a table whose data file lies beside it (corpus column_mapping)', () => {
+  const warehouse = path.resolve(import.meta.dirname, '../../shared/corpus/iceberg/column_mapping/warehouse');
+
+  it('fails PATH_ESCAPE naming table_path when the source is the table, and maps with the source widened and table_path set', async () => {
+    expect(fs.existsSync(warehouse), `the Iceberg corpus is missing: ${warehouse}`).toBe(true);
+    const engine = new RefreshEngine({ root: path.join(tmp, 'root-beside') });
+    await engine.createCollection({ collectionName: 'narrow', externalSource: path.join(warehouse, 'default.db/my_table'), externalSpec: { format: 'iceberg-table' } });
+    await engine.createCollection({ collectionName: 'wide', externalSource: warehouse, externalSpec: { format: 'iceberg-table', table_path: 'default.db/my_table' } });
+    const run = async (collectionName: string) => engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName })).jobId);
+    const narrow = await run('narrow');
+    expect(narrow.state).toBe('RefreshFailed');
+    expect(narrow.errorCode).toBe('PATH_ESCAPE');
+    expect(narrow.reason).toMatch(/mock_data\.parquet lies outside the table folder.*table_path/);
+    const wide = await run('wide');
+    expect(wide.state, wide.reason).toBe('RefreshCompleted');
+    const m = await engine.getManifest({ collectionName: 'wide' });
+    expect(m.files.map((f) => f.path)).toEqual(['example/mock_data.parquet']);
+    expect(m.totalRows).toBeGreaterThan(0);
+  });
+});

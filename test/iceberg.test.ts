@@ -92,7 +92,7 @@ describe('iceberg-table: deletes', () => {
     expect(b.details!['deletes']).toEqual([{ kind: 'deletion-vector', path: 'data/dv.puffin', records: 3, sequenceNumber: 3, contentOffset: 4, contentSize: 40 }]);
     expect([b.liveRows, b.liveRowsExact]).toEqual([17, true]);
     // d (sequence 3) gets the shared position delete (sequence 3, ≤) but no equality delete of another partition.
-    expect(d.details!['deletes']).toEqual([{ kind: 'position', path: 'data/day=19001/pos-shared.parquet', records: 4, sequenceNumber: 3, shared: true }]);
+    expect(d.details!['deletes']).toEqual([{ kind: 'position', path: 'data/day=19001/pos-shared.parquet', records: 4, sequenceNumber: 3, pinnedBy: 'partition' }]);
     expect([d.liveRows, d.liveRowsExact]).toEqual([7, false]);
   });
 

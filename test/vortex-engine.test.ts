@@ -48,10 +48,7 @@ describe('vortex through the engine', () => {
 
   it('maps the real pre-0.36 corpus file only to a clear failure', async () => {
     const legacy = path.resolve(import.meta.dirname, '../../shared/corpus/vortex/legacy/example-pre-0.36.vortex');
-    if (!fs.existsSync(legacy)) {
-      console.warn(`vortex corpus missing: ${legacy}; legacy end-to-end check not run`);
-      return;
-    }
+    expect(fs.existsSync(legacy), `the Vortex corpus is missing: ${legacy}`).toBe(true);
     const { info } = await refreshOnce(path.dirname(legacy)); // read in place: the corpus is read-only
     expect(info.state).toBe('RefreshFailed');
     expect(info.reason).toMatch(/predates the stable Vortex file format \(0\.36\)/);

@@ -7,6 +7,7 @@ import { writeVortexFile, type FixtureFile } from '../fixtures/vortex/file-write
 import { Builder } from 'flatbuffers';
 import { PType, finishBytes, writeLayout } from '../fixtures/vortex/flatbuffers.js';
 import { SAMPLES, chunked, flat, structOf } from '../fixtures/vortex/samples.js';
+import { scalarUint } from '../fixtures/vortex/scalar-proto.js';
 import { vortexScanner } from '../scanners/vortex/index.js';
 import { LakemapError, type FileProbe } from '../src/scanner.js';
 import { probeLocalFile } from './helpers/scan.js';
@@ -81,6 +82,51 @@ describe('trailer', () => {
     const e = await refusal(b);
     expect(e.code).toBe('CORRUPT_FILE');
     expect(e.message).toMatch(/postscript length 1000 does not fit/);
+  });
+});
+
+/** A file of the shape Vortex 0.2x development builds wrote: VTXF at both ends, version tag 1, a 48-byte postscript of two inline segments. */
+function preStableFile(dtypeSeg: [number, number], footerSeg: [number, number], payload = 64): Uint8Array {
+  const b = new Uint8Array(4 + payload + 48 + 8);
+  const v = new DataView(b.buffer);
+  b.set(Buffer.from('VTXF'), 0);
+  const ps = 4 + payload;
+  v.setUint32(ps, 12, true); // root table at 12
+  [8, 36, 4, 20].forEach((x, i) => v.setUint16(ps + 4 + 2 * i, x, true)); // vtable: 2 fields, inline at 4 and 20
+  v.setInt32(ps + 12, 8, true); // table → vtable
+  for (const [i, [offset, length]] of [dtypeSeg, footerSeg].entries()) {
+    v.setBigUint64(ps + 16 + 16 * i, BigInt(offset), true);
+    v.setUint32(ps + 24 + 16 * i, length, true);
+    v.setUint8(ps + 28 + 16 * i, 3);
+  }
+  v.setUint16(b.length - 8, 1, true);
+  v.setUint16(b.length - 6, 48, true);
+  b.set(Buffer.from('VTXF'), b.length - 4);
+  return b;
+}
+
+describe('pre-stable files told apart from corrupt ones', () => {
+  it('refuses a VTXF file with a pre-stable 48-byte postscript as UNSUPPORTED, saying it predates the stable format', async () => {
+    const e = await refusal(preStableFile([4, 20], [24, 40]));
+    expect(e.code).toBe('UNSUPPORTED');
+    expect(e.message).toMatch(/predates the stable Vortex file format \(0\.36\)/);
+  });
+
+  it('calls a 48-byte postscript corrupt when its segments point outside the file, or when it is garbage', async () => {
+    const outside = await refusal(preStableFile([4, 20], [24, 4000]));
+    expect(outside.code).toBe('CORRUPT_FILE');
+    const garbage = preStableFile([4, 20], [24, 40]);
+    garbage.fill(0xab, garbage.length - 56, garbage.length - 8);
+    const e = await refusal(garbage);
+    expect(e.code).toBe('CORRUPT_FILE');
+    expect(e.message).not.toMatch(/predates/);
+  });
+
+  it('still calls a stable file with a damaged postscript corrupt', async () => {
+    const b = bytesOf(good());
+    const psLength = new DataView(b.buffer, b.byteOffset).getUint16(b.length - 6, true);
+    b.fill(0xff, b.length - 8 - psLength, b.length - 8 - psLength + 4); // the root offset
+    expect((await refusal(b)).code).toBe('CORRUPT_FILE');
   });
 });
 
@@ -218,6 +264,14 @@ describe('statistics problems are warnings, not failures', () => {
     const garbage = await probeBytes(bytesOf({ ...good(), stats: [{ min: Uint8Array.of(0x1a, 0xff, 0xff, 0x7f) }, {}] }));
     expect(garbage.rows).toBe(5);
     expect(garbage.warnings?.[0]).toMatch(/file statistics are malformed/);
+  });
+
+  it('warns when integer statistics disagree with the dtype on signedness (the dtype still decides the type)', async () => {
+    const p = await probeBytes(bytesOf({ ...good(), stats: [{ min: scalarUint(1n), max: scalarUint(7n) }, {}] }));
+    expect(String(p.schema.fields[0]!.type)).toBe('Int64');
+    expect(p.warnings).toEqual([expect.stringMatching(/column id: the dtype says i64 but the min statistic is stored as a uint64 scalar/)]);
+    const agreeing = await probeBytes(bytesOf(good()));
+    expect(agreeing.warnings ?? []).toEqual([]);
   });
 });
 

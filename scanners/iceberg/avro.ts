@@ -11,6 +11,7 @@ import * as zlib from 'node:zlib';
 import avro from 'avsc';
 import { corruptFile, LakemapError } from '../../src/scanner.js';
 import { snappyUncompress } from './snappy.js';
+import { zstdUncompress } from './zstd.js';
 
 /** The decoded contents of one Avro object container file. */
 export interface AvroContainer {
@@ -195,8 +196,11 @@ function decompress(codec: string, block: Uint8Array, path: string): Uint8Array 
         if (block.length < 4) throw new Error('snappy block shorter than its checksum');
         return snappyUncompress(block.subarray(0, block.length - 4), MAX_BLOCK_BYTES);
       }
+      case 'zstandard': // the Avro spec's name; `zstd` is what some writers put
+      case 'zstd':
+        return zstdUncompress(block, MAX_BLOCK_BYTES);
       default:
-        throw new LakemapError('UNSUPPORTED', `${path}: Avro codec '${codec}' is not supported (null, deflate, snappy are)`, { path });
+        throw new LakemapError('UNSUPPORTED', `${path}: Avro codec '${codec}' is not supported (null, deflate, snappy, zstandard are)`, { path });
     }
   } catch (e) {
     if (LakemapError.is(e)) throw e;
@@ -207,7 +211,7 @@ function decompress(codec: string, block: Uint8Array, path: string): Uint8Array 
 /**
  * Decodes a whole Avro object container file. Throws `CORRUPT_FILE` naming `path` for bad magic,
  * truncation, a sync marker mismatch or records that do not fit their block; `UNSUPPORTED` for codecs
- * other than null, deflate and snappy.
+ * other than null, deflate, snappy and zstandard.
  */
 export function readAvroContainer(bytes: Uint8Array, path: string): AvroContainer {
   const r = new FrameReader(bytes, path);

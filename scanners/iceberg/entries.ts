@@ -42,7 +42,7 @@ function deleteDetails(a: AttachedDelete): JsonObject {
   if (f.contentOffset !== undefined) d['contentOffset'] = jsonInt64(f.contentOffset);
   if (f.contentSizeInBytes !== undefined) d['contentSize'] = jsonInt64(f.contentSizeInBytes);
   if (f.equalityIds) d['equalityIds'] = f.equalityIds;
-  if (f.referencedDataFile === undefined && a.kind === 'position') d['shared'] = true; // may hold other files' positions
+  if (a.kind === 'position') d['pinnedBy'] = a.pin;
   return d;
 }
 

@@ -5,23 +5,50 @@
  *
  * @module
  */
-import type { JsonObject, SourceStorage, SnapshotContext, TableEntry, TableScanner, TableSnapshot } from '../../src/scanner.js';
+import { LakemapError, type JsonObject, type SourceStorage, type SnapshotContext, type TableEntry, type TableScanner, type TableSnapshot } from '../../src/scanner.js';
+import { readDeleteFileTarget } from './delete-footer.js';
 import { attachDeletes, deleteKind } from './deletes.js';
 import { dataFileEntry } from './entries.js';
 import { readSnapshotFiles } from './manifests.js';
 import { loadCurrentMetadata } from './metadata-file.js';
-import { TableRebaser } from './paths.js';
+import { TableRebaser, subStorage } from './paths.js';
 import { icebergSchemaToArrow, primitiveColumns } from './schema.js';
 import { selectSnapshot } from './snapshot-selection.js';
 import { parseIcebergOptions } from './spec-options.js';
-import type { Snapshot, TableMetadata } from './types.js';
+import type { ContentFile, Snapshot, TableMetadata } from './types.js';
 import { jsonInt64 } from './values.js';
 
 export { parseIcebergOptions, type IcebergOptions } from './spec-options.js';
 
-/** The schema that applies to a snapshot: the current schema for the current snapshot, else the snapshot's own. */
-function schemaIdFor(meta: TableMetadata, snap: Snapshot | undefined): number {
-  if (!snap || snap.id === meta.currentSnapshotId || snap.schemaId === undefined || !meta.schemas.has(snap.schemaId)) {
+/** Delete-file footers read at once. */
+const FOOTER_CONCURRENCY = 8;
+
+/**
+ * Reads the parquet footer of every position delete file that `referenced_data_file` does not pin, to
+ * learn from its `file_path` statistics which data file(s) it holds deletes for.
+ */
+async function readDeleteFooters(source: SourceStorage, deleteFiles: ContentFile[], signal: AbortSignal): Promise<void> {
+  const todo = deleteFiles.filter((d) => deleteKind(d) === 'position' && d.referencedDataFile === undefined);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      if (signal.aborted) throw new LakemapError('CANCELLED', 'the refresh was cancelled while reading delete file footers');
+      const d = todo[next++]!;
+      d.footerTarget = d.fileFormat === 'PARQUET'
+        ? await readDeleteFileTarget(source, d.path)
+        : { kind: 'unknown', reason: `it is ${d.fileFormat}, whose footer is not read` };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FOOTER_CONCURRENCY, todo.length) }, worker));
+}
+
+/**
+ * The schema that applies to a snapshot: the table's current schema for the current snapshot and for
+ * branches (Iceberg reads a branch with the table schema), else the snapshot's own (time travel, tags).
+ */
+function schemaIdFor(meta: TableMetadata, snap: Snapshot | undefined, ref: string | undefined): number {
+  const branch = ref !== undefined && meta.refs.get(ref)?.type !== 'tag';
+  if (!snap || branch || snap.id === meta.currentSnapshotId || snap.schemaId === undefined || !meta.schemas.has(snap.schemaId)) {
     return meta.currentSchemaId;
   }
   return snap.schemaId;
@@ -39,7 +66,8 @@ function nameMapping(meta: TableMetadata): JsonObject | undefined {
 
 /**
  * Scanner for the `iceberg-table` format. Spec keys: `metadata_location` (metadata file to use),
- * `snapshot_id` (decimal string), `as_of_timestamp` (epoch ms). `tableVersion` is the snapshot id as a
+ * `snapshot_id` (decimal string), `as_of_timestamp` (epoch ms), `ref` (a branch or tag name),
+ * `table_path` (the table folder inside the source, when data files lie beside it). `tableVersion` is the snapshot id as a
  * decimal string (`''` for a table with no snapshot); entries are the live data files with their deletes.
  *
  * @example
@@ -59,15 +87,16 @@ export const icebergScanner: TableScanner = {
 
   async snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot> {
     const options = parseIcebergOptions(ctx.spec);
-    const loaded = await loadCurrentMetadata(source, options.metadataLocation);
+    const table = subStorage(source, options.tablePath);
+    const loaded = await loadCurrentMetadata(table, options.metadataLocation);
     const meta = loaded.metadata;
     const warnings = [...loaded.warnings];
     const snap = selectSnapshot(meta, options, loaded.path);
-    const icebergSchema = meta.schemas.get(schemaIdFor(meta, snap))!;
+    const icebergSchema = meta.schemas.get(schemaIdFor(meta, snap, options.ref))!;
     const schema = icebergSchemaToArrow(icebergSchema, loaded.path);
     const details: JsonObject = {
       formatVersion: meta.formatVersion,
-      metadataFile: loaded.path,
+      metadataFile: options.tablePath ? `${options.tablePath}/${loaded.path}` : loaded.path,
       location: meta.location,
       schemaId: icebergSchema['schema-id'],
       ...(meta.tableUuid !== undefined ? { tableUuid: meta.tableUuid } : {}),
@@ -76,9 +105,14 @@ export const icebergScanner: TableScanner = {
     if (!snap) return { tableVersion: '', schema, entries: [], details, warnings };
 
     const columns = primitiveColumns(icebergSchema);
-    const rebaser = new TableRebaser(source, meta.location);
+    const rebaser = new TableRebaser(source, meta.location, options.tablePath);
     const files = await readSnapshotFiles(source, rebaser, meta, columns, snap, ctx.signal, (d, t) => ctx.progress(d, t));
-    const attached = attachDeletes(files.dataFiles, files.deleteFiles);
+    for (const skipped of files.skippedEntries) {
+      warnings.push(`manifest entry ${skipped.path} is a ${skipped.format} file, not a data file (parquet, avro or orc): skipped, its record_count ${skipped.records} not counted`);
+    }
+    await readDeleteFooters(source, files.deleteFiles, ctx.signal);
+    const { attached, warnings: deleteWarnings } = attachDeletes(files.dataFiles, files.deleteFiles);
+    warnings.push(...deleteWarnings);
 
     const entries: TableEntry[] = [];
     const seen = new Set<string>();

@@ -32,7 +32,12 @@ export interface SnapshotFiles {
   dataFiles: ContentFile[];
   deleteFiles: ContentFile[];
   manifestCount: number;
+  /** Entries of data manifests that are not data files (e.g. PUFFIN index blobs), skipped. */
+  skippedEntries: { path: string; format: string; records: number }[];
 }
+
+/** File formats that hold table rows (Iceberg `file_format` of data files). */
+const DATA_FORMATS = new Set(['PARQUET', 'AVRO', 'ORC']);
 
 type Rec = Record<string, unknown>;
 
@@ -101,13 +106,14 @@ function specOf(meta: TableMetadata, ref: ManifestRef, header: Map<string, strin
 /** Reads one manifest's live entries. */
 async function readManifest(
   storage: SourceStorage, rebaser: TableRebaser, meta: TableMetadata, columns: Map<number, SchemaColumn>, ref: ManifestRef,
-): Promise<ContentFile[]> {
+): Promise<{ files: ContentFile[]; skipped: SnapshotFiles['skippedEntries'] }> {
   const rel = await rebaser.toSource(ref.path, 'manifest', true);
   const { metadata: header, records } = readAvroContainer(await storage.readFile(rel, MAX_MANIFEST_BYTES), rel);
   const spec = specOf(meta, ref, header, rel);
   const partitionTypes = spec.fields.map((f) => partitionResultType(f, columns.get(f['source-id'])?.type));
   const unpartitioned = spec.fields.every((f) => f.transform === 'void');
   const out: ContentFile[] = [];
+  const skipped: SnapshotFiles['skippedEntries'] = [];
   for (let i = 0; i < records.length; i++) {
     const entry = asRecord(records[i]);
     const df = asRecord(entry?.['data_file']);
@@ -124,6 +130,13 @@ async function readManifest(
     const content = typeof df['content'] === 'number' ? df['content'] : CONTENT_DATA;
     if (content < 0 || content > 2) throw bad(`${filePath} has unknown content ${content}`);
 
+    const fileFormat = typeof df['file_format'] === 'string' ? df['file_format'].toUpperCase() : 'PARQUET';
+    if (content === CONTENT_DATA && !DATA_FORMATS.has(fileFormat)) {
+      // E.g. a PUFFIN hash-index blob listed in a data manifest: it holds no table rows (DuckDB skips it too).
+      skipped.push({ path: filePath, format: fileFormat, records: recordCount });
+      continue;
+    }
+
     const values = Object.values(asRecord(df['partition']) ?? {});
     const partition: ContentFile['partition'] = {};
     spec.fields.forEach((f, j) => {
@@ -136,7 +149,7 @@ async function readManifest(
     const path = rebaser.byPrefix(filePath) ?? (await rebaser.toSource(filePath, content === CONTENT_DATA ? 'data file' : 'delete file', true));
     const file: ContentFile = {
       content, filePath, path,
-      fileFormat: typeof df['file_format'] === 'string' ? df['file_format'].toUpperCase() : 'PARQUET',
+      fileFormat,
       specId: spec.specId,
       partition,
       partitionKey: unpartitioned ? 'unpartitioned' : `${spec.specId}|${JSON.stringify(partition)}`,
@@ -156,14 +169,15 @@ async function readManifest(
       if (firstRowId !== undefined) file.firstRowId = firstRowId;
     } else {
       if (Array.isArray(df['equality_ids'])) file.equalityIds = (df['equality_ids'] as unknown[]).map((x) => Number(x));
-      let referenced = typeof df['referenced_data_file'] === 'string' ? df['referenced_data_file'] : undefined;
-      if (referenced === undefined && content === CONTENT_POSITION_DELETES) {
-        // A position delete file whose file_path bounds are equal references exactly one data file.
+      const referenced = typeof df['referenced_data_file'] === 'string' ? df['referenced_data_file'] : undefined;
+      if (referenced !== undefined) file.referencedDataFile = referenced;
+      else if (content === CONTENT_POSITION_DELETES) {
+        // Equal file_path bounds name one data file, but bounds can be rewritten (tables moved by a tool)
+        // or truncated: a hint, used only when the delete file's own footer cannot be read.
         const lo = idMap(df['lower_bounds'], (x) => (x instanceof Uint8Array ? x : undefined))?.get(DELETE_FILE_PATH_ID);
         const hi = idMap(df['upper_bounds'], (x) => (x instanceof Uint8Array ? x : undefined))?.get(DELETE_FILE_PATH_ID);
-        if (lo && hi && Buffer.compare(lo, hi) === 0) referenced = new TextDecoder().decode(lo);
+        if (lo && hi && Buffer.compare(lo, hi) === 0) file.boundsHint = new TextDecoder().decode(lo);
       }
-      if (referenced !== undefined) file.referencedDataFile = referenced;
       const offset = toBigInt(df['content_offset']);
       const size = toBigInt(df['content_size_in_bytes']);
       if (offset !== undefined) file.contentOffset = offset;
@@ -171,7 +185,7 @@ async function readManifest(
     }
     out.push(file);
   }
-  return out;
+  return { files: out, skipped };
 }
 
 /** Reads every manifest of a snapshot, a few at a time, reporting progress and honouring the signal. */
@@ -180,7 +194,7 @@ export async function readSnapshotFiles(
   signal: AbortSignal, progress: (done: number, total: number) => void,
 ): Promise<SnapshotFiles> {
   const refs = await readManifestList(storage, rebaser, snap);
-  const results: ContentFile[][] = new Array(refs.length);
+  const results: { files: ContentFile[]; skipped: SnapshotFiles['skippedEntries'] }[] = new Array(refs.length);
   let next = 0;
   let done = 0;
   progress(0, refs.length);
@@ -195,6 +209,10 @@ export async function readSnapshotFiles(
   await Promise.all(Array.from({ length: Math.min(MANIFEST_CONCURRENCY, refs.length) }, worker));
   const dataFiles: ContentFile[] = [];
   const deleteFiles: ContentFile[] = [];
-  for (const files of results) for (const f of files) (f.content === CONTENT_DATA ? dataFiles : deleteFiles).push(f);
-  return { dataFiles, deleteFiles, manifestCount: refs.length };
+  const skippedEntries: SnapshotFiles['skippedEntries'] = [];
+  for (const { files, skipped } of results) {
+    for (const f of files) (f.content === CONTENT_DATA ? dataFiles : deleteFiles).push(f);
+    skippedEntries.push(...skipped);
+  }
+  return { dataFiles, deleteFiles, manifestCount: refs.length, skippedEntries };
 }

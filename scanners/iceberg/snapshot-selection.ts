@@ -1,14 +1,15 @@
 /**
  * Chooses the snapshot to map: the current one, the one named by `snapshot_id`, or the last one at or
- * before `as_of_timestamp` (ms), following the table's snapshot log as Iceberg time travel does.
+ * before `as_of_timestamp` (ms), or the one a branch or tag (`ref`) points at, following the table's snapshot log as Iceberg time travel does.
  */
 import { LakemapError } from '../../src/scanner.js';
 import type { Snapshot, TableMetadata } from './types.js';
 
-/** What the spec asks for; at most one of the two is set. */
+/** What the spec asks for; at most one is set. */
 export interface SnapshotRequest {
   snapshotId?: bigint;
   asOfTimestampMs?: number;
+  ref?: string;
 }
 
 /** The selected snapshot, or undefined for a table with no snapshot (an empty collection). */
@@ -19,6 +20,18 @@ export function selectSnapshot(meta: TableMetadata, request: SnapshotRequest, me
     if (!snap) {
       throw new LakemapError('VERSION_NOT_FOUND', `snapshot ${request.snapshotId} does not exist in ${metadataPath} (known: ${meta.snapshots.map((s) => s.id).join(', ') || 'none'})`, { path: metadataPath });
     }
+    return snap;
+  }
+  if (request.ref !== undefined) {
+    const ref = meta.refs.get(request.ref);
+    if (!ref) {
+      // Tables written before refs existed (v1) still have a current snapshot: `main` names it.
+      if (request.ref === 'main' && meta.refs.size === 0 && meta.currentSnapshotId !== undefined) return byId(meta.currentSnapshotId);
+      const known = [...meta.refs].map(([name, r]) => `${name} (${r.type})`).join(', ') || 'none';
+      throw new LakemapError('VERSION_NOT_FOUND', `ref ${JSON.stringify(request.ref)} is neither a branch nor a tag of ${metadataPath} (refs: ${known})`, { path: metadataPath });
+    }
+    const snap = byId(ref.snapshotId);
+    if (!snap) throw new LakemapError('CORRUPT_FILE', `${metadataPath}: ${ref.type} ${request.ref} points at snapshot ${ref.snapshotId}, which does not exist`, { path: metadataPath });
     return snap;
   }
   if (request.asOfTimestampMs !== undefined) {

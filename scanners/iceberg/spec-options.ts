@@ -1,6 +1,6 @@
 /**
  * The external-spec keys of the `iceberg-table` format: `metadata_location`, `snapshot_id`,
- * `as_of_timestamp`. Bad values fail with `INVALID_SPEC` before any file is read.
+ * `as_of_timestamp`, `ref`, `table_path`. Bad values fail with `INVALID_SPEC` before any file is read.
  */
 import { LakemapError, type ExternalSpec } from '../../src/scanner.js';
 
@@ -12,6 +12,14 @@ export interface IcebergOptions {
   snapshotId?: bigint;
   /** Map the snapshot that was current at this time (epoch ms). */
   asOfTimestampMs?: number;
+  /** Map the snapshot a branch or tag points at (`refs` of the table metadata; `main` is the current branch). */
+  ref?: string;
+  /**
+   * The table folder, relative to the source, `/`-separated (default: the source itself). Set it when the
+   * table keeps data files beside its folder (`add_files`, migrations): make the source a folder that holds
+   * both, and name the table here. Data files anywhere inside the source are then mapped.
+   */
+  tablePath?: string;
 }
 
 function invalid(message: string): LakemapError {
@@ -47,8 +55,21 @@ export function parseIcebergOptions(spec: ExternalSpec): IcebergOptions {
     }
     out.asOfTimestampMs = ms;
   }
-  if (out.snapshotId !== undefined && out.asOfTimestampMs !== undefined) {
-    throw invalid('give snapshot_id or as_of_timestamp, not both');
+  const ref = spec['ref'];
+  if (ref !== undefined) {
+    if (typeof ref !== 'string' || ref.trim() === '') throw invalid('ref must be the name of a branch or tag');
+    out.ref = ref;
+  }
+  const chosen = ['snapshot_id', 'as_of_timestamp', 'ref'].filter((k) => spec[k] !== undefined);
+  if (chosen.length > 1) throw invalid(`give one of snapshot_id, as_of_timestamp or ref, not ${chosen.join(' and ')}`);
+  const tablePath = spec['table_path'];
+  if (tablePath !== undefined) {
+    if (typeof tablePath !== 'string') throw invalid('table_path must be a folder relative to the source, e.g. "default.db/my_table"');
+    const parts = tablePath.split('/').filter((p) => p !== '' && p !== '.');
+    if (tablePath.startsWith('/') || tablePath.includes('\\') || parts.includes('..')) {
+      throw invalid(`table_path must be a folder inside the source, without "..", got ${JSON.stringify(tablePath)}`);
+    }
+    if (parts.length > 0) out.tablePath = parts.join('/');
   }
   return out;
 }

@@ -87,11 +87,20 @@ export function parseTableMetadata(raw: unknown, path: string): TableMetadata {
     }
   }
 
+  const refs: TableMetadata['refs'] = new Map();
+  if (isObject(raw['refs'])) {
+    for (const [name, r] of Object.entries(raw['refs'])) {
+      const snapshotId = isObject(r) ? toBigInt(r['snapshot-id']) : undefined;
+      if (snapshotId === undefined) throw bad(`ref ${JSON.stringify(name)} has no snapshot-id`);
+      refs.set(name, { snapshotId, type: (r as Json)['type'] === 'tag' ? 'tag' : 'branch' });
+    }
+  }
+
   const properties: Record<string, string> = {};
   if (isObject(raw['properties'])) for (const [k, v] of Object.entries(raw['properties'])) properties[k] = String(v);
 
   const lastUpdatedMs = typeof raw['last-updated-ms'] === 'number' ? raw['last-updated-ms'] : 0;
-  const meta: TableMetadata = { formatVersion, location, schemas, currentSchemaId, specs, snapshots, snapshotLog, properties, lastUpdatedMs };
+  const meta: TableMetadata = { formatVersion, location, schemas, currentSchemaId, specs, snapshots, snapshotLog, refs, properties, lastUpdatedMs };
   const current = toBigInt(raw['current-snapshot-id']);
   if (current !== undefined && current !== -1n) meta.currentSnapshotId = current;
   if (typeof raw['table-uuid'] === 'string') meta.tableUuid = raw['table-uuid'];

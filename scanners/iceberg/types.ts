@@ -86,6 +86,8 @@ export interface TableMetadata {
   snapshots: Snapshot[];
   currentSnapshotId?: bigint;
   snapshotLog: { snapshotId: bigint; timestampMs: number }[];
+  /** Named references (`refs`: branches and tags) → the snapshot each points at; `main` is the current one. */
+  refs: Map<string, { snapshotId: bigint; type: 'branch' | 'tag' }>;
   properties: Record<string, string>;
   /** `last-updated-ms`, 0 when absent. */
   lastUpdatedMs: number;
@@ -123,8 +125,15 @@ export interface ContentFile {
   upperBounds?: Map<number, Uint8Array>;
   splitOffsets?: bigint[];
   equalityIds?: number[];
-  /** Path as written of the one data file these deletes reference (v3 field, or derived from bounds). */
+  /** Path as written of the one data file these deletes reference (the v3 `referenced_data_file` field). */
   referencedDataFile?: string;
+  /**
+   * What the delete file's own parquet footer says its `file_path` column holds (position deletes without
+   * `referenced_data_file`); set by the scanner after reading the manifests.
+   */
+  footerTarget?: import('./delete-footer.js').DeleteFileTarget;
+  /** The data file named by equal `file_path` lower and upper bounds in the manifest: a hint only. */
+  boundsHint?: string;
   contentOffset?: bigint;
   contentSizeInBytes?: bigint;
   firstRowId?: bigint;

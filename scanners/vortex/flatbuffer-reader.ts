@@ -218,6 +218,20 @@ export class FlatTable {
     return v && { view: this.view, start: v.start, length: v.length };
   }
 
+  /** Number of field slots the table's vtable describes (present or not). */
+  get slotCount(): number {
+    return (this.vtableLength - 4) / 2;
+  }
+
+  /**
+   * A struct stored inline in the table (`size` bytes), as a view positioned at its first byte;
+   * `undefined` when absent.
+   */
+  inlineStruct(slot: number, size: number): { view: DataView; at: number } | undefined {
+    const at = this.field(slot, size);
+    return at === 0 ? undefined : { view: this.view, at };
+  }
+
   private decodeString(start: number, length: number): string {
     try {
       return decoder.decode(this.bytes.subarray(start, start + length));

@@ -35,6 +35,7 @@ const COMPRESSION_SCHEME = 0;
  */
 export function readPostscript(path: string, bytes: Uint8Array, postscriptOffset: number): Postscript {
   const ps = rootTable(bytes, 'postscript', { maxDepth: 4, maxTables: 64 });
+  refusePreStable(path, ps, postscriptOffset);
   const segment = (slot: number, name: string): FooterSegment | undefined => {
     const t = ps.table(slot);
     return t && readSegment(path, t, name, postscriptOffset);
@@ -67,4 +68,31 @@ function readSegment(path: string, t: FlatTable, name: string, postscriptOffset:
     throw new LakemapError('UNSUPPORTED', `${path}: the ${name} segment is compressed (scheme ${scheme}); compressed footer segments are not read`, { path });
   }
   return { offset: Number(offset), length, alignmentExponent };
+}
+
+/** Bytes of the pre-stable `struct SegmentSpec { offset: u64; length: u32; alignment_exponent: u8; _compression: u8; _encryption: u16 }`. */
+const PRE_STABLE_SEGMENT_SIZE = 16;
+
+/**
+ * Vortex development builds before 0.36 (e.g. 0.25) already wrote `VTXF` and version tag 1, but their
+ * postscript is a 48-byte table of two *inline structs* (dtype, footer), where the stable one holds four
+ * segment *tables* with the footer required in slot 3. A postscript of exactly that older shape, whose
+ * two segments lie inside the file, is such a file: refuse it as UNSUPPORTED saying so. Anything else that
+ * fails to decode stays CORRUPT_FILE.
+ */
+function refusePreStable(path: string, ps: FlatTable, postscriptOffset: number): void {
+  if (ps.slotCount !== 2 || ps.has(PS_FOOTER)) return;
+  const segments = [ps.inlineStruct(0, PRE_STABLE_SEGMENT_SIZE), ps.inlineStruct(1, PRE_STABLE_SEGMENT_SIZE)];
+  const fits = segments.every((s) => {
+    if (!s) return false;
+    const offset = s.view.getBigUint64(s.at, true);
+    const length = s.view.getUint32(s.at + 8, true);
+    return offset >= 4n && length > 0 && offset + BigInt(length) <= BigInt(postscriptOffset);
+  });
+  if (!fits) return;
+  throw new LakemapError(
+    'UNSUPPORTED',
+    `${path}: pre-stable Vortex file: it ends in "VTXF" but its postscript has the shape Vortex development builds wrote before 0.36 (two inline segments, dtype and footer); it predates the stable Vortex file format (0.36) and its footer layout; rewrite it with Vortex 0.36 or later`,
+    { path },
+  );
 }

@@ -68,8 +68,10 @@ async function probe(file: ProbeFile): Promise<FileProbe> {
   };
   if (postscript.statistics) {
     const stats = readFieldStats(await segmentBytes(postscript.statistics, 'statistics'), dtype);
-    if ('fieldStats' in stats) details.fieldStats = stats.fieldStats;
-    else warnings.push(`${path}: ${stats.warning}`);
+    if ('fieldStats' in stats) {
+      details.fieldStats = stats.fieldStats;
+      for (const w of stats.warnings ?? []) warnings.push(`${path}: ${w}`);
+    } else warnings.push(`${path}: ${stats.warning}`);
   }
   const units = unitsOf(layout, footer.segments);
   const result: FileProbe = { rows: layout.rows, units, schema, details };

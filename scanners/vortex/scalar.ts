@@ -45,6 +45,19 @@ export function decodeScalar(bytes: Uint8Array, dtype: VortexDType | undefined, 
   return out;
 }
 
+/** `ScalarValue` field number of the signed and unsigned integer kinds. */
+export const INT64_KIND = INT64, UINT64_KIND = UINT64;
+
+/** The field number of the first field of a `ScalarValue` message (its `oneof kind`), if any. */
+export function scalarKind(bytes: Uint8Array | undefined): number | undefined {
+  if (!bytes || bytes.length === 0) return undefined;
+  try {
+    return new ProtoReader(bytes).next()?.no;
+  } catch {
+    return undefined;
+  }
+}
+
 function storageOf(dtype: VortexDType | undefined): VortexDType | undefined {
   let d = dtype;
   while (d?.kind === 'extension') d = d.storage;

@@ -6,7 +6,7 @@
 import type { JsonObject } from '../../src/scanner.js';
 import { topLevelFields, type VortexDType } from './dtype.js';
 import { rootTable, type FlatTable } from './flatbuffer-reader.js';
-import { decodeScalar } from './scalar.js';
+import { INT64_KIND, UINT64_KIND, decodeScalar, scalarKind } from './scalar.js';
 
 // Slots of `table ArrayStats` (vortex-array/array.fbs).
 const MIN = 0, MIN_PRECISION = 1, MAX = 2, MAX_PRECISION = 3;
@@ -15,7 +15,7 @@ const IS_SORTED = 5, IS_STRICT_SORTED = 6, IS_CONSTANT = 7, NULL_COUNT = 8, UNCO
 const EXACT = 1;
 
 /** Per-field statistics keyed by top-level field name, or a warning saying why there are none. */
-export type FieldStatsResult = { fieldStats: JsonObject } | { warning: string };
+export type FieldStatsResult = { fieldStats: JsonObject; warnings?: string[] } | { warning: string };
 
 /** Decodes the statistics segment against the file's root dtype. */
 export function readFieldStats(bytes: Uint8Array, root: VortexDType): FieldStatsResult {
@@ -27,13 +27,34 @@ export function readFieldStats(bytes: Uint8Array, root: VortexDType): FieldStats
       return { warning: `file statistics cover ${stats.length} fields but the dtype has ${fields.length}; statistics ignored` };
     }
     const fieldStats: JsonObject = {};
+    const warnings: string[] = [];
     fields.forEach(({ name, dtype }, i) => {
-      if (!(name in fieldStats)) fieldStats[name] = arrayStats(stats[i]!, dtype);
+      if (name in fieldStats) return;
+      fieldStats[name] = arrayStats(stats[i]!, dtype);
+      const disagreement = signednessDisagreement(stats[i]!, dtype);
+      if (disagreement) warnings.push(`column ${name}: ${disagreement}`);
     });
-    return { fieldStats };
+    return warnings.length > 0 ? { fieldStats, warnings } : { fieldStats };
   } catch (e) {
     return { warning: `file statistics are malformed (${(e as Error).message}); statistics ignored` };
   }
+}
+
+/**
+ * Vortex writes integer statistics as `int64_value` for signed ptypes and `uint64_value` for unsigned
+ * ones. A min/max of the other kind means the dtype and the statistics disagree on signedness: the
+ * dtype is still what the file declares (and what is mapped), but a person should know.
+ */
+function signednessDisagreement(t: FlatTable, dtype: VortexDType): string | undefined {
+  if (dtype.kind !== 'primitive' || dtype.ptype.startsWith('f')) return undefined;
+  const signed = dtype.ptype.startsWith('i');
+  for (const slot of [MIN, MAX]) {
+    const kind = scalarKind(t.bytesVector(slot));
+    if ((signed && kind === UINT64_KIND) || (!signed && kind === INT64_KIND)) {
+      return `the dtype says ${dtype.ptype} but the ${slot === MIN ? 'min' : 'max'} statistic is stored as a ${signed ? 'uint64' : 'int64'} scalar`;
+    }
+  }
+  return undefined;
 }
 
 function arrayStats(t: FlatTable, dtype: VortexDType): JsonObject {

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import { LakemapError } from '../errors.js';
 import type { ExternalSpec } from '../scanner.js';
 import type { FieldMapping } from '../types.js';
@@ -55,6 +56,43 @@ function checkEngineKeys(spec: Record<string, unknown>): void {
     if (!Array.isArray(list) || list.length === 0 || list.some((g) => typeof g !== 'string' || g === '')) {
       throw new LakemapError('INVALID_SPEC', '"files" must be a glob or a non-empty list of globs relative to the source');
     }
+    for (const g of list as string[]) checkGlob(g);
+  }
+  const empty = spec.allow_empty;
+  if (empty !== undefined && typeof empty !== 'boolean') {
+    throw new LakemapError('INVALID_SPEC', `"allow_empty" must be true or false, got ${JSON.stringify(empty)}`);
+  }
+  const verify = spec.verify;
+  if (verify !== undefined && verify !== 'stat' && verify !== 'footer') {
+    throw new LakemapError('INVALID_SPEC', `"verify" must be "stat" (size and mtime, the default) or "footer" (re-read footers of unchanged-looking files), got ${JSON.stringify(verify)}`);
+  }
+}
+
+/**
+ * Refuses glob syntax that picomatch would accept but silently match against nothing or against
+ * something else than meant: paths leaving the source, backslashes, negation, unbalanced brackets.
+ */
+function checkGlob(g: string): void {
+  const bad = (why: string): never => {
+    throw new LakemapError('INVALID_SPEC', `"files" glob ${JSON.stringify(g)}: ${why}`);
+  };
+  if (g.startsWith('/') || /^[a-zA-Z]:/.test(g)) bad('must be relative to the source');
+  if (g.includes('\\')) bad('use / as the separator (backslashes are not supported)');
+  if (g.split('/').includes('..')) bad('must not contain ".." (it would leave the source)');
+  if (g.startsWith('!')) bad('negation is not supported; list the globs to include');
+  const close: Record<string, string> = { '[': ']', '{': '}', '(': ')' };
+  const stack: string[] = [];
+  for (const c of g) {
+    if (c in close) stack.push(close[c]!);
+    else if (c === ']' || c === '}' || c === ')') {
+      if (stack.pop() !== c) bad(`unbalanced "${c}"`);
+    }
+  }
+  if (stack.length) bad(`unclosed "${stack.map((c) => ({ ']': '[', '}': '{', ')': '(' })[c]).join('')}"`);
+  try {
+    picomatch.makeRe(g);
+  } catch (e) {
+    bad((e as Error).message);
   }
 }
 
@@ -63,6 +101,7 @@ export function checkFields(fields: unknown): FieldMapping[] {
   if (fields === undefined) return [];
   if (!Array.isArray(fields)) throw new LakemapError('INVALID_ARGUMENT', '"fields" must be a list of { name, externalField }');
   const seen = new Set<string>();
+  const columns = new Map<string, string>();
   return fields.map((f: unknown) => {
     const { name, externalField } = (f ?? {}) as Partial<FieldMapping>;
     if (typeof name !== 'string' || !NAME_RULE.test(name) || name.length > 255) {
@@ -73,6 +112,11 @@ export function checkFields(fields: unknown): FieldMapping[] {
     }
     if (seen.has(name)) throw new LakemapError('INVALID_ARGUMENT', `field "${name}" is declared twice`);
     seen.add(name);
+    const other = columns.get(externalField);
+    if (other !== undefined) {
+      throw new LakemapError('INVALID_FIELDS', `fields "${other}" and "${name}" both map external column "${externalField}"; map each column to one field`);
+    }
+    columns.set(externalField, name);
     return { name, externalField };
   });
 }
@@ -90,33 +134,12 @@ export function fileGlobs(spec: ExternalSpec): string[] | undefined {
 }
 
 /**
- * Compiles `/`-separated globs (`*`, `?`, `**`, `{a,b}`) into one matcher of relative paths.
- * A glob without `/` matches the file name at any depth, as `.gitignore` does.
+ * One matcher of relative paths for the spec's globs, with picomatch's semantics: `*` stays within
+ * one folder (so `*.parquet` is the top level only), `**` spans folders (`**` + `/*.parquet` is any depth),
+ * `?`, `[a-z]` classes and `{a,b}` braces work; a leading `./` is ignored. Hidden names are skipped by
+ * the listing before any glob is applied.
  */
 export function globMatcher(globs: string[]): (path: string) => boolean {
-  const regexes = globs.map((g) => {
-    const anyDepth = !g.includes('/');
-    let re = '';
-    for (let i = 0; i < g.length; i++) {
-      const c = g[i]!;
-      if (c === '*' && g[i + 1] === '*') {
-        const slash = g[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else if (c === '*') re += '[^/]*';
-      else if (c === '?') re += '[^/]';
-      else if (c === '{') {
-        const close = g.indexOf('}', i);
-        if (close < 0) throw new LakemapError('INVALID_SPEC', `unclosed { in glob "${g}"`);
-        re += '(?:' + g.slice(i + 1, close).split(',').map(escapeRegex).join('|') + ')';
-        i = close;
-      } else re += escapeRegex(c);
-    }
-    return new RegExp(`^${anyDepth ? '(?:.*/)?' : ''}${re}$`);
-  });
-  return (p) => regexes.some((r) => r.test(p));
-}
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const g of globs) checkGlob(g);
+  return picomatch(globs);
 }

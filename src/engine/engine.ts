@@ -1,10 +1,16 @@
 import * as path from 'node:path';
 import { LakemapError } from '../errors.js';
 import { checkFields, checkName, parseSpec } from './definition.js';
-import { JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
+import { isFinal, JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
+import { JobRecords } from './job-records.js';
+import { JobQueries } from './job-queries.js';
+import { makeHolder, type Holder } from '../manifest/lock.js';
+import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
-import { runRefresh } from './refresh.js';
-import { parseSource } from '../storage/source.js';
+import { runRefresh, type RefreshPlan } from './refresh.js';
+import { openSource, parseSource } from '../storage/source.js';
+import { WatchHandle, closeWatches } from '../watch/watch.js';
+import type { WatchOptions } from '../watch/types.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -17,6 +23,7 @@ import type {
   RefreshEngineOptions,
   RefreshJobInfo,
   RefreshRequest,
+  RepairReport,
 } from '../types.js';
 import { builtinScanners } from '../../scanners/index.js';
 
@@ -51,8 +58,14 @@ export class RefreshEngine extends EventTarget {
   private readonly jobs: JobRegistry;
   private readonly keepVersions: number;
   private readonly concurrency: number;
-  private readonly cache = new Map<string, Manifest>();
+  private readonly cache = new Map<string, { manifest: Manifest; incarnation: string | undefined }>();
+  private readonly records: JobRecords;
+  private readonly queries: JobQueries;
+  private readonly keepJobs: number;
+  /** Names this engine in locks and job records. */
+  private readonly holder: Holder = makeHolder();
   private readonly workers: ProbeWorkers | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(options: RefreshEngineOptions = {}) {
     super();
@@ -60,7 +73,10 @@ export class RefreshEngine extends EventTarget {
     this.volumes = options.volumes ? { ...options.volumes } : undefined;
     this.store = new ManifestStore(this.root);
     this.keepVersions = positive(options.keepVersions ?? 10, 'keepVersions');
-    this.jobs = new JobRegistry(positive(options.keepJobs ?? 1000, 'keepJobs'));
+    this.keepJobs = positive(options.keepJobs ?? 1000, 'keepJobs');
+    this.jobs = new JobRegistry(this.keepJobs);
+    this.records = new JobRecords(this.root);
+    this.queries = new JobQueries(this.jobs, this.records);
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
     for (const s of builtinScanners) this.registerScanner(s);
@@ -86,7 +102,7 @@ export class RefreshEngine extends EventTarget {
     return [...this.scanners.keys()].sort();
   }
 
-  /** Creates a collection over an external source. Nothing is scanned until a refresh. */
+  /** Creates a collection over an external source. Nothing is scanned until a refresh. A failed create leaves nothing behind. */
   async createCollection(req: CreateCollectionRequest): Promise<CollectionInfo> {
     const collectionName = checkName('collection', req?.collectionName);
     const dbName = checkName('database', req.dbName ?? 'default');
@@ -107,8 +123,8 @@ export class RefreshEngine extends EventTarget {
   /** A collection's definition, with the source and spec of its current manifest. */
   async describeCollection(ref: CollectionRef): Promise<CollectionInfo> {
     const { dbName, collectionName } = this.ref(ref);
-    const def = this.loadDefinition(dbName, collectionName);
-    const version = this.store.currentVersion(dbName, collectionName);
+    const { incarnation: _, ...def } = this.loadDefinition(dbName, collectionName);
+    const version = this.store.versions(dbName, collectionName).current();
     if (version === 0) return { ...def, manifestVersion: 0 };
     const m = this.currentManifest(dbName, collectionName);
     return { ...def, externalSource: m.externalSource, externalSpec: m.externalSpec, manifestVersion: version };
@@ -119,97 +135,131 @@ export class RefreshEngine extends EventTarget {
     return this.store.list(checkName('database', options.dbName ?? 'default'));
   }
 
-  /** Deletes a collection and its manifests (never the external data). Refused while it refreshes. */
+  /**
+   * Deletes a collection and its manifests (never the external data). It takes the collection's lock
+   * first, so it is refused with `REFRESH_IN_PROGRESS` (naming the holder) while any engine or process
+   * on the root refreshes it: cancel that refresh, wait for it, then drop.
+   */
   async dropCollection(ref: CollectionRef): Promise<void> {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
-    const active = this.jobs.active(`${dbName}.${collectionName}`);
-    if (active) {
-      throw new LakemapError('REFRESH_IN_PROGRESS', `collection ${dbName}.${collectionName} is being refreshed by job ${active.jobId}; cancel it first`);
-    }
     this.cache.delete(`${dbName}.${collectionName}`);
-    this.store.drop(dbName, collectionName);
+    this.store.drop(dbName, collectionName, this.holder);
   }
 
   /**
    * Starts a refresh and returns its job id at once, before any file is read. A source or spec given
    * here replaces the stored one for this refresh and, if it completes, from then on.
-   * Refused with `REFRESH_IN_PROGRESS` while the collection has a pending or running refresh.
+   * The collection's lock is taken here: while any engine or process on the same root refreshes (or
+   * drops) it, the call is refused with `REFRESH_IN_PROGRESS` naming the holder. The job releases the
+   * lock when it ends, however it ends.
    */
   async refreshExternalCollection(req: RefreshRequest): Promise<RefreshStarted> {
     const { dbName, collectionName } = this.ref(req);
     const key = `${dbName}.${collectionName}`;
-    const def = this.loadDefinition(dbName, collectionName);
-    const active = this.jobs.active(key);
-    if (active) {
-      throw new LakemapError('REFRESH_IN_PROGRESS', `collection ${key} already has refresh job ${active.jobId} (${active.state})`);
+    if (this.closing) throw new LakemapError('ENGINE_CLOSED', `this engine on ${this.root} is closed; create a new RefreshEngine to refresh ${key}`);
+    this.loadDefinition(dbName, collectionName);
+    const requestedSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, this.formats()) : undefined;
+    const jobId = this.jobs.nextId();
+    const lock = this.store.lock(dbName, collectionName, this.holder, jobId, 'refresh');
+    try {
+      // Everything below is read under the lock: no other commit can slip in before this job's.
+      const def = this.loadDefinition(dbName, collectionName);
+      const versions = this.store.versions(dbName, collectionName);
+      const start = startingPoint(versions, this.cache.get(key), def.incarnation);
+      const externalSpec = requestedSpec ?? start.previous?.externalSpec ?? def.externalSpec;
+      const externalSource = req.externalSource ?? start.previous?.externalSource ?? def.externalSource;
+      const source = parseSource(externalSource, this.volumes);
+      const scanner = this.scanners.get(externalSpec.format);
+      if (!scanner) {
+        throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
+      }
+      const job = new RefreshJob(jobId, { dbName, collectionName }, externalSource, externalSpec, (e) => this.emitJob(e));
+      job.note(undefined, start.warnings);
+      this.records.write({ ...job.snapshot(), holder: this.holder });
+      if (req.signal) {
+        if (req.signal.aborted) job.controller.abort();
+        else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
+      }
+      this.jobs.add(key, job);
+      void job.finished().then(() => this.pruneRecords());
+      this.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
+      if (scanner.kind === 'file' && scanner.workerModule) this.workers?.warm(scanner.workerModule);
+      const plan: RefreshPlan = {
+        job,
+        definition: { ...def, externalSource, externalSpec },
+        source,
+        scanner,
+        versions,
+        lock,
+        baseVersion: start.version,
+        currentIncarnation: () => {
+          const now = this.store.load(dbName, collectionName);
+          return now ? (now.incarnation ?? '') : undefined;
+        },
+        keepVersions: this.keepVersions,
+        concurrency: this.concurrency,
+        ...(this.workers ? { workers: this.workers } : {}),
+        onCommit: (m: Manifest) => this.cache.set(key, { manifest: m, incarnation: def.incarnation }),
+        ...(start.previous ? { previous: start.previous } : {}),
+        warnings: start.warnings,
+      };
+      setImmediate(() => void runRefresh(plan));
+      return { jobId };
+    } catch (e) {
+      lock.release();
+      throw e;
     }
-    const current = this.store.currentVersion(dbName, collectionName) > 0 ? this.currentManifest(dbName, collectionName) : undefined;
-    const externalSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, this.formats()) : (current?.externalSpec ?? def.externalSpec);
-    const externalSource = req.externalSource ?? current?.externalSource ?? def.externalSource;
-    const source = parseSource(externalSource, this.volumes);
-    const scanner = this.scanners.get(externalSpec.format);
-    if (!scanner) {
-      throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
-    }
-    const job = new RefreshJob(this.jobs.nextId(), { dbName, collectionName }, externalSource, externalSpec, (e) => this.dispatchEvent(e));
-    if (req.signal) {
-      if (req.signal.aborted) job.controller.abort();
-      else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
-    }
-    this.jobs.add(key, job);
-    if (scanner.kind === 'file' && scanner.workerModule) this.workers?.warm(scanner.workerModule);
-    const plan = {
-      job,
-      definition: { ...def, externalSource, externalSpec },
-      source,
-      scanner,
-      store: this.store,
-      keepVersions: this.keepVersions,
-      concurrency: this.concurrency,
-      ...(this.workers ? { workers: this.workers } : {}),
-      onCommit: (m: Manifest) => this.cache.set(key, m),
-      ...(current ? { cachedPrevious: current } : {}),
-    };
-    setImmediate(() => void runRefresh(plan));
-    return { jobId: job.jobId };
   }
 
-  /** The current info of a job. Throws `JOB_NOT_FOUND` for an unknown id. */
+  /** A job's current info, from any engine or process on the same root. Throws `JOB_NOT_FOUND` for an unknown id. */
   getRefreshExternalCollectionProgress(jobId: string): RefreshJobInfo {
-    return this.job(jobId).snapshot();
+    return this.queries.info(jobId);
   }
 
-  /** Jobs known to this engine (running and recently finished), oldest first, optionally for one collection. */
+  /**
+   * Jobs of every engine and process on the same root (running and recently finished, up to
+   * `keepJobs`), oldest first, optionally for one collection. A job whose process ended is reported
+   * `RefreshFailed` with code `PROCESS_ENDED`.
+   */
   listRefreshExternalCollectionJobs(filter: { collectionName?: string; dbName?: string } = {}): RefreshJobInfo[] {
-    return this.jobs
-      .all()
-      .map((j) => j.snapshot())
-      .filter((j) => (filter.collectionName === undefined || j.collectionName === filter.collectionName) && (filter.dbName === undefined || j.dbName === filter.dbName));
+    return this.queries.list(filter);
   }
 
-  /** Resolves with the job's final info when it completes or fails; rejects if `signal` aborts the wait. */
+  /**
+   * Resolves with the job's final info when it completes or fails; rejects if `signal` aborts the wait.
+   * A job of another engine or process is followed through its stored record.
+   */
   async waitForRefresh(jobId: string, options: { signal?: AbortSignal } = {}): Promise<RefreshJobInfo> {
-    const done = this.job(jobId).finished();
-    const { signal } = options;
-    if (!signal) return done;
-    if (signal.aborted) throw new LakemapError('CANCELLED', `stopped waiting for job ${jobId}`);
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(new LakemapError('CANCELLED', `stopped waiting for job ${jobId}`));
-      signal.addEventListener('abort', onAbort, { once: true });
-      void done.then((info) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(info);
-      });
-    });
+    return this.queries.wait(jobId, options.signal);
   }
 
-  /** Cancels a pending or running refresh; it ends `RefreshFailed` with code `CANCELLED`. Returns false if it had already finished. */
+  /**
+   * Cancels a pending or running refresh; it ends `RefreshFailed` with code `CANCELLED`. Returns false
+   * if it had already finished. A job of another engine or process on the root is asked to stop through
+   * the root and stops within a fraction of a second (follow it with {@link RefreshEngine.waitForRefresh}).
+   */
   cancelRefresh(jobId: string): boolean {
-    const job = this.job(jobId);
-    if (job.state === 'RefreshCompleted' || job.state === 'RefreshFailed') return false;
+    const job = this.jobs.get(jobId);
+    if (!job) {
+      if (isFinal(this.queries.info(jobId).state)) return false;
+      this.records.requestCancel(jobId);
+      return true;
+    }
+    if (isFinal(job.state)) return false;
     job.controller.abort();
     return true;
+  }
+
+  /**
+   * Brings a collection whose stored state is damaged back to a usable state: re-points `CURRENT` at
+   * the newest version file that parses and validates, sets aside (never deletes) version files that do
+   * not, and rebuilds a garbled definition from the newest valid manifest. Takes the collection's lock.
+   */
+  async repairCollection(ref: CollectionRef): Promise<RepairReport> {
+    const { dbName, collectionName } = this.ref(ref);
+    this.cache.delete(`${dbName}.${collectionName}`);
+    return repairCollection(this.store, this.holder, dbName, collectionName);
   }
 
   /** A committed manifest: the current version, or `version` while it is kept. */
@@ -218,31 +268,126 @@ export class RefreshEngine extends EventTarget {
     this.loadDefinition(dbName, collectionName);
     // A copy: the engine keeps the current manifest cached for the next refresh.
     if (req.version === undefined) return structuredClone(this.currentManifest(dbName, collectionName));
-    return this.store.read(dbName, collectionName, req.version);
+    return this.store.versions(dbName, collectionName).read(req.version);
   }
 
   /** Manifest versions kept on disk for a collection, ascending. */
   async listManifestVersions(ref: CollectionRef): Promise<number[]> {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
-    return this.store.versions(dbName, collectionName);
+    return this.store.versions(dbName, collectionName).list();
   }
 
-  /** Typed `addEventListener` for `statechange` and `progress`. */
+  /**
+   * Cancels running refreshes, waits for them to end (each fails with `CANCELLED` and keeps the
+   * previous manifest), closes its watches, and ends the probe worker threads. Idempotent; later refreshes are refused
+   * with `ENGINE_CLOSED`. Reading manifests and job states still works.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await closeWatches(this);
+      const running = this.jobs.all().filter((j) => j.state !== 'RefreshCompleted' && j.state !== 'RefreshFailed');
+      for (const j of running) j.controller.abort();
+      await Promise.all(running.map((j) => j.finished()));
+      await this.workers?.close();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Keeps a collection current: watches its source and refreshes it after changes (debounced), until
+   * the handle (or the engine) is closed. The mechanism (native events, polling a directory or a
+   * listing) is chosen from the source and shown in `status()`; see docs/watching.md.
+   *
+   * @example
+   * ```ts
+   * const watch = engine.watch({ collectionName: 'trips' }, { debounceMs: 500 });
+   * await watch.ready;
+   * watch.on('refreshend', (e) => console.log(e.job?.state, e.job?.version));
+   * // … later
+   * await watch.close();
+   * ```
+   */
+  watch(ref: CollectionRef, options: WatchOptions = {}): WatchHandle {
+    this.ref(ref);
+    return new WatchHandle(
+      {
+        owner: this,
+        root: this.root,
+        describeCollection: (r) => this.describeCollection(r),
+        refreshExternalCollection: (r) => this.refreshExternalCollection(r),
+        waitForRefresh: (id) => this.waitForRefresh(id),
+        scannerFor: (format) => this.scanners.get(format),
+        openStorage: (source) => openSource(parseSource(source, this.volumes)),
+      },
+      ref,
+      options,
+    );
+  }
+
+  /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Typed `addEventListener` for `statechange` and `progress`; returns a function that removes the
+   * listener. A listener that throws is reported on stderr (`console.error`) and never reaches the
+   * job or the process (`uncaughtException`); so is one added with `addEventListener`.
+   */
   on(type: RefreshEngineEventType, listener: (event: RefreshJobEvent) => void): () => void {
     const l = listener as unknown as (event: Event) => void;
     this.addEventListener(type, l);
     return () => this.removeEventListener(type, l);
   }
 
+  /** Like {@link RefreshEngine.on}, for the next event of `type` only. */
+  once(type: RefreshEngineEventType, listener: (event: RefreshJobEvent) => void): () => void {
+    const l = listener as unknown as (event: Event) => void;
+    this.addEventListener(type, l, { once: true });
+    return () => this.removeEventListener(type, l);
+  }
+
+  /** `EventTarget.addEventListener`, with listener errors contained (see {@link RefreshEngine.on}). */
+  override addEventListener(type: string, listener: ((event: Event) => void) | { handleEvent(event: Event): void }, options?: Parameters<EventTarget['addEventListener']>[2]): void {
+    if (listener) super.addEventListener(type, containErrors(this.guarded, type, listener), options);
+  }
+
+  /** `EventTarget.removeEventListener` for a listener added with {@link RefreshEngine.addEventListener}. */
+  override removeEventListener(type: string, listener: ((event: Event) => void) | { handleEvent(event: Event): void }, options?: Parameters<EventTarget['removeEventListener']>[2]): void {
+    if (listener) super.removeEventListener(type, this.guarded.get(listener)?.get(type) ?? listener, options);
+  }
+
+  /** Error-containing wrappers of listeners, by listener and event type (so removal finds them). */
+  private readonly guarded = new WeakMap<object, Map<string, PlainListener>>();
+
   private currentManifest(dbName: string, collectionName: string): Manifest {
     const key = `${dbName}.${collectionName}`;
+    const versions = this.store.versions(dbName, collectionName);
+    const incarnation = this.store.load(dbName, collectionName)?.incarnation;
     const cached = this.cache.get(key);
-    // Another process may have committed since: the pointer is one small read.
-    if (cached && cached.version === this.store.currentVersion(dbName, collectionName)) return cached;
-    const m = this.store.read(dbName, collectionName);
-    this.cache.set(key, m);
-    return m;
+    // Another engine or process may have committed since: the pointer is one small read.
+    if (cached && cached.incarnation === incarnation && cached.manifest.version === versions.current()) return cached.manifest;
+    const manifest = versions.read();
+    this.cache.set(key, { manifest, incarnation });
+    return manifest;
+  }
+
+  private emitJob(e: RefreshJobEvent): void {
+    try {
+      this.records.write({ ...e.job, holder: this.holder }, e.type === 'progress');
+    } catch {
+      // The record is best effort once the job runs: a full root must not break the job's own state.
+    }
+    this.dispatchEvent(e);
+  }
+
+  private pruneRecords(): void {
+    try {
+      this.records.prune(this.keepJobs);
+    } catch {
+      // pruning again after the next job
+    }
   }
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {
@@ -254,12 +399,30 @@ export class RefreshEngine extends EventTarget {
     if (!def) throw new LakemapError('COLLECTION_NOT_FOUND', `collection ${dbName}.${collectionName} does not exist`);
     return def;
   }
+}
 
-  private job(jobId: string): RefreshJob {
-    const job = this.jobs.get(jobId);
-    if (!job) throw new LakemapError('JOB_NOT_FOUND', `no refresh job ${JSON.stringify(jobId)} in this engine`);
-    return job;
+type PlainListener = (event: Event) => void;
+/** What `addEventListener` takes: a function or an object with `handleEvent`. */
+type AnyListener = PlainListener | { handleEvent(event: Event): void };
+
+/** The wrapper of `listener` for `type`: calls it, and reports instead of rethrowing what it throws. */
+function containErrors(guarded: WeakMap<object, Map<string, PlainListener>>, type: string, listener: AnyListener): PlainListener {
+  let byType = guarded.get(listener);
+  if (!byType) guarded.set(listener, (byType = new Map()));
+  let wrapped = byType.get(type);
+  if (!wrapped) {
+    wrapped = (event: Event): void => {
+      try {
+        if (typeof listener === 'function') listener.call(event.currentTarget, event);
+        else listener.handleEvent(event);
+      } catch (err) {
+        // A bug in the host's listener must not fail the job nor crash the process: say so, go on.
+        console.error(`lakemap: a "${type}" event listener threw:`, err);
+      }
+    };
+    byType.set(type, wrapped);
   }
+  return wrapped;
 }
 
 function positive(n: number, name: string): number {

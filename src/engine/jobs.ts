@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { LakemapError, type LakemapErrorCode } from '../errors.js';
 import type { ExternalSpec } from '../scanner.js';
 import type { RefreshChangeSet, RefreshJobInfo, RefreshJobState, SkippedFile } from '../types.js';
@@ -140,14 +141,12 @@ export class RefreshJob {
 export class JobRegistry {
   private readonly jobs = new Map<string, RefreshJob>();
   private readonly running = new Map<string, RefreshJob>();
-  private seq = 0;
 
   constructor(private readonly keepFinished: number) {}
 
-  /** A new job id, unique within this process. */
+  /** A new job id, unique across engines and processes (time first, so ids sort by start). */
   nextId(): string {
-    this.seq += 1;
-    return `${Date.now().toString(36)}-${process.pid.toString(36)}-${this.seq}`;
+    return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
   /** The running or pending job of a collection, if any. */

@@ -1,68 +1,84 @@
-import { LakemapError } from '../errors.js';
+import { LakemapError, type LakemapErrorCode } from '../errors.js';
 import { asLakemapError, type ProbeWorkers } from '../scan/file-scan.js';
 import { scanFileSource, scanTableSource, SCANNED } from '../scan/sources.js';
 import { buildManifest, diffChanges } from '../manifest/build.js';
 import type { RefreshJob } from './jobs.js';
-import type { ManifestStore, StoredCollection } from '../manifest/store.js';
+import type { CollectionLock } from '../manifest/lock.js';
+import type { StoredCollection } from '../manifest/store.js';
+import type { VersionStore } from '../manifest/versions.js';
 import { openSource, type SourceLocation } from '../storage/source.js';
 import type { Scanner } from '../scanner.js';
-import type { Manifest } from '../types.js';
+import type { Manifest, RefreshChangeSet } from '../types.js';
 
-/** Everything one refresh needs, decided before the job starts. */
+/** Everything one refresh needs, decided at the call, under the collection's lock. */
 export interface RefreshPlan {
   job: RefreshJob;
   definition: StoredCollection;
   source: SourceLocation;
   scanner: Scanner;
-  store: ManifestStore;
+  /** The collection's versions. */
+  versions: VersionStore;
+  /** The lock taken at the call; the job releases it when it ends, whatever the outcome. */
+  lock: CollectionLock;
+  /** The version `CURRENT` named when the lock was taken (0: none); the commit checks it still does. */
+  baseVersion: number;
+  /** Reads the collection's incarnation now (undefined when it is gone). */
+  currentIncarnation(): string | undefined;
   keepVersions: number;
   concurrency: number;
   /** Worker threads for probing, when available. */
   workers?: ProbeWorkers;
   /** Called once after a commit so the engine can cache the new manifest. */
   onCommit?(manifest: Manifest): void;
-  /** The previous manifest if the engine has it cached. */
-  cachedPrevious?: Manifest;
+  /** The previous manifest, validated, when it may be reused; absent for a full scan. */
+  previous?: Manifest;
+  /** Warnings found at the call (an invalid previous manifest, a recovered pointer), carried into the manifest. */
+  warnings: string[];
 }
 
-/** Runs a refresh job to its end; never throws (failures become the job's reason). */
-export async function runRefresh(plan: RefreshPlan): Promise<void> {
-  const { job, definition: def, store } = plan;
-  let unlock: (() => void) | undefined;
-  try {
-    if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
-    job.start();
-    unlock = store.lock(def.dbName, def.collectionName, job.jobId);
-    const storage = openSource(plan.source);
-    const spec = def.externalSpec;
-    plan.scanner.validateSpec?.(spec);
-    const previous = plan.cachedPrevious ?? readPrevious(store, def);
-    const outcome =
-      plan.scanner.kind === 'file'
-        ? await scanFileSource(plan, storage, previous)
-        : await scanTableSource(plan, plan.scanner, storage, previous);
-    if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
+type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string };
 
-    const manifest = buildManifest(plan, storage, outcome, previous);
-    const changes = diffChanges(previous, manifest);
-    if (previous && previous.contentHash === manifest.contentHash) {
-      job.complete(previous.version, false, changes);
-      return;
-    }
-    job.setProgress(SCANNED + 2);
-    store.commit(manifest, plan.keepVersions);
-    plan.onCommit?.(manifest);
-    job.complete(manifest.version, true, changes);
+/** Runs a refresh job to its end; never throws (failures become the job's reason); always releases the lock. */
+export async function runRefresh(plan: RefreshPlan): Promise<void> {
+  const { job } = plan;
+  let outcome: Outcome;
+  try {
+    outcome = await run(plan);
   } catch (err) {
     const e = LakemapError.is(err) ? err : asLakemapError(plan.scanner.format, plan.source.root, err);
-    job.fail(e.code, e.message);
+    outcome = { ok: false, code: e.code, reason: e.message };
   } finally {
-    unlock?.();
+    plan.lock.release();
   }
+  // The lock is free before the job reports its end, so whoever waits on it can refresh again at once.
+  if (outcome.ok) job.complete(outcome.version, outcome.committed, outcome.changes);
+  else job.fail(outcome.code, outcome.reason);
 }
 
-function readPrevious(store: ManifestStore, def: StoredCollection): Manifest | undefined {
-  if (store.currentVersion(def.dbName, def.collectionName) === 0) return undefined;
-  return store.read(def.dbName, def.collectionName);
-}
+async function run(plan: RefreshPlan): Promise<Outcome> {
+  const { job, definition: def, previous } = plan;
+  if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
+  job.start();
+  const storage = openSource(plan.source);
+  plan.scanner.validateSpec?.(def.externalSpec);
+  const scanned =
+    plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous) : await scanTableSource(plan, plan.scanner, storage, previous);
+  if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
+  if (plan.warnings.length) scanned.warnings = [...plan.warnings, ...scanned.warnings];
 
+  const built = buildManifest(plan, storage, scanned, previous);
+  // Numbered from the pointer read under the lock, even when the previous manifest was not reusable.
+  const manifest: Manifest = { ...built, version: plan.baseVersion + 1 };
+  const changes = diffChanges(previous, manifest);
+  if (previous && previous.version === plan.baseVersion && previous.contentHash === manifest.contentHash && plan.warnings.length === 0) {
+    return { ok: true, version: previous.version, committed: false, changes };
+  }
+  job.setProgress(SCANNED + 2);
+  plan.versions.commit(
+    manifest,
+    { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },
+    plan.keepVersions,
+  );
+  plan.onCommit?.(manifest);
+  return { ok: true, version: manifest.version, committed: true, changes };
+}

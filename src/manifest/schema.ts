@@ -75,38 +75,3 @@ export function collectionSchema(source: Schema, fields: FieldMapping[], where: 
   });
   return new Schema(out, source.metadata);
 }
-
-/**
- * Checks that `other` agrees with the reference on every mapped column (declared fields, or every
- * reference column when none are declared); fails naming both files.
- */
-export function checkAgreement(
-  reference: SchemaField[],
-  referencePath: string,
-  other: SchemaField[],
-  otherPath: string,
-  fields: FieldMapping[],
-): void {
-  const columns = fields.length > 0 ? fields.map((f) => f.externalField) : reference.map((f) => f.name);
-  const refBy = new Map(reference.map((f) => [f.name, f]));
-  const otherBy = new Map(other.map((f) => [f.name, f]));
-  for (const col of columns) {
-    const a = refBy.get(col);
-    const b = otherBy.get(col);
-    if (a && !b) {
-      throw new LakemapError('SCHEMA_MISMATCH', `column "${col}" is in ${referencePath} but missing from ${otherPath}`, { path: otherPath });
-    }
-    if (a && b && fieldSignature(a) !== fieldSignature(b)) {
-      throw new LakemapError(
-        'SCHEMA_MISMATCH',
-        `column "${col}" is ${a.type} in ${referencePath} but ${b.type} in ${otherPath}`,
-        { path: otherPath },
-      );
-    }
-  }
-}
-
-/** Type identity of a field (nullability aside: files of one lake often differ only there). */
-function fieldSignature(f: SchemaField): string {
-  return f.children ? `${f.type}<${f.children.map((c) => `${c.name}:${fieldSignature(c)}`).join(',')}>` : f.type;
-}

@@ -1,204 +1,225 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { LakemapError } from '../errors.js';
-import type { CollectionInfo, Manifest } from '../types.js';
+import { acquireLock, type CollectionLock, type Holder } from './lock.js';
+import { VersionStore } from './versions.js';
+import type { CollectionInfo } from '../types.js';
 
 /** The immutable part of a collection, written once at creation (the version lives in `CURRENT`). */
-export type StoredCollection = Omit<CollectionInfo, 'manifestVersion'>;
+export type StoredCollection = Omit<CollectionInfo, 'manifestVersion'> & {
+  /** Random id of this incarnation of the name: a commit checks it, so it never lands in a re-created collection. */
+  incarnation?: string;
+};
 
 const COLLECTION_FILE = 'collection.json';
-const POINTER_FILE = 'CURRENT';
 const LOCK_FILE = 'refresh.lock';
-const MANIFEST_DIR = 'manifests';
 
 /**
  * Collections and their manifest versions on disk:
- * `<root>/<db>/<collection>/{collection.json, CURRENT, manifests/v000001.json …}`.
- *
- * A commit writes the new version file under a name no reader follows yet, makes it durable, then
- * flips `CURRENT` with one atomic rename: a reader sees the old version or the new one, never a torn one.
+ * `<root>/<db folder>/<collection folder>/{collection.json, CURRENT, refresh.lock, manifests/v000001.json …}`.
+ * Version files and `CURRENT` are handled by {@link VersionStore}; the lock by `lock.ts`.
  */
 export class ManifestStore {
   constructor(readonly root: string) {}
 
-  /** Directory of a collection (names were validated, so they are safe path parts). */
+  /**
+   * Directory of a collection. Names map to folders that fit every file system: a short all-lowercase
+   * name is its own folder; any other (long, or with capitals that a case-insensitive file system would
+   * fold) gets a short prefix plus a digest. A folder made under the plain name by an older lakemap is
+   * still found.
+   */
   dir(dbName: string, collectionName: string): string {
-    return path.join(this.root, dbName, collectionName);
+    const db = existingOr(this.root, folderName(dbName), dbName);
+    return path.join(db, path.basename(existingOr(db, folderName(collectionName), collectionName)));
   }
 
-  /** Creates a collection; refuses an existing one. */
-  create(def: StoredCollection): void {
+  /** The version files and pointer of a collection. */
+  versions(dbName: string, collectionName: string): VersionStore {
+    return new VersionStore(this.root, this.dir(dbName, collectionName), `${dbName}.${collectionName}`);
+  }
+
+  /** Creates a collection; refuses an existing one. On failure nothing is left behind. */
+  create(def: StoredCollection): StoredCollection {
     const dir = this.dir(def.dbName, def.collectionName);
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    try {
-      fs.mkdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && fs.existsSync(path.join(dir, COLLECTION_FILE))) {
-        throw new LakemapError('COLLECTION_EXISTS', `collection ${def.dbName}.${def.collectionName} already exists`);
+    const made: string[] = [];
+    const stored = { ...def, incarnation: randomUUID() };
+    return rootIo(this.root, dir, 'create the collection folder', () => {
+      try {
+        if (!fs.existsSync(path.dirname(dir))) {
+          fs.mkdirSync(path.dirname(dir), { recursive: true });
+          made.push(path.dirname(dir));
+        }
+        try {
+          fs.mkdirSync(dir);
+          made.push(dir);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          if (fs.existsSync(path.join(dir, COLLECTION_FILE))) {
+            throw new LakemapError('COLLECTION_EXISTS', `collection ${def.dbName}.${def.collectionName} already exists`);
+          }
+        }
+        writeFileAtomic(path.join(dir, COLLECTION_FILE), JSON.stringify(stored, null, 2));
+        return stored;
+      } catch (e) {
+        for (const d of made.reverse()) fs.rmSync(d, { recursive: true, force: true });
+        throw e;
       }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    writeFileAtomic(path.join(dir, COLLECTION_FILE), JSON.stringify(def, null, 2));
+    });
   }
 
-  /** The stored definition, or undefined. */
+  /** The stored definition, or undefined when there is none. */
   load(dbName: string, collectionName: string): StoredCollection | undefined {
     const file = path.join(this.dir(dbName, collectionName), COLLECTION_FILE);
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-    try {
-      return JSON.parse(text) as StoredCollection;
     } catch (e) {
-      throw new LakemapError('MANIFEST_CORRUPT', `${file} is not valid JSON`, { path: file, cause: e });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw rootError(this.root, file, 'read', e);
     }
+    const def = safeParse(text) as StoredCollection | undefined;
+    if (!def || typeof def !== 'object' || def.collectionName !== collectionName || def.dbName !== dbName || !def.externalSpec) {
+      throw new LakemapError('MANIFEST_CORRUPT', `${file} is not the definition of ${dbName}.${collectionName}: run "lakemap repair ${collectionName}"`, { path: file });
+    }
+    return def;
+  }
+
+  /** Rewrites a collection's definition (repair only). */
+  saveDefinition(def: StoredCollection): void {
+    const file = path.join(this.dir(def.dbName, def.collectionName), COLLECTION_FILE);
+    rootIo(this.root, file, 'write', () => writeFileAtomic(file, JSON.stringify(def, null, 2)));
   }
 
   /** Names of the collections of a database, sorted. */
   list(dbName: string): string[] {
+    const db = existingOr(this.root, folderName(dbName), dbName);
     let names: string[];
     try {
-      names = fs.readdirSync(path.join(this.root, dbName));
+      names = fs.readdirSync(db);
     } catch {
       return [];
     }
-    return names.filter((n) => fs.existsSync(path.join(this.root, dbName, n, COLLECTION_FILE))).sort();
+    const out = new Set<string>();
+    for (const n of names) {
+      if (n.startsWith('.')) continue;
+      const text = readOr(path.join(db, n, COLLECTION_FILE));
+      if (text === undefined) continue;
+      const stored = (safeParse(text) as { collectionName?: unknown } | undefined)?.collectionName;
+      out.add(typeof stored === 'string' ? stored : n);
+    }
+    return [...out].sort();
   }
 
-  /** Database directories under the root, sorted. */
-  databases(): string[] {
+  /** Takes a collection's lock (refresh, drop, repair); refused with `REFRESH_IN_PROGRESS` naming a live holder. */
+  lock(dbName: string, collectionName: string, holder: Holder, jobId: string, purpose: string): CollectionLock {
+    const file = path.join(this.dir(dbName, collectionName), LOCK_FILE);
     try {
-      return fs
-        .readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
-        .map((d) => d.name)
-        .sort();
-    } catch {
-      return [];
-    }
-  }
-
-  /** Removes a collection: one rename makes it disappear, then its files are deleted. */
-  drop(dbName: string, collectionName: string): void {
-    const dir = this.dir(dbName, collectionName);
-    const trash = path.join(this.root, dbName, `.dropped-${collectionName}-${randomBytes(4).toString('hex')}`);
-    fs.renameSync(dir, trash);
-    fs.rmSync(trash, { recursive: true, force: true });
-  }
-
-  /** The committed current version, 0 when none. */
-  currentVersion(dbName: string, collectionName: string): number {
-    const file = path.join(this.dir(dbName, collectionName), POINTER_FILE);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      return 0;
-    }
-    const v = (safeParse(text) as { version?: unknown } | undefined)?.version;
-    if (!Number.isSafeInteger(v) || (v as number) < 1) {
-      throw new LakemapError('MANIFEST_CORRUPT', `${file} does not hold a manifest version`, { path: file });
-    }
-    return v as number;
-  }
-
-  /** Reads a committed manifest version (default: the current one). */
-  read(dbName: string, collectionName: string, version?: number): Manifest {
-    const current = this.currentVersion(dbName, collectionName);
-    const name = `${dbName}.${collectionName}`;
-    if (current === 0) throw new LakemapError('MANIFEST_NOT_FOUND', `collection ${name} has no manifest yet: refresh it first`);
-    const v = version ?? current;
-    const file = this.versionFile(dbName, collectionName, v);
-    if (!Number.isSafeInteger(v) || v < 1 || v > current || !fs.existsSync(file)) {
-      throw new LakemapError('MANIFEST_NOT_FOUND', `collection ${name} has no manifest version ${v}; kept: ${this.versions(dbName, collectionName).join(', ')}`);
-    }
-    const manifest = safeParse(fs.readFileSync(file, 'utf8')) as Manifest | undefined;
-    if (!manifest || manifest.manifestFormat !== 1 || manifest.version !== v) {
-      throw new LakemapError('MANIFEST_CORRUPT', `${file} is not a lakemap manifest of version ${v}`, { path: file });
-    }
-    return manifest;
-  }
-
-  /** Committed versions still on disk, ascending. */
-  versions(dbName: string, collectionName: string): number[] {
-    const current = this.currentVersion(dbName, collectionName);
-    let names: string[];
-    try {
-      names = fs.readdirSync(path.join(this.dir(dbName, collectionName), MANIFEST_DIR));
-    } catch {
-      return [];
-    }
-    return names
-      .map((n) => /^v(\d+)\.json$/.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .filter((v) => v <= current)
-      .sort((a, b) => a - b);
-  }
-
-  /**
-   * Commits `manifest` as the next version: version file first (durable), then the pointer flip.
-   * Versions older than the newest `keep` are deleted afterwards.
-   */
-  commit(manifest: Manifest, keep: number): void {
-    const { dbName, collectionName, version } = manifest;
-    const dir = this.dir(dbName, collectionName);
-    fs.mkdirSync(path.join(dir, MANIFEST_DIR), { recursive: true });
-    writeFileAtomic(this.versionFile(dbName, collectionName, version), JSON.stringify(manifest));
-    writeFileAtomic(path.join(dir, POINTER_FILE), JSON.stringify({ version }));
-    for (const v of this.versions(dbName, collectionName)) {
-      if (v <= version - keep) fs.rmSync(this.versionFile(dbName, collectionName, v), { force: true });
-    }
-  }
-
-  /**
-   * Takes the collection's refresh lock, shared with other processes using the same root. A lock left
-   * by a process that no longer runs is taken over. Also clears temporary files a killed commit left.
-   */
-  lock(dbName: string, collectionName: string, jobId: string): () => void {
-    const dir = this.dir(dbName, collectionName);
-    const file = path.join(dir, LOCK_FILE);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.writeFileSync(file, JSON.stringify({ pid: process.pid, jobId }), { flag: 'wx' });
-        clearTemporaries(dir);
-        return () => fs.rmSync(file, { force: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = safeParse(readOr(file)) as { pid?: number; jobId?: string } | undefined;
-        if (holder?.pid !== undefined && holder.pid !== process.pid && isAlive(holder.pid)) {
-          throw new LakemapError(
-            'REFRESH_IN_PROGRESS',
-            `collection ${dbName}.${collectionName} is being refreshed by process ${holder.pid} (job ${holder.jobId})`,
-          );
-        }
-        fs.rmSync(file, { force: true }); // stale: its process is gone
+      return rootIo(this.root, file, 'take the lock', () => acquireLock(file, holder, jobId, purpose, `collection ${dbName}.${collectionName}`));
+    } catch (e) {
+      // Dropped between the caller's check and the lock.
+      if (LakemapError.is(e, 'ROOT_IO_ERROR') && !fs.existsSync(path.dirname(file))) {
+        throw new LakemapError('COLLECTION_NOT_FOUND', `collection ${dbName}.${collectionName} does not exist`);
       }
+      throw e;
     }
-    throw new LakemapError('REFRESH_IN_PROGRESS', `could not take the refresh lock of ${dbName}.${collectionName}`);
   }
 
-  private versionFile(dbName: string, collectionName: string, version: number): string {
-    return path.join(this.dir(dbName, collectionName), MANIFEST_DIR, `v${String(version).padStart(6, '0')}.json`);
+  /**
+   * Removes a collection under its lock (refused while another refresh holds it): one rename makes it
+   * disappear, then its files are deleted.
+   */
+  drop(dbName: string, collectionName: string, holder: Holder): void {
+    const dir = this.dir(dbName, collectionName);
+    const lock = this.lock(dbName, collectionName, holder, '', 'drop');
+    const trash = path.join(path.dirname(dir), `.dropped-${randomBytes(6).toString('hex')}`);
+    try {
+      rootIo(this.root, dir, 'drop', () => fs.renameSync(dir, trash));
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    fs.rmSync(trash, { recursive: true, force: true });
+    lock.release(); // its file went with the folder; this forgets it
   }
 }
 
-/** Writes a file so that readers see the old content or the new one: temp file, fsync, rename, fsync dir. */
-export function writeFileAtomic(file: string, data: string): void {
+/** Folder of a collection or database name: see {@link ManifestStore.dir}. */
+export function folderName(name: string): string {
+  if (/^[a-z0-9_]{1,64}$/.test(name)) return name;
+  return `${name.slice(0, 40).toLowerCase()}~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+function existingOr(parent: string, folder: string, legacy: string): string {
+  const p = path.join(parent, folder);
+  if (folder === legacy || fs.existsSync(p)) return p;
+  const old = path.join(parent, legacy);
+  try {
+    if (fs.statSync(old).isDirectory()) return old;
+  } catch {
+    // no legacy folder (or a name too long to have ever been one)
+  }
+  return p;
+}
+
+/** Runs `fn`; an OS error it throws becomes `ROOT_IO_ERROR` naming `file` and the metadata root. */
+export function rootIo<T>(root: string, file: string, action: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw LakemapError.is(e) ? e : rootError(root, file, action, e);
+  }
+}
+
+/** A `ROOT_IO_ERROR` about `file` under the metadata root. */
+export function rootError(root: string, file: string, action: string, cause: unknown): LakemapError {
+  const c = cause as NodeJS.ErrnoException;
+  return new LakemapError('ROOT_IO_ERROR', `cannot ${action} ${file} in the metadata root ${root}: ${c?.code ?? ''} ${c?.message ?? String(cause)}`.trim(), {
+    path: file,
+    cause,
+  });
+}
+
+/**
+ * Writes a file so that readers see the old content or the new one: temp file, fsync, rename, fsync dir.
+ * `durable: false` skips the fsyncs (job records: losing one to a power cut only loses progress detail).
+ */
+export function writeFileAtomic(file: string, data: string, options: { durable?: boolean } = {}): void {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const fd = fs.openSync(tmp, 'w');
+  const tmp = tempName(file);
+  if (durable) writeDurable(tmp, data);
+  else fs.writeFileSync(tmp, data, { flag: 'wx' });
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (durable) syncDir(dir);
+}
+
+/** A temporary name beside `file`, named after it (`.tmp-<name>-<pid>-<random>`): a killed writer's leftovers say what they were. */
+export function tempName(file: string): string {
+  return path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** Creates `file` (which must not exist) with `data` and fsyncs it. */
+export function writeDurable(file: string, data: string): void {
+  const fd = fs.openSync(file, 'wx');
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (e) {
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
   }
-  fs.renameSync(tmp, file);
+  fs.closeSync(fd);
+}
+
+/** Makes a directory's entries durable, where the file system allows it. */
+export function syncDir(dir: string): void {
   try {
     const dfd = fs.openSync(dir, 'r');
     try {
@@ -211,36 +232,17 @@ export function writeFileAtomic(file: string, data: string): void {
   }
 }
 
-function clearTemporaries(dir: string): void {
-  for (const d of [dir, path.join(dir, MANIFEST_DIR)]) {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const n of names) if (n.startsWith('.tmp-')) fs.rmSync(path.join(d, n), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readOr(file: string): string {
+/** A file's text, undefined when it cannot be read. */
+export function readOr(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
-    return '';
+    return undefined;
   }
 }
 
-function safeParse(text: string): unknown {
+/** JSON.parse, undefined instead of a throw. */
+export function safeParse(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -1,10 +1,8 @@
 import type { Schema } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import { fileGlobs, globMatcher } from '../engine/definition.js';
-import { describeSchema, encodeSchema, manifestArrowSchema } from '../manifest/schema.js';
-import { fileFingerprint, placeUnits } from '../manifest/segments.js';
-import type { LocalStorage } from '../storage/local.js';
-import type { FileProbe, FileScanner, FileStat, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
+import type { ScanStorage } from '../storage/scan-storage.js';
+import type { FileScanner, FileStat, ScanContext } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What scanning the files of a source produced. */
@@ -23,75 +21,31 @@ export interface FileScanHooks {
   skipped(file: SkippedFile): void;
 }
 
-const DEFAULT_TAIL = 64 * 1024;
+import { Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
+import { readBudget } from './budget.js';
+export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
+
 /** Files probed between two yields to the event loop (bounds the async probes in flight too). */
 const BATCH = 64;
 
-/** Lists the source's files for a file scanner: `files` globs, or every file with its extensions; hidden and `_` names skipped. */
-export function listSourceFiles(storage: LocalStorage, scanner: FileScanner, spec: ScanContext['spec'], withStats: boolean): FileStat[] {
+/**
+ * Lists the source's files for a file scanner: `files` globs, or every file with its extensions;
+ * hidden and `_` names skipped. Names that are not valid UTF-8 are skipped with a warning in `warnings`.
+ */
+export async function listSourceFiles(
+  storage: ScanStorage,
+  scanner: FileScanner,
+  spec: ScanContext['spec'],
+  withStats: boolean,
+  warnings: string[] = [],
+): Promise<FileStat[]> {
   const globs = fileGlobs(spec);
   const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
-  return storage.listSync('', (name) => !name.startsWith('.') && !name.startsWith('_'), withStats).filter((f) => matches(f.path));
-}
-
-/** One probed file: its manifest entry, or the error that the file gave. */
-export type ProbeOutcome = { ok: true; file: ManifestFile; warnings: string[] } | { ok: false; error: LakemapError };
-
-/**
- * Probes files one by one into manifest entries, reusing one tail buffer while probes are synchronous.
- * Used by the engine's thread and by probe workers alike.
- */
-export class Prober {
-  readonly schemas = new SchemaTable();
-  private readonly tailBytes: number;
-  private scratch: Uint8Array;
-
-  constructor(
-    private readonly storage: LocalStorage,
-    private readonly scanner: FileScanner,
-    private readonly ctx: ScanContext,
-  ) {
-    this.tailBytes = scanner.tailBytes ?? DEFAULT_TAIL;
-    this.scratch = new Uint8Array(this.tailBytes);
-  }
-
-  /** Probes `path`; the outcome is returned directly when the scanner answered synchronously. */
-  probe(path: string): ProbeOutcome | Promise<ProbeOutcome> {
-    try {
-      const { tail, size, mtimeMs } = this.storage.readTailSync(path, this.tailBytes, this.scratch);
-      const file: ProbeFile = { path, size, mtimeMs, tail, read: (o, l) => this.storage.read(path, o, l) };
-      const result = this.scanner.probe(file, this.ctx);
-      if (!isPromise(result)) return this.accept(path, size, mtimeMs, tail, result);
-      this.scratch = new Uint8Array(this.tailBytes); // the pending probe keeps the old buffer
-      return result.then(
-        (r) => this.accept(path, size, mtimeMs, tail, r),
-        (err) => ({ ok: false, error: asLakemapError(this.scanner.format, path, err) }),
-      );
-    } catch (err) {
-      return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
-    }
-  }
-
-  private accept(path: string, size: number, mtimeMs: number, tail: Uint8Array, probe: FileProbe): ProbeOutcome {
-    try {
-      const units = checkEntry(this.scanner.format, path, probe);
-      const file: ManifestFile = {
-        path,
-        sizeBytes: size,
-        mtimeMs,
-        fingerprint: probe.fingerprint ?? fileFingerprint(size, mtimeMs, tail),
-        rows: probe.rows,
-        liveRows: probe.liveRows ?? probe.rows,
-        liveRowsExact: probe.liveRowsExact ?? true,
-        schemaIndex: this.schemas.indexOf(probe.schema),
-        units,
-      };
-      if (probe.details) file.details = probe.details;
-      return { ok: true, file, warnings: probe.warnings?.map((w) => `${path}: ${w}`) ?? [] };
-    } catch (err) {
-      return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
-    }
-  }
+  const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
+  const all = storage.listSync
+    ? storage.listSync('', visible, withStats, (w) => warnings.push(w))
+    : (await storage.list('')).filter((f) => f.path.split('/').every(visible));
+  return all.filter((f) => matches(f.path));
 }
 
 /** Where probe workers come from; absent when the engine runs from sources a worker cannot load. */
@@ -100,8 +54,10 @@ export interface ProbeWorkers {
   count: number;
   /** Starts the threads and has them load a scanner ahead of its first job. */
   warm(module: { url: string; exportName: string }): void;
-  /** Starts one worker on a share of `paths`. */
-  start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void };
+  /** Starts one free worker on a share of `paths`; undefined when none is free (another refresh uses them). */
+  start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void } | undefined;
+  /** Ends every thread; later `start` calls return undefined. */
+  close(): Promise<void>;
 }
 
 /** What a probe worker is asked to do. */
@@ -113,6 +69,8 @@ export interface WorkerJob {
   /** Shared counter of the next unclaimed index into `paths`. */
   counter: SharedArrayBuffer;
   batch: number;
+  /** The process's read budget: its limit and the state shared by every thread. */
+  budget: { limit: number; shared: SharedArrayBuffer };
 }
 
 /** Results a probe worker posts for one claimed batch. */
@@ -128,13 +86,16 @@ export interface WorkerBatch {
 const WORKER_MIN_FILES = 1000;
 
 /**
- * Probes every listed file that changed since `previous` (size or mtime differ) and carries the
- * entries of unchanged files over without opening them. With `workers`, worker threads claim batches
- * of files from the same shared counter as this thread, so the cores share the work whatever each
- * thread's speed.
+ * Probes every listed file that changed since `previous` (size or mtime differ; every file with
+ * `verify: "footer"`) and carries the entries of unchanged files over without opening them.
+ *
+ * Two paths: on a storage with synchronous tail reads (local disk) files are probed in batches on
+ * this thread and, with `workers`, in worker threads that claim batches from the same shared
+ * counter; on any other storage (remote, high latency) up to `concurrency` probes run at once.
+ * Either way, reads past the tails wait for the {@link readBudget}.
  */
 export async function scanFiles(
-  storage: LocalStorage,
+  storage: ScanStorage,
   scanner: FileScanner,
   ctx: ScanContext,
   listed: FileStat[],
@@ -144,6 +105,9 @@ export async function scanFiles(
   workers?: ProbeWorkers,
 ): Promise<FileScanResult> {
   const skipInvalid = ctx.spec.skip_invalid === true;
+  const verify = ctx.spec.verify === 'footer';
+  // Fingerprints are comparable only when the previous version hashed footers too.
+  const prevVerified = previous?.externalSpec.verify === 'footer';
   const prober = new Prober(storage, scanner, ctx);
   const schemas = prober.schemas;
   const files: (ManifestFile | undefined)[] = new Array(listed.length);
@@ -157,7 +121,7 @@ export async function scanFiles(
   const prevSchemaIndex = new Map<number, number>();
   for (let i = 0; i < listed.length; i++) {
     const stat = listed[i]!;
-    const prev = stat.size < 0 ? undefined : prevByPath.get(stat.path);
+    const prev = stat.size < 0 || verify ? undefined : prevByPath.get(stat.path);
     if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.schemaIndex >= 0) {
       let idx = prevSchemaIndex.get(prev.schemaIndex);
       if (idx === undefined) {
@@ -170,8 +134,15 @@ export async function scanFiles(
 
   const record = (k: number, outcome: ProbeOutcome): void => {
     if (outcome.ok) {
-      files[toProbe[k]!] = outcome.file;
+      const f = outcome.file;
+      files[toProbe[k]!] = f;
       if (outcome.warnings.length) warnings.push(...outcome.warnings);
+      if (verify) {
+        const prev = prevByPath.get(f.path);
+        if (prevVerified && prev && prev.sizeBytes === f.sizeBytes && prev.mtimeMs === f.mtimeMs && prev.fingerprint !== f.fingerprint) {
+          warnings.push(`${f.path}: content changed although its size and mtime did not (found by verify: "footer")`);
+        }
+      }
       return;
     }
     const e = outcome.error;
@@ -180,62 +151,28 @@ export async function scanFiles(
     skipped.push(entry);
     hooks.skipped(entry);
   };
+  // The first error that fails the scan; every probe still in flight is awaited before it is thrown,
+  // so no promise of the scan is ever left without a handler.
+  let fatal: LakemapError | undefined;
+  const recordSafely = (k: number, outcome: ProbeOutcome): void => {
+    try {
+      record(k, outcome);
+    } catch (e) {
+      fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e);
+    }
+  };
 
-  const batch = Math.max(1, Math.min(BATCH, concurrency));
-  const counter = new SharedArrayBuffer(4);
-  const next = new Int32Array(counter);
   let probed = 0;
   const reused = listed.length - toProbe.length;
   const report = (): void => hooks.progress(reused + probed, listed.length);
 
-  const running: { done: Promise<void>; stop(): void }[] = [];
-  let workerError: LakemapError | undefined;
-  if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
-    const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch };
-    for (let w = 0; w < workers.count; w++) {
-      const remap: number[] = [];
-      running.push(
-        workers.start(job, (b) => {
-          try {
-            for (const s of b.newSchemas) remap.push(schemas.indexOfStored(s));
-            b.outcomes.forEach((o, j) => {
-              const outcome: ProbeOutcome = o.ok
-                ? { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings }
-                : { ok: false, error: new LakemapError(o.code, o.message, { path: job.paths[b.start + j]! }) };
-              record(b.start + j, outcome);
-            });
-            probed += b.outcomes.length;
-          } catch (e) {
-            workerError ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e);
-          }
-        }),
-      );
-    }
+  if (storage.readTailSync) {
+    await scanLocal();
+  } else {
+    await scanPipelined();
   }
-
-  try {
-    for (;;) {
-      if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
-      if (workerError) throw workerError;
-      const start = Atomics.add(next, 0, batch);
-      if (start >= toProbe.length) break;
-      const end = Math.min(toProbe.length, start + batch);
-      const pending: Promise<void>[] = [];
-      for (let k = start; k < end; k++) {
-        const outcome = prober.probe(listed[toProbe[k]!]!.path);
-        if (isPromise(outcome)) pending.push(outcome.then((o) => record(k, o)));
-        else record(k, outcome);
-      }
-      if (pending.length) await Promise.all(pending);
-      probed += end - start;
-      report();
-      await yieldToEventLoop();
-    }
-    await Promise.all(running.map((r) => r.done));
-    if (workerError) throw workerError;
-  } finally {
-    for (const r of running) r.stop();
-  }
+  if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
+  if (fatal) throw fatal;
   report();
 
   return {
@@ -245,10 +182,79 @@ export async function scanFiles(
     skipped,
     warnings,
   };
+
+  async function scanLocal(): Promise<void> {
+    const batch = Math.max(1, Math.min(BATCH, concurrency));
+    const counter = new SharedArrayBuffer(4);
+    const next = new Int32Array(counter);
+    const running: { done: Promise<void>; stop(): void }[] = [];
+    if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
+      const budget = { limit: readBudget.limit, shared: readBudget.shared };
+      const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
+      for (let w = 0; w < workers.count; w++) {
+        const remap: number[] = [];
+        const started = workers.start(job, (b) => {
+          for (const s of b.newSchemas) remap.push(schemas.indexOfStored(s));
+          b.outcomes.forEach((o, j) => {
+            const outcome: ProbeOutcome = o.ok
+              ? { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings }
+              : { ok: false, error: new LakemapError(o.code, o.message, { path: job.paths[b.start + j]! }) };
+            recordSafely(b.start + j, outcome);
+          });
+          probed += b.outcomes.length;
+        });
+        if (started) running.push(started);
+      }
+    }
+    try {
+      for (;;) {
+        if (ctx.signal.aborted || fatal) return;
+        const start = Atomics.add(next, 0, batch);
+        if (start >= toProbe.length) break;
+        const end = Math.min(toProbe.length, start + batch);
+        const pending: Promise<void>[] = [];
+        for (let k = start; k < end; k++) {
+          const outcome = prober.probe(listed[toProbe[k]!]!.path);
+          if (isPromise(outcome)) pending.push(outcome.then((o) => recordSafely(k, o)));
+          else recordSafely(k, outcome);
+        }
+        if (pending.length) await Promise.all(pending);
+        probed += end - start;
+        report();
+        await yieldToEventLoop();
+      }
+      // Wait for the workers, but not past a cancellation or a failure.
+      const ended = Promise.all(running.map((r) => r.done)).then(
+        () => undefined,
+        (e: unknown) => void (fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e)),
+      );
+      while (running.length && !(await Promise.race([ended.then(() => true), tick(50)]))) {
+        if (ctx.signal.aborted || fatal) return;
+      }
+    } finally {
+      for (const r of running) r.stop();
+    }
+  }
+
+  async function scanPipelined(): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (;;) {
+        if (ctx.signal.aborted || fatal) return;
+        const k = next++;
+        if (k >= toProbe.length) return;
+        recordSafely(k, await prober.probe(listed[toProbe[k]!]!.path));
+        probed++;
+        if (probed % BATCH === 0) report();
+      }
+    };
+    const lanes = Math.max(1, Math.min(concurrency, toProbe.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
+  }
 }
 
 /** Spec keys the engine itself reads; changing them never changes what a probe returns. */
-const ENGINE_KEYS = new Set(['files', 'segment_max_rows', 'skip_invalid']);
+const ENGINE_KEYS = new Set(['files', 'segment_max_rows', 'skip_invalid', 'allow_empty', 'verify']);
 
 /** True when two specs give a scanner the same options, so a probe's earlier answer still holds. */
 export function sameScannerOptions(a: ScanContext['spec'], b: ScanContext['spec']): boolean {
@@ -257,81 +263,10 @@ export function sameScannerOptions(a: ScanContext['spec'], b: ScanContext['spec'
   return pick(a) === pick(b);
 }
 
-/** Checks a scanner's entry for consistency and returns its placed units. */
-export function checkEntry(format: string, path: string, e: ScannedEntry): ManifestFile['units'] {
-  const bad = (what: string): never => {
-    throw new LakemapError('SCANNER_ERROR', `scanner "${format}" returned ${what} for ${path}`, { path });
-  };
-  if (!Number.isSafeInteger(e.rows) || e.rows < 0) bad(`an invalid row count (${e.rows})`);
-  if (!Array.isArray(e.units)) bad('no units');
-  let sum = 0;
-  for (const u of e.units) {
-    if (!Number.isSafeInteger(u.rows) || u.rows < 0) bad(`a unit with an invalid row count (${u.rows})`);
-    if (!Number.isFinite(u.byteSize) || u.byteSize < 0) bad(`a unit with an invalid byte size (${u.byteSize})`);
-    sum += u.rows;
-  }
-  if (sum !== e.rows) bad(`${e.rows} rows but units that add up to ${sum}`);
-  if (e.liveRows !== undefined && (!Number.isSafeInteger(e.liveRows) || e.liveRows < 0 || e.liveRows > e.rows)) {
-    bad(`an invalid live row count (${e.liveRows} of ${e.rows})`);
-  }
-  return placeUnits(e.units);
-}
-
-/** Any error from a scanner as a LakemapError that names the file. */
-export function asLakemapError(format: string, path: string, err: unknown): LakemapError {
-  if (LakemapError.is(err)) return err;
-  const msg = err instanceof Error ? err.message : String(err);
-  return new LakemapError('SCANNER_ERROR', `scanner "${format}" failed on ${path}: ${msg}`, { path, cause: err });
-}
-
-/** Distinct schemas seen in a scan, deduplicated by object identity and then by their readable form. */
-export class SchemaTable {
-  readonly stored: ManifestSchema[] = [];
-  private readonly arrows: (Schema | undefined)[] = [];
-  private readonly byObject = new Map<Schema, number>();
-  private readonly bySignature = new Map<string, number>();
-
-  indexOf(schema: Schema): number {
-    let idx = this.byObject.get(schema);
-    if (idx !== undefined) return idx;
-    const sig = JSON.stringify(describeSchema(schema));
-    idx = this.bySignature.get(sig);
-    if (idx === undefined) {
-      idx = this.stored.length;
-      this.stored.push(encodeSchema(schema));
-      this.arrows.push(schema);
-      this.bySignature.set(sig, idx);
-    }
-    this.byObject.set(schema, idx);
-    return idx;
-  }
-
-  indexOfStored(s: ManifestSchema): number {
-    const sig = JSON.stringify(s.fields);
-    let idx = this.bySignature.get(sig);
-    if (idx === undefined) {
-      idx = this.stored.length;
-      this.stored.push(s);
-      this.arrows.push(undefined);
-      this.bySignature.set(sig, idx);
-    }
-    return idx;
-  }
-
-  arrow(i: number): Schema {
-    let s = this.arrows[i];
-    if (!s) {
-      s = manifestArrowSchema({ schema: this.stored[i]! });
-      this.arrows[i] = s;
-    }
-    return s;
-  }
-}
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as Promise<T>)?.then === 'function';
-}
-
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+function tick(ms: number): Promise<false> {
+  return new Promise((resolve) => setTimeout(() => resolve(false), ms));
 }

@@ -3,12 +3,13 @@
 // and posts each batch's manifest entries back, then 'end'.
 import { parentPort } from 'node:worker_threads';
 import { Prober, type ProbeOutcome, type WorkerBatch, type WorkerJob } from './file-scan.js';
+import { shareReadBudget } from './budget.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FileScanner } from '../scanner.js';
 
 const scanners = new Map<string, Promise<FileScanner | undefined>>();
 
-function load(job: WorkerJob): Promise<FileScanner | undefined> {
+function load(job: Pick<WorkerJob, 'module'>): Promise<FileScanner | undefined> {
   const key = `${job.module.url}#${job.module.exportName}`;
   let p = scanners.get(key);
   if (!p) {
@@ -24,6 +25,7 @@ function load(job: WorkerJob): Promise<FileScanner | undefined> {
 async function run(job: WorkerJob): Promise<void> {
   const scanner = await load(job);
   if (!scanner) return;
+  shareReadBudget(job.budget.limit, job.budget.shared);
   const prober = new Prober(new LocalStorage(job.root), scanner, { spec: job.spec, signal: new AbortController().signal });
   const next = new Int32Array(job.counter);
   let schemasSent = 0;
@@ -45,8 +47,14 @@ async function run(job: WorkerJob): Promise<void> {
 
 parentPort!.on('message', (job: WorkerJob | { warm: WorkerJob['module'] }) => {
   if ('warm' in job) {
-    void load({ module: job.warm } as WorkerJob);
+    void load({ module: job.warm });
     return;
   }
-  void run(job).finally(() => parentPort!.postMessage('end'));
+  run(job).then(
+    () => parentPort!.postMessage('end'),
+    // Prober never rejects; anything else is a bug of this thread: end the job so the engine fails it loudly.
+    (e: unknown) => {
+      throw e;
+    },
+  );
 });

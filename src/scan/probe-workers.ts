@@ -16,28 +16,43 @@ function defaultCount(): number {
  * engine's first refresh lost more to starting a worker (~60 ms) than the worker saved, and a warm
  * one gained ~20%. They start on first use, load each scanner once, and keep the process alive only
  * while they work. Undefined when the engine runs from TypeScript sources (a worker cannot load them).
+ *
+ * Not a generic task pool: the threads claim batches from a counter they share with the engine's
+ * thread and stream results back, so a small fixed set of long-lived threads is all it takes.
  */
 export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
   if (count < 1 || !ENTRY.pathname.endsWith('.js')) return undefined;
   const pool: Worker[] = [];
   const busy = new Set<Worker>();
-  const idle = (): Worker => {
-    const free = pool.find((w) => !busy.has(w));
-    if (free) return free;
+  let closed = false;
+  const spawn = (): Worker => {
     // --input-type (from `node --input-type=module -e …`) would make the worker refuse its file entry
     const w = new Worker(ENTRY, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
     w.unref();
+    // A worker that dies while idle leaves the pool; one that dies at work fails its job (see start).
+    w.on('error', () => undefined).once('exit', () => {
+      const i = pool.indexOf(w);
+      if (i >= 0) pool.splice(i, 1);
+      busy.delete(w);
+    });
     pool.push(w);
     return w;
+  };
+  /** A free worker, started if the pool is not full; undefined when all `count` are busy. */
+  const free = (): Worker | undefined => {
+    if (closed) return undefined;
+    return pool.find((w) => !busy.has(w)) ?? (pool.length < count ? spawn() : undefined);
   };
   return {
     count,
     warm(module) {
-      while (pool.length < count) idle().postMessage({ warm: module });
+      if (closed) return;
+      while (pool.length < count) spawn();
       for (const w of pool) w.postMessage({ warm: module });
     },
     start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void) {
-      const worker = idle();
+      const worker = free();
+      if (!worker) return undefined; // all busy with another refresh: the caller probes with fewer threads
       busy.add(worker);
       worker.ref(); // while it works for a refresh, the process must wait for it
       let cleanup = (): void => {};
@@ -53,6 +68,7 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
         worker.on('message', onMessage).on('error', onError).on('exit', onExit);
         cleanup = () => void worker.off('message', onMessage).off('error', onError).off('exit', onExit);
       });
+      done.catch(() => undefined); // the caller awaits it, or stops early: never an unhandled rejection
       worker.postMessage(job);
       return {
         done,
@@ -60,14 +76,20 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
           cleanup();
           busy.delete(worker);
           worker.unref();
-          void done.catch(() => undefined);
           if (!finished) {
             // it did not finish its job (cancelled or failed): replace it rather than reuse it
-            pool.splice(pool.indexOf(worker), 1);
+            const i = pool.indexOf(worker);
+            if (i >= 0) pool.splice(i, 1);
             void worker.terminate();
           }
         },
       };
+    },
+    async close() {
+      closed = true;
+      const all = pool.splice(0);
+      busy.clear();
+      await Promise.all(all.map((w) => w.terminate()));
     },
   };
 }

@@ -1,9 +1,12 @@
 import { Schema } from 'apache-arrow';
 import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
-import { checkAgreement } from '../manifest/schema.js';
+import { adoptSchema } from '../manifest/arrow-adopt.js';
+import { mergeFileSchemas } from '../manifest/schema-evolution.js';
+import { fileGlobs } from '../engine/definition.js';
+import { LakemapError } from '../errors.js';
 import type { RefreshPlan } from '../engine/refresh.js';
-import type { LocalStorage } from '../storage/local.js';
-import type { JsonObject, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
+import type { ScanStorage } from '../storage/scan-storage.js';
+import type { JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What a scan produced, whatever the scanner kind. */
@@ -22,39 +25,40 @@ export interface ScanOutcome {
 export const LISTED = 3;
 export const SCANNED = 95;
 
-export async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, previous: Manifest | undefined): Promise<ScanOutcome> {
+export async function scanFileSource(plan: RefreshPlan, storage: ScanStorage, previous: Manifest | undefined): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const ctx = { spec: def.externalSpec, signal: job.controller.signal };
   // Stats are only worth taking when a previous manifest may let files be reused.
   const reusable = previous !== undefined && previous.files.length > 0 && sameScannerOptions(previous.externalSpec, def.externalSpec);
-  const listed = listSourceFiles(storage, scanner, def.externalSpec, reusable);
+  const listWarnings: string[] = [];
+  const listed = await listSourceFiles(storage, scanner, def.externalSpec, reusable, listWarnings);
+  job.note(undefined, listWarnings);
+  const allowEmpty = def.externalSpec.allow_empty === true;
+  if (listed.length === 0 && !allowEmpty) throw noFiles(storage, scanner.format, def.externalSpec, 'no files');
   job.setProgress(LISTED, 0, listed.length);
   const res = await scanFiles(storage, scanner, ctx, listed, previous, {
     progress: (done, total) => job.setProgress(LISTED + ((SCANNED - LISTED) * done) / Math.max(1, total), done, total),
     skipped: (s) => job.note(s),
   }, plan.concurrency, plan.workers);
   job.note(undefined, res.warnings);
+  res.warnings.unshift(...listWarnings);
 
   if (res.files.length === 0) {
+    if (!allowEmpty) throw noFiles(storage, scanner.format, def.externalSpec, `none of the ${listed.length} matching files could be mapped (all skipped as invalid)`);
     const warnings = [...res.warnings, `no ${scanner.format} files found under ${storage.root}`];
     return { files: [], schema: new Schema([]), schemaWhere: storage.root, fileSchemas: [], tableVersion: '', skipped: res.skipped, warnings };
   }
-  // The first file (path order) is the reference; every other distinct schema must agree with it.
-  const ref = res.files[0]!;
-  const firstWith = new Map<number, string>();
-  for (const f of res.files) if (!firstWith.has(f.schemaIndex)) firstWith.set(f.schemaIndex, f.path);
-  for (const [idx, path] of firstWith) {
-    if (idx === ref.schemaIndex) continue;
-    checkAgreement(res.fileSchemas[ref.schemaIndex]!.fields, ref.path, res.fileSchemas[idx]!.fields, path, def.fields);
-  }
+  // One schema over all files: union by name with Iceberg's widenings (a conflicting file fails or is skipped).
+  const merged = mergeFileSchemas({ files: res.files, schemaOf: (i) => res.schemaOf(i), fields: def.fields, skipInvalid: def.externalSpec.skip_invalid === true });
+  if (merged.skipped.length > 0) for (const s of merged.skipped) job.note(s);
   return {
-    files: res.files,
-    schema: res.schemaOf(ref.schemaIndex),
-    schemaWhere: ref.path,
+    files: merged.files,
+    schema: merged.schema,
+    schemaWhere: merged.schemaWhere,
     fileSchemas: res.fileSchemas,
     tableVersion: '',
-    skipped: res.skipped,
+    skipped: [...res.skipped, ...merged.skipped],
     warnings: res.warnings,
   };
 }
@@ -62,7 +66,7 @@ export async function scanFileSource(plan: RefreshPlan, storage: LocalStorage, p
 export async function scanTableSource(
   plan: RefreshPlan,
   scanner: TableScanner,
-  storage: LocalStorage,
+  storage: ScanStorage,
   previous: Manifest | undefined,
 ): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
@@ -74,7 +78,12 @@ export async function scanTableSource(
     ...(sameFormat ? { previous: { tableVersion: previous.tableVersion, entries: new Map(previous.files.map((f) => [f.fingerprint, toTableEntry(f)])) } } : {}),
   };
   const snap = await scanner.snapshot(storage, ctx);
-  const files = snap.entries.map((e): ManifestFile => {
+  const skipped: SkippedFile[] = [];
+  const entries = await checkTablePaths(storage, scanner.format, snap.entries, def.externalSpec.skip_invalid === true, (s) => {
+    skipped.push(s);
+    job.note(s);
+  });
+  const files = entries.map((e): ManifestFile => {
     const units = checkEntry(scanner.format, e.path, e);
     const f: ManifestFile = {
       path: e.path,
@@ -94,11 +103,11 @@ export async function scanTableSource(
   job.note(undefined, warnings);
   const out: ScanOutcome = {
     files,
-    schema: snap.schema,
+    schema: adoptSchema(snap.schema, storage.root), // the scanner may use another copy of apache-arrow
     schemaWhere: `${storage.root} (${scanner.format} version ${snap.tableVersion || 'none'})`,
     fileSchemas: [],
     tableVersion: snap.tableVersion,
-    skipped: [],
+    skipped,
     warnings,
   };
   if (snap.details) out.details = snap.details;
@@ -120,3 +129,42 @@ function toTableEntry(f: ManifestFile): TableEntry {
   return e;
 }
 
+
+/** `NO_FILES`: the source gave nothing to map, and the spec does not say that is fine. */
+function noFiles(storage: ScanStorage, format: string, spec: ScanContext['spec'], what: string): LakemapError {
+  const globs = fileGlobs(spec);
+  const selection = globs ? `files ${JSON.stringify(globs.length === 1 ? globs[0] : globs)}` : `the ${format} default (any file ending ${format === 'parquet' ? '.parquet' : 'in its extension'})`;
+  return new LakemapError(
+    'NO_FILES',
+    `${what} under ${storage.root} for ${selection}; the previous manifest is kept. Set "allow_empty": true in the spec if an empty source is expected`,
+    { path: storage.root },
+  );
+}
+
+/**
+ * Every path a table scanner returns goes through the storage's own resolution, as listed files do:
+ * `..`, absolute paths, percent-encoded dot segments and symlinks that lead outside the source are
+ * refused (`PATH_ESCAPE`), and a path that is not an existing regular file is `NOT_FOUND`. With
+ * `skip_invalid` such entries are skipped instead.
+ */
+async function checkTablePaths(
+  storage: ScanStorage,
+  format: string,
+  entries: TableEntry[],
+  skipInvalid: boolean,
+  skip: (s: SkippedFile) => void,
+): Promise<TableEntry[]> {
+  const out: TableEntry[] = [];
+  for (const e of entries) {
+    try {
+      if (typeof e.path !== 'string' || e.path === '') throw new LakemapError('SCANNER_ERROR', `scanner "${format}" returned an entry without a path`);
+      const st = storage.statSync ? storage.statSync(e.path) : await storage.stat(e.path);
+      if (!st) throw new LakemapError('NOT_FOUND', `${format} table entry ${e.path} is not a file under ${storage.root}`, { path: e.path });
+      out.push(st.path === e.path ? e : { ...e, path: st.path });
+    } catch (err) {
+      if (!skipInvalid || !LakemapError.is(err)) throw err;
+      skip({ path: String(e.path), code: err.code, reason: err.message });
+    }
+  }
+  return out;
+}

@@ -18,6 +18,7 @@ export interface ProtoField {
  * @example
  * ```ts
  * const r = new ProtoReader(bytes);
+ * let name = '';
  * for (let f = r.next(); f; f = r.next()) {
  *   if (f.no === 1 && f.wireType === 2) name = r.string(); else r.skip(f.wireType);
  * }

@@ -1,0 +1,240 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LakemapError } from '../errors.js';
+import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFileAtomic } from './store.js';
+import { manifestProblems } from './validate.js';
+import type { Manifest } from '../types.js';
+
+const POINTER_FILE = 'CURRENT';
+const MANIFEST_DIR = 'manifests';
+const VERSION_NAME = /^v(\d{6,})\.json$/;
+
+/** Where `CURRENT` points, and how that was learned. */
+export interface Pointer {
+  /** The current version, 0 when the collection has none. */
+  version: number;
+  /** True when `CURRENT` was missing and the version was recovered from the version files. */
+  recovered: boolean;
+}
+
+/** What a commit must still find, or it is refused with `COMMIT_CONFLICT`. */
+export interface CommitExpectation {
+  /** The version `CURRENT` named when the job took the lock. */
+  version: number;
+  /** The collection's incarnation when the job started. */
+  incarnation: string | undefined;
+  /** Reads the collection's incarnation now (undefined: the collection is gone). */
+  currentIncarnation(): string | undefined;
+  /** True while the job's lock is still in place. */
+  lockHeld(): boolean;
+}
+
+/**
+ * The versions of one collection: `manifests/vNNNNNN.json` files, never overwritten, and the `CURRENT`
+ * pointer naming the committed one. Only "no `CURRENT` and no version file" means empty.
+ */
+export class VersionStore {
+  constructor(
+    readonly root: string,
+    readonly dir: string,
+    readonly label: string,
+  ) {}
+
+  /** `CURRENT`'s path. */
+  get pointerFile(): string {
+    return path.join(this.dir, POINTER_FILE);
+  }
+
+  /** Path of a version file. */
+  file(version: number): string {
+    return path.join(this.dir, MANIFEST_DIR, `v${String(version).padStart(6, '0')}.json`);
+  }
+
+  /**
+   * The committed version. A missing `CURRENT` with version files recovers the newest intact one; a
+   * `CURRENT` that cannot be read fails with `ROOT_IO_ERROR`, one that does not parse with `MANIFEST_CORRUPT`.
+   */
+  pointer(): Pointer {
+    const file = this.pointerFile;
+    const named = this.named();
+    if (named === undefined) {
+      const onDisk = this.onDisk();
+      if (onDisk.length === 0) return { version: 0, recovered: false };
+      const intact = onDisk.reverse().find((v) => this.load(v).problems.length === 0);
+      if (intact === undefined) {
+        throw new LakemapError('MANIFEST_CORRUPT', `${file} is missing and no version file of ${this.label} is intact: run "lakemap repair"`, { path: file });
+      }
+      return { version: intact, recovered: true };
+    }
+    return { version: named, recovered: false };
+  }
+
+  /** The version `CURRENT` names, undefined when it does not exist; unreadable or garbled fails. */
+  named(): number | undefined {
+    const file = this.pointerFile;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw rootError(this.root, file, 'read', e);
+    }
+    const v = (safeParse(text) as { version?: unknown } | undefined)?.version;
+    if (!Number.isSafeInteger(v) || (v as number) < 1) {
+      throw new LakemapError('MANIFEST_CORRUPT', `${file} does not hold a manifest version: run "lakemap repair" to re-point it`, { path: file });
+    }
+    return v as number;
+  }
+
+  /** The committed current version, 0 when none. */
+  current(): number {
+    return this.pointer().version;
+  }
+
+  /** Reads and validates a committed version (default: the current one). */
+  read(version?: number): Manifest {
+    const current = this.current();
+    if (current === 0) throw new LakemapError('MANIFEST_NOT_FOUND', `collection ${this.label} has no manifest yet: refresh it first`);
+    const v = version ?? current;
+    const file = this.file(v);
+    if (!Number.isSafeInteger(v) || v < 1 || v > current || !fs.existsSync(file)) {
+      throw new LakemapError('MANIFEST_NOT_FOUND', `collection ${this.label} has no manifest version ${v}; kept: ${this.list().join(', ')}`);
+    }
+    const { manifest, problems } = this.load(v);
+    if (!manifest) throw new LakemapError('MANIFEST_CORRUPT', `${file} is not a valid manifest: ${problems.join('; ')}`, { path: file });
+    return manifest;
+  }
+
+  /** A version file parsed and validated: the manifest, or the problems found. */
+  load(version: number): { manifest?: Manifest; problems: string[] } {
+    const file = this.file(version);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { problems: ['the file is missing'] };
+      throw rootError(this.root, file, 'read', e);
+    }
+    const value = safeParse(text);
+    if (value === undefined) return { problems: ['not valid JSON'] };
+    const problems = manifestProblems(value, version);
+    return problems.length ? { problems } : { manifest: value as Manifest, problems };
+  }
+
+  /** Committed versions still on disk, ascending. */
+  list(): number[] {
+    const current = this.current();
+    return this.onDisk().filter((v) => v <= current);
+  }
+
+  /** Every version file on disk (committed or not), ascending. */
+  onDisk(): number[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(this.dir, MANIFEST_DIR));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw rootError(this.root, path.join(this.dir, MANIFEST_DIR), 'list', e);
+    }
+    return names
+      .map((n) => VERSION_NAME.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * Under the lock, before a refresh: version files above the committed one were written by a commit
+   * that never flipped `CURRENT` (a crash); they are renamed aside, never deleted or reused. Temporary
+   * files of killed writers are removed. Returns the names set aside.
+   */
+  setAsideUncommitted(current: number): string[] {
+    const moved: string[] = [];
+    for (const v of this.onDisk().filter((x) => x > current)) {
+      const aside = path.join(this.dir, MANIFEST_DIR, `.uncommitted-${path.basename(this.file(v), '.json')}-${randomBytes(4).toString('hex')}.json`);
+      rootIo(this.root, this.file(v), 'set aside', () => fs.renameSync(this.file(v), aside));
+      moved.push(path.basename(this.file(v)));
+    }
+    for (const d of [this.dir, path.join(this.dir, MANIFEST_DIR)]) {
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(d);
+      } catch {
+        continue;
+      }
+      for (const n of names) if (n.startsWith('.tmp-')) fs.rmSync(path.join(d, n), { force: true });
+    }
+    return moved;
+  }
+
+  /**
+   * Commits `manifest` as version `expected.version + 1`, the one place a version becomes current:
+   * 1. the collection must still be the incarnation the job started on, and the job's lock still held;
+   * 2. the version file is written complete under a temporary name and linked into place, which fails
+   *    if the file exists (history is never overwritten);
+   * 3. `CURRENT` must still name `expected.version` (compare-and-swap), then flips by one atomic rename.
+   * Any failed check is `COMMIT_CONFLICT`; an OS failure is `ROOT_IO_ERROR`. Versions older than the
+   * newest `keep` are deleted afterwards.
+   */
+  commit(manifest: Manifest, expected: CommitExpectation, keep: number): void {
+    const version = manifest.version;
+    const conflict = (why: string): LakemapError =>
+      new LakemapError('COMMIT_CONFLICT', `commit of ${this.label} version ${version} refused: ${why}; the previous version stays current`, { path: this.dir });
+    if (version !== expected.version + 1) throw conflict(`the job started from version ${expected.version}`);
+    const checkCollection = (): void => {
+      const incarnation = expected.currentIncarnation();
+      if (incarnation === undefined) throw conflict('the collection was dropped while the refresh ran');
+      if (incarnation !== expected.incarnation) throw conflict('the collection was dropped and created again while the refresh ran');
+      if (!expected.lockHeld()) throw conflict('the refresh lock was taken away');
+    };
+    checkCollection();
+    const file = this.file(version);
+    const manifestsDir = path.dirname(file);
+    rootIo(this.root, file, 'write', () => {
+      try {
+        fs.mkdirSync(manifestsDir); // never recursive: a vanished collection folder is not re-created
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const tmp = tempName(file);
+      writeDurable(tmp, JSON.stringify(manifest));
+      try {
+        fs.linkSync(tmp, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`${file} already exists`);
+        throw e;
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+      syncDir(manifestsDir);
+    });
+    try {
+      checkCollection();
+      const now = this.named() ?? 0;
+      if (now !== expected.version) throw conflict(`CURRENT names version ${now}, not ${expected.version} as when the job started`);
+      rootIo(this.root, this.pointerFile, 'write', () => writeFileAtomic(this.pointerFile, JSON.stringify({ version })));
+    } catch (e) {
+      fs.rmSync(file, { force: true }); // never current, so not history
+      throw e;
+    }
+    for (const v of this.onDisk()) {
+      if (v <= version - keep) fs.rmSync(this.file(v), { force: true });
+    }
+  }
+
+  /** Points `CURRENT` at `version` (0: removes it). Repair and recovery only, under the lock. */
+  setPointer(version: number): void {
+    rootIo(this.root, this.pointerFile, 'write', () => {
+      if (version === 0) fs.rmSync(this.pointerFile, { force: true });
+      else writeFileAtomic(this.pointerFile, JSON.stringify({ version }));
+    });
+  }
+
+  /** Renames a version file aside as corrupt (repair only): kept for inspection, out of the version list. */
+  quarantine(version: number): string {
+    const aside = path.join(this.dir, MANIFEST_DIR, `.corrupt-${path.basename(this.file(version), '.json')}-${randomBytes(4).toString('hex')}.json`);
+    rootIo(this.root, this.file(version), 'set aside', () => fs.renameSync(this.file(version), aside));
+    return aside;
+  }
+}

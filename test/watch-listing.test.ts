@@ -1,0 +1,93 @@
+// Polling an object-store listing through the SourceStorage contract (what s3:// and az:// sources use),
+// with a small in-memory storage standing in for the object store.
+import { describe, expect, it } from 'vitest';
+import { ListingPollSource } from '../src/watch/poll-listing.js';
+import { startChangeSource } from '../src/watch/choose.js';
+import { changeFilter } from '../src/watch/filter.js';
+import { nextPollDelay } from '../src/watch/poll-loop.js';
+import type { FileStat, SourceStorage } from '../src/scanner.js';
+import { icebergScanner, parquetScanner } from '../scanners/index.js';
+import { FakeClock } from './helpers/fake-clock.js';
+
+/** An object store in memory: path → size, last-modified and ETag. */
+class MemoryStorage implements SourceStorage {
+  readonly root = 's3://bucket/lake';
+  objects = new Map<string, FileStat & { etag: string }>();
+  lists: string[] = [];
+  put(path: string, size: number, mtimeMs: number, etag: string): void {
+    this.objects.set(path, { path, size, mtimeMs, etag });
+  }
+  async stat(p: string) { return this.objects.get(p); }
+  async read(): Promise<Uint8Array> { throw new Error('not used'); }
+  async readFile(): Promise<Uint8Array> { throw new Error('not used'); }
+  async list(dir = ''): Promise<FileStat[]> {
+    this.lists.push(dir);
+    return [...this.objects.values()].filter((o) => dir === '' || o.path.startsWith(`${dir}/`)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+}
+
+describe('listing poll (object stores)', () => {
+  it('reports added, removed and rewritten objects, including a rewrite only the ETag shows', async () => {
+    const store = new MemoryStorage();
+    store.put('a.parquet', 100, 1000, '"e1"');
+    store.put('b.parquet', 200, 1000, '"e2"');
+    store.put('notes.txt', 5, 1000, '"e3"');
+    const src = new ListingPollSource(store, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock: new FakeClock(), intervalMs: 1000 });
+    expect(await src.pass()).toEqual([]); // the first pass records
+    store.put('c.parquet', 300, 2000, '"e4"');
+    store.objects.delete('a.parquet');
+    store.put('notes.txt', 6, 2000, '"e5"'); // not a data file: ignored
+    expect((await src.pass()).sort()).toEqual(['a.parquet', 'c.parquet']);
+    store.put('b.parquet', 200, 1000, '"e9"'); // same size and time, new content
+    expect(await src.pass()).toEqual(['b.parquet']);
+    expect(await src.pass()).toEqual([]);
+  });
+
+  it('lists only the commit prefix of a table and reports only commit files', async () => {
+    const store = new MemoryStorage();
+    store.put('metadata/v1.metadata.json', 10, 1, 'x');
+    const clock = new FakeClock();
+    const changes: string[][] = [];
+    const src = await startChangeSource(
+      { storage: store, filter: changeFilter(icebergScanner, { format: 'iceberg-table' }), listPrefix: 'metadata', clock, pollIntervalMs: 1000, fullPassEvery: 1 },
+      (p) => changes.push(p),
+      (e) => { throw e; },
+    );
+    try {
+      expect(src.mechanism).toBe('poll-listing');
+      expect(src.reason).toContain('s3://bucket/lake');
+      store.put('data/a.parquet', 1, 2, 'y');
+      store.put('metadata/snap-1.avro', 1, 2, 'y');
+      await clock.advance(1000);
+      expect(changes).toEqual([]);
+      store.put('metadata/v2.metadata.json', 12, 3, 'z');
+      await clock.advance(1000);
+      expect(changes).toEqual([['metadata/v2.metadata.json']]);
+      expect(new Set(store.lists)).toEqual(new Set(['metadata']));
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('stretches the interval to 20x the last pass and keeps polling after a listing error', async () => {
+    expect(nextPollDelay(2000, 10)).toBe(2000);
+    expect(nextPollDelay(2000, 500)).toBe(10_000);
+    const store = new MemoryStorage();
+    const clock = new FakeClock();
+    const errors: string[] = [];
+    let fail = false;
+    const list = store.list.bind(store);
+    store.list = async (d) => { if (fail) throw new Error('503 Slow Down'); return list(d); };
+    const src = new ListingPollSource(store, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock, intervalMs: 1000 });
+    const changes: string[][] = [];
+    await src.start((p) => changes.push(p), (e) => errors.push(e.message));
+    fail = true;
+    await clock.advance(1000);
+    expect(errors).toEqual(['503 Slow Down']);
+    fail = false;
+    store.put('x.parquet', 1, 1, 'a');
+    await clock.advance(1000);
+    expect(changes).toEqual([['x.parquet']]);
+    await src.close();
+  });
+});
