@@ -16,7 +16,7 @@ async function create(e: RefreshEngine, req: Record<string, unknown>): Promise<u
   return e.createCollection({ collectionName: `c${n++}`, externalSource: tempDir(), externalSpec: { format: 'jsonl' }, ...req } as never);
 }
 
-async function refused(p: Promise<unknown>, code: string, message: string | RegExp): Promise<void> {
+async function refused(p: Promise<unknown>, code: string, message: string | RegExp): Promise<LakemapError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -25,6 +25,7 @@ async function refused(p: Promise<unknown>, code: string, message: string | RegE
   expect((err as LakemapError).code).toBe(code);
   if (typeof message === 'string') expect((err as Error).message).toContain(message);
   else expect((err as Error).message).toMatch(message);
+  return err as LakemapError;
 }
 
 describe('collection and database names', () => {
@@ -50,7 +51,8 @@ describe('external spec', () => {
 
   it('refuses what is not a spec object with a known format', async () => {
     const e = engine();
-    await refused(create(e, { externalSpec: '{"format":' }), 'INVALID_SPEC', 'external spec is not valid JSON: ');
+    const notJson = await refused(create(e, { externalSpec: '{"format":' }), 'INVALID_SPEC', 'external spec is not valid JSON: ');
+    expect(notJson.cause).toBeInstanceOf(SyntaxError);
     for (const spec of [null, 3, 'null', '[1]', [{ format: 'jsonl' }]]) {
       await refused(create(e, { externalSpec: spec }), 'INVALID_SPEC', 'external spec must be a JSON object with a "format" key');
     }
@@ -106,8 +108,11 @@ describe('"files" globs', () => {
       ['{a,(b.jsonl', 'unclosed "{("'],
     ];
     for (const [files, why] of cases) await refused(create(e, { externalSpec: { format: 'jsonl', files } }), 'INVALID_SPEC', why);
-    // a name that merely contains two dots is not a parent folder
+    // picomatch's own refusals (here its input length limit) are reported the same way
+    await refused(create(e, { externalSpec: { format: 'jsonl', files: 'a'.repeat(70_000) } }), 'INVALID_SPEC', 'exceeds maximum allowed length');
+    // a name that merely contains two dots is not a parent folder, nor is a colon after the first character a drive
     await expect(create(e, { externalSpec: { format: 'jsonl', files: 'a..b/*.jsonl' } })).resolves.toBeDefined();
+    await expect(create(e, { externalSpec: { format: 'jsonl', files: 'x/a:b.jsonl' } })).resolves.toBeDefined();
     await e.close();
   });
 

@@ -150,7 +150,18 @@ describe('manifestProblems on a real manifest', () => {
     expect(manifestProblems(damaged((m) => (m.segments = m.segments.filter((s: any) => s.ranges[0].path !== p))))).toEqual([`segments of ${p} cover 0 of its 4 rows`]);
   });
 
+  it('does not depend on the order of the segments', () => {
+    expect(manifestProblems(damaged((m) => m.segments.reverse()))).toEqual([]);
+  });
+
   it('stops at 20 problems', () => {
+    const uncovered = damaged((m) => {
+      for (let i = 0; i < 25; i++) m.files.push({ ...structuredClone(m.files[0]), path: `copy-${i}.jsonl` });
+      m.totalRows += 100;
+      m.physicalRows += 100;
+    });
+    expect(manifestProblems(uncovered)).toHaveLength(20);
+    expect(manifestProblems(uncovered)[0]).toBe('segments of copy-0.jsonl cover 0 of its 4 rows');
     const many = damaged((m) => {
       for (let i = 0; i < 30; i++) m.files.push({ path: '' });
     });
