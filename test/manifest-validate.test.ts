@@ -80,6 +80,10 @@ describe('manifestProblems on a real manifest', () => {
     expect(manifestProblems(damaged((m) => (m.files[1].mtimeMs = '1')))).toEqual([`${at}: mtimeMs is not a time`]);
     expect(manifestProblems(damaged((m) => (m.files[1].mtimeMs = Infinity)))).toEqual([`${at}: mtimeMs is not a time`]);
     expect(manifestProblems(damaged((m) => (m.files[1].sizeBytes = -3)))).toEqual([`${at}: sizeBytes -3 is not a non-negative integer`]);
+    // a bad row count is reported as such, not also as fewer rows than live rows
+    const badRows = manifestProblems(damaged((m) => (m.files[1].rows = -1)));
+    expect(badRows[0]).toBe(`${at}: rows -1 is not a non-negative integer`);
+    expect(badRows.join('\n')).not.toContain('exceed');
     expect(manifestProblems(damaged((m) => ((m.files[1].liveRows = 5), (m.totalRows += 1))))).toEqual([`${at}: liveRows 5 exceed rows 4`]);
     // fewer live rows than rows is sound (deletes), as long as the totals follow
     expect(manifestProblems(damaged((m) => ((m.files[1].liveRows = 3), (m.totalRows -= 1))))).toEqual([]);
@@ -115,7 +119,10 @@ describe('manifestProblems on a real manifest', () => {
       (s: any) => (s.ranges[0].path = 'elsewhere.jsonl'),
       (s: any) => (s.ranges[0].rowOffset = -2),
       (s: any) => (s.ranges[0].rows = 1),
+      (s: any) => (s.rows = s.ranges[0].rows = 0),
     ];
+    expect(manifestProblems(damaged((m) => (m.segments[0] = null))).at(0)).toBe('segments[0] is malformed or names no file of the manifest');
+    expect(manifestProblems(damaged((m) => (m.segments[0].ranges = [null]))).at(0)).toBe('segments[0] is malformed or names no file of the manifest');
     for (const edit of malformed) {
       const problems = manifestProblems(damaged((m) => edit(m.segments[0])));
       expect(problems[0]).toBe('segments[0] is malformed or names no file of the manifest');
