@@ -58,6 +58,20 @@ export type LakemapErrorCode =
   | 'SCANNER_ERROR'
   /** An argument to a public method is malformed. */
   | 'INVALID_ARGUMENT'
+  /** No segment with that id in the manifest version read. */
+  | 'SEGMENT_NOT_FOUND'
+  /** A file changed (size or modification time) since the manifest mapped it: its rows are no longer the mapped ones. */
+  | 'SOURCE_CHANGED'
+  /** A row's values do not fit the field's declared shape (e.g. a vector whose length is not the field's `dim`). */
+  | 'ROW_SHAPE_MISMATCH'
+  /** An optional package a source needs (e.g. `@aws-sdk/client-s3`) is not installed; the message names it. */
+  | 'MISSING_DEPENDENCY'
+  /** The bucket (S3) or container (Azure) of an object-store source does not exist. */
+  | 'BUCKET_NOT_FOUND'
+  /** The object store refused the credentials or their permissions (or none were found). */
+  | 'ACCESS_DENIED'
+  /** The object store's credentials (session token, SAS) have expired. */
+  | 'CREDENTIALS_EXPIRED'
   /** The source has no file to map (emptied, unmounted, or a `files` glob that matches nothing) and the spec does not set `allow_empty`. */
   | 'NO_FILES'
   /** Declared fields conflict, e.g. two fields mapped to the same external column. */

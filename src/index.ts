@@ -15,12 +15,20 @@ export { RefreshJobEvent } from './engine/jobs.js';
 export { LakemapError, corruptFile } from './errors.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './manifest/schema.js';
+export { diffManifests } from './manifest/diff.js';
+export type { ManifestDiff } from './manifest/diff.js';
+export type { ManifestSummary } from './manifest/summary.js';
 export { LocalStorage } from './storage/local.js';
 export type { FileTail } from './storage/local.js';
+export { openStorage } from './storage/open.js';
+export type { OpenStorageOptions, StorageFactory, StorageFactoryContext } from './storage/open.js';
+export type { StorageOptions } from './storage/options.js';
+export type { RequestPolicyOptions } from './storage/request-policy.js';
 export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
 export { builtinScanners, icebergScanner, lanceScanner, parquetScanner, vortexScanner } from '../scanners/index.js';
 export type * from './types.js';
+export type { ReadCollectionRequest, ReadSegmentRequest } from './read/types.js';
 export type {
   ExternalSpec,
   FileProbe,
@@ -28,6 +36,7 @@ export type {
   FileStat,
   JsonObject,
   JsonValue,
+  ListOptions,
   ProbeFile,
   ScanContext,
   ScannedEntry,

@@ -46,12 +46,19 @@ export interface FileStat {
   size: number;
   /** Modification time, epoch milliseconds (may have a fractional part). */
   mtimeMs: number;
+  /**
+   * Content identity from an object store (ETag or version id), when the storage has one. It joins
+   * size and mtime in deciding whether a file changed, so a same-size rewrite within the store's
+   * mtime granularity is still seen.
+   */
+  etag?: string;
 }
 
 /**
  * Read access to one source root. Every path is relative to the root and `/`-separated; a path that
  * would leave the root (through `..` or a symlink) is refused with a `PATH_ESCAPE` error.
- * This is the whole storage contract, so an object store can implement it later.
+ * This is the whole storage contract: the local, S3 and Azure storages implement it, and so can a
+ * user's own (see the engine's `storage` option).
  */
 export interface SourceStorage {
   /** The root, as a person would recognise it (used in messages). */
@@ -65,8 +72,18 @@ export interface SourceStorage {
   read(path: string, offset: number, length: number): Promise<Uint8Array>;
   /** A whole file, refused with `CORRUPT_FILE` when it is larger than `maxBytes` (default 256 MiB). */
   readFile(path: string, maxBytes?: number): Promise<Uint8Array>;
-  /** Every regular file below `dir` (default: the root), recursively, sorted by path. */
-  list(dir?: string): Promise<FileStat[]>;
+  /**
+   * Every regular file below `dir` (default: the root), recursively, sorted by path. With
+   * `{ stats: false }` the caller needs names only: a backend may then leave `size` and `mtimeMs` at -1
+   * and save a stat per file.
+   */
+  list(dir?: string, options?: ListOptions): Promise<FileStat[]>;
+}
+
+/** Options of {@link SourceStorage.list}. */
+export interface ListOptions {
+  /** False when only paths are needed (`size` and `mtimeMs` may then be -1). Default true. */
+  stats?: boolean;
 }
 
 /** One unit of a file or table entry (a parquet row group, a lance fragment, a vortex chunk …). */

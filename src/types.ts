@@ -2,8 +2,10 @@
  * Public types of the engine: collections, refresh jobs and manifests.
  * @module
  */
-import type { ExternalSpec, JsonObject, Scanner } from './scanner.js';
+import type { ExternalSpec, JsonObject, Scanner, SourceStorage } from './scanner.js';
 import type { LakemapErrorCode } from './errors.js';
+import type { StorageOptions } from './storage/options.js';
+import type { StorageFactory } from './storage/open.js';
 
 /** Options of {@link RefreshEngine}. */
 export interface RefreshEngineOptions {
@@ -28,6 +30,17 @@ export interface RefreshEngineOptions {
    * with 4 or more cores, none on fewer; 0 turns them off. Workers start on first use and stay warm.
    */
   workers?: number;
+  /**
+   * Options of object-store sources (endpoint, region, credentials, `concurrency`, `retries`,
+   * `timeoutMs` …), for every collection; a collection's spec key `storage_options` overrides the
+   * non-secret ones. Kept in memory only: never written to manifests or job records.
+   */
+  storageOptions?: StorageOptions;
+  /**
+   * Your own {@link SourceStorage} backends by URL scheme, e.g. `{ gs: (url, ctx) => new MyGcs(url) }`;
+   * sources with that scheme then open through it.
+   */
+  storage?: Record<string, StorageFactory>;
 }
 
 /** Maps a collection field onto a column of the external data. */
@@ -36,6 +49,11 @@ export interface FieldMapping {
   name: string;
   /** Column name in the external files (top-level). */
   externalField: string;
+  /**
+   * Fixed vector width, as Milvus's vector fields declare it: a list column is then read as
+   * `FixedSizeList<dim>`, and a row whose list has another length fails with `ROW_SHAPE_MISMATCH`.
+   */
+  dim?: number;
 }
 
 /** Arguments of {@link RefreshEngine.createCollection}. */
@@ -44,7 +62,7 @@ export interface CreateCollectionRequest {
   collectionName: string;
   /** Database name, same rule. Default `default`. */
   dbName?: string;
-  /** `/abs/dir`, `file:///abs/dir` or `volume://<name>/<sub/dir>`. */
+  /** `/abs/dir`, `file:///abs/dir`, `volume://<name>/<sub/dir>`, `s3://bucket/prefix`, `az://container/prefix` or a plugged-in scheme. */
   externalSource: string;
   /** The external spec, as an object or a JSON string; `format` is required. */
   externalSpec: ExternalSpec | string;
@@ -193,6 +211,8 @@ export interface ManifestFile {
   mtimeMs: number;
   /** Content identity; segment ids derive from it. */
   fingerprint: string;
+  /** ETag (or version id) of the object, for object-store sources. */
+  etag?: string;
   /** Physical rows. */
   rows: number;
   /** Rows after deletes. */

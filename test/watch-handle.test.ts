@@ -38,7 +38,7 @@ function fakeHost(plans: Plan[]) {
     root: '/nowhere/.lakemap',
     describeCollection: async () => ({ collectionName: 'c', dbName: 'default', externalSource: '/x', externalSpec: { format: 'parquet' }, fields: [], createdAt: 0, manifestVersion: 0 }),
     scannerFor: () => parquetScanner,
-    openStorage: () => ({ root: 'mem://x' }) as SourceStorage,
+    openStorage: async () => ({ root: 'mem://x' }) as SourceStorage,
     refreshExternalCollection: async () => {
       const plan = plans.shift() ?? 'ok';
       if (plan === 'busy-call') throw new LakemapError('REFRESH_IN_PROGRESS', 'another engine refreshes c');

@@ -49,6 +49,8 @@ export class TableRebaser {
     for (let k = 1; k <= depth && parts.length - k >= minimumSharedParts(this.location); k++) {
       this.learn(parts.slice(0, parts.length - k).join('/'), up(tablePath, k)!);
     }
+    // A table read where it lives (an s3://… source whose metadata names s3://… files) maps in place.
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(storage.root)) this.learn(normalizeUri(storage.root), '');
   }
 
   private learn(prefix: string, base: string): void {

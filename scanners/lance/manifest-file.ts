@@ -17,12 +17,12 @@ const TAIL_READ = 64 * 1024;
 /** Largest manifest accepted (a manifest of a million fragments is far below this). */
 const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
 
-/** Manifests up to this size are read in one piece when their size is already known from the listing. */
+/** Manifests up to this size are read in one piece (one request instead of a tail read and a head read). */
 const WHOLE_READ = 4 * 1024 * 1024;
 
 /**
  * Reads and decodes the manifest at `path` (relative to the dataset root). `knownSize`, from a
- * directory listing, saves a stat and lets a manifest of a few MiB be read in one request.
+ * directory listing, saves a stat; a manifest of a few MiB is read in one request.
  */
 export async function readManifestFile(source: SourceStorage, path: string, knownSize?: number): Promise<LanceManifest> {
   let size = knownSize;
@@ -32,7 +32,7 @@ export async function readManifestFile(source: SourceStorage, path: string, know
     size = stat.size;
   }
   if (size > MAX_MANIFEST_BYTES) throw corruptFile(path, `manifest is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} accepted`);
-  const tailLen = knownSize !== undefined && size <= WHOLE_READ ? size : Math.min(size, TAIL_READ);
+  const tailLen = size <= WHOLE_READ ? size : Math.min(size, TAIL_READ);
   const tail = await source.read(path, size - tailLen, tailLen);
   return decodeManifestFile(path, tail, size, (offset, length) => source.read(path, offset, length));
 }

@@ -24,8 +24,8 @@ export interface VersionLocation {
   path: string;
   /** Naming scheme of that path. */
   naming: ManifestNaming;
-  /** Manifest size in bytes. */
-  size: number;
+  /** Manifest size in bytes, when the listing gave it (names-only listings do not: the manifest read stats it). */
+  size?: number;
 }
 
 /** The versions a dataset holds, newest last. */
@@ -42,9 +42,12 @@ const U64_MAX = (1n << 64n) - 1n;
 const V2_DIGITS = 20;
 const MANIFEST_NAME = /^(\d+)\.manifest$/;
 
-/** Lists the manifests of the dataset at the root of `source`. */
+/**
+ * Lists the manifests of the dataset at the root of `source`, by name only: a dataset with thousands of
+ * versions is listed without a stat per file (the one manifest read is stat'ed when it is read).
+ */
 export async function listVersions(source: SourceStorage): Promise<DatasetVersions> {
-  const files = await source.list('_versions');
+  const files = await source.list('_versions', { stats: false });
   const byVersion = new Map<number, VersionLocation>();
   const skipped: string[] = [];
   for (const file of files) {
@@ -57,14 +60,13 @@ export async function listVersions(source: SourceStorage): Promise<DatasetVersio
     }
     const digits = m[1]!;
     const naming: ManifestNaming = digits.length === V2_DIGITS ? 'v2' : 'v1';
-    const n = BigInt(digits);
-    const v = naming === 'v2' ? U64_MAX - n : n;
-    if (v < 1n || v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    const version = versionOf(digits, naming);
+    if (version === undefined) {
       skipped.push(file.path);
       continue;
     }
-    const version = Number(v);
-    const loc: VersionLocation = { version, path: file.path, naming, size: file.size };
+    const loc: VersionLocation = { version, path: file.path, naming };
+    if (file.size >= 0) loc.size = file.size;
     const seen = byVersion.get(version);
     // The same version under both names happens mid-migration to V2 names; the V2 file is the live one.
     if (!seen || (seen.naming === 'v1' && naming === 'v2')) byVersion.set(version, loc);
@@ -74,6 +76,22 @@ export async function listVersions(source: SourceStorage): Promise<DatasetVersio
   const latest = await source.stat('_latest.manifest');
   if (latest) result.latestManifest = { version: 0, path: latest.path, naming: 'latest-manifest', size: latest.size };
   return result;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Smallest V2 number whose version is a safe integer: u64::MAX − 2^53 + 1. */
+const V2_MIN = U64_MAX - MAX_SAFE;
+
+/** The version a file name's digits stand for, or undefined when it is 0 or beyond 2^53 − 1. */
+function versionOf(digits: string, naming: ManifestNaming): number | undefined {
+  if (naming === 'v1') {
+    // Up to 15 digits is always a safe integer; longer V1 names go through BigInt.
+    const v = digits.length <= 15 ? Number(digits) : BigInt(digits) > MAX_SAFE ? -1 : Number(digits);
+    return v >= 1 ? v : undefined;
+  }
+  const n = BigInt(digits);
+  if (n > U64_MAX - 1n || n < V2_MIN) return undefined;
+  return Number(U64_MAX - n);
 }
 
 /**

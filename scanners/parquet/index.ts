@@ -8,7 +8,7 @@ import type { Schema } from 'apache-arrow';
 import { LakemapError, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
 import { decodeArrowSchema } from './arrow-schema.js';
 import { TRAILER_BYTES, locateFooter } from './footer.js';
-import { decodeFileMetaData, decodeSchemaElements, latin1 } from './metadata.js';
+import { decodeFileMetaData, decodeSchemaElements, latin1, sameBytes } from './metadata.js';
 import { mapParquetSchema, type MappedSchema } from './schema.js';
 import { BoundedMemo } from './schema-cache.js';
 import type { FooterMetadata } from './types.js';
@@ -18,6 +18,11 @@ const TAIL_BYTES = 16 * 1024;
 
 /** Mapped parquet schemas by the raw bytes of the schema list. */
 const parquetSchemas = new BoundedMemo<MappedSchema>(256);
+/**
+ * The last schema mapped, with its raw bytes: files of a lake mostly share one schema, and comparing
+ * bytes in place avoids building a memo key string per file.
+ */
+let lastSchema: { bytes: Uint8Array; mapped: MappedSchema } | undefined;
 /** Decoded `ARROW:schema` values by their base64 text (`undefined` when they do not decode). */
 const arrowSchemas = new BoundedMemo<Schema | undefined>(256);
 
@@ -55,8 +60,13 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
   let mapped: MappedSchema;
   try {
     meta = decodeFileMetaData(bytes, start, start + length);
-    const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);
-    mapped = parquetSchemas.get(key, () => mapParquetSchema(decodeSchemaElements(bytes, meta.schemaStart, meta.schemaEnd)));
+    const last = lastSchema;
+    if (last && sameBytes(last.bytes, bytes, meta.schemaStart, meta.schemaEnd)) mapped = last.mapped;
+    else {
+      const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);
+      mapped = parquetSchemas.get(key, () => mapParquetSchema(decodeSchemaElements(bytes, meta.schemaStart, meta.schemaEnd)));
+      lastSchema = { bytes: bytes.slice(meta.schemaStart, meta.schemaEnd), mapped };
+    }
   } catch (e) {
     if (LakemapError.is(e)) throw e;
     throw corruptFile(path, `invalid parquet footer: ${(e as Error)?.message ?? String(e)}`, e);
@@ -121,6 +131,7 @@ function memoKey(bytes: Uint8Array, start: number, end: number): string {
 
 /** Drops memoized schemas (for benchmarks of cold decodes). */
 export function clearParquetSchemaCache(): void {
+  lastSchema = undefined;
   parquetSchemas.clear();
   arrowSchemas.clear();
 }

@@ -50,7 +50,7 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
         break;
       case 6:
         expect(t, CompactType.Binary, 'FileMetaData.created_by');
-        meta.createdBy = r.string();
+        meta.createdBy = internCreatedBy(r);
         break;
       case 8: // encryption_algorithm: the footer is plaintext but columns are encrypted
         meta.encrypted = true;
@@ -151,6 +151,29 @@ function readArrowSchemaValue(r: ThriftReader): string | undefined {
     if (isArrow && valueStart >= 0) found = latin1(r.bytes, valueStart, valueEnd);
   }
   return found;
+}
+
+/** The last `created_by` seen, bytes and text: a lake's files mostly share one writer, so most footers reuse the string. */
+let lastCreatedBy: { bytes: Uint8Array; text: string } | undefined;
+
+function internCreatedBy(r: ThriftReader): string {
+  const start = r.binaryStart();
+  const end = r.pos;
+  const last = lastCreatedBy;
+  if (last && sameBytes(last.bytes, r.bytes, start, end)) return last.text;
+  const bytes = r.bytes.slice(start, end);
+  const text = utf8.decode(bytes);
+  lastCreatedBy = { bytes, text };
+  return text;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** True when `a` equals `b[start, end)`. */
+export function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
 }
 
 const ARROW_SCHEMA_KEY = 'ARROW:schema';

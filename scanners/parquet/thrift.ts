@@ -133,89 +133,17 @@ export class ThriftReader {
 
   /** Skips one value of compact type `type` (the type from a field or list header). */
   skip(type: number, depth = 0): void {
-    switch (type) {
-      case CompactType.BoolTrue:
-      case CompactType.BoolFalse:
-        return; // field booleans live in the header; list booleans are handled in skipList
-      case CompactType.Byte:
-        this.advance(1);
-        return;
-      case CompactType.I16:
-      case CompactType.I32:
-      case CompactType.I64:
-        this.skipVarint();
-        return;
-      case CompactType.Double:
-        this.advance(8);
-        return;
-      case CompactType.Binary:
-        this.binaryStart();
-        return;
-      case CompactType.List:
-      case CompactType.Set:
-        this.skipList(depth);
-        return;
-      case CompactType.Map:
-        this.skipMap(depth);
-        return;
-      case CompactType.Struct:
-        this.skipStruct(depth);
-        return;
-      default:
-        throw new ThriftError(`unknown compact type ${type} at byte ${this.pos}`);
-    }
+    this.pos = skipValue(this.bytes, this.pos, this.end, type, depth);
   }
 
   /** Skips the rest of a struct whose header has been read (up to and including its stop byte). */
   skipStruct(depth = 0): void {
-    if (depth >= MAX_DEPTH) throw new ThriftError(`structs nested deeper than ${MAX_DEPTH}`);
-    let id = 0;
-    for (let t = this.field(id); t !== CompactType.Stop; t = this.field(id)) {
-      id = this.fieldId;
-      this.skip(t, depth + 1);
-    }
-  }
-
-  private skipList(depth: number): void {
-    const n = this.listSize();
-    const t = this.elemType;
-    if (t === CompactType.BoolTrue || t === CompactType.BoolFalse || t === CompactType.Byte) return this.advance(n);
-    if (t === CompactType.Double) return this.advance(n * 8);
-    for (let i = 0; i < n; i++) this.skip(t, depth + 1);
-  }
-
-  private skipMap(depth: number): void {
-    const n = this.varint32();
-    if (n === 0) return;
-    const kv = this.byte();
-    if (2 * n > this.end - this.pos) throw new ThriftError(`map of ${n} entries runs past the end`);
-    const k = kv >> 4;
-    const v = kv & 0x0f;
-    for (let i = 0; i < n; i++) {
-      this.skipElement(k, depth + 1);
-      this.skipElement(v, depth + 1);
-    }
-  }
-
-  /** A list/map element: booleans there take one byte each, unlike struct fields. */
-  private skipElement(type: number, depth: number): void {
-    if (type === CompactType.BoolTrue || type === CompactType.BoolFalse) this.advance(1);
-    else this.skip(type, depth);
+    this.pos = skipValue(this.bytes, this.pos, this.end, CompactType.Struct, depth);
   }
 
   private byte(): number {
     if (this.pos >= this.end) throw new ThriftError('unexpected end of data');
     return this.bytes[this.pos++]!;
-  }
-
-  private advance(n: number): void {
-    if (n > this.end - this.pos) throw new ThriftError(`value of ${n} bytes runs past the end`);
-    this.pos += n;
-  }
-
-  private skipVarint(): void {
-    for (let i = 0; i < 10; i++) if (this.byte() < 0x80) return;
-    throw new ThriftError('varint longer than 10 bytes');
   }
 
   /** An unsigned varint of at most 32 bits. */
@@ -257,4 +185,108 @@ export class ThriftReader {
   private zigzag32(n: number): number {
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
+}
+
+/**
+ * Skips one compact-protocol value of `type` at `bytes[pos]` and returns the position after it.
+ * A plain function over locals (no reader object), because skipping column-chunk metadata is most of
+ * a footer decode. Every read is checked against `end`; nesting is limited to {@link MAX_DEPTH}.
+ */
+function skipValue(bytes: Uint8Array, pos: number, end: number, type: number, depth: number): number {
+  switch (type) {
+    case CompactType.BoolTrue:
+    case CompactType.BoolFalse:
+      return pos; // field booleans live in the header; list booleans are handled below
+    case CompactType.Byte:
+      return advance(pos, 1, end);
+    case CompactType.I16:
+    case CompactType.I32:
+    case CompactType.I64:
+      return skipVarint(bytes, pos, end);
+    case CompactType.Double:
+      return advance(pos, 8, end);
+    case CompactType.Binary: {
+      const len = varint(bytes, pos, end);
+      if (len > end - varintEnd) throw new ThriftError(`binary of ${len} bytes runs past the end (${end - varintEnd} left)`);
+      return varintEnd + len;
+    }
+    case CompactType.List:
+    case CompactType.Set: {
+      if (pos >= end) throw new ThriftError('unexpected end of data');
+      const b = bytes[pos++]!;
+      let n = b >> 4;
+      if (n === 15) {
+        n = varint(bytes, pos, end);
+        pos = varintEnd;
+      }
+      const t = b & 0x0f;
+      if (n > end - pos) throw new ThriftError(`list of ${n} elements runs past the end (${end - pos} bytes left)`);
+      if (t === CompactType.BoolTrue || t === CompactType.BoolFalse || t === CompactType.Byte) return advance(pos, n, end);
+      if (t === CompactType.Double) return advance(pos, n * 8, end);
+      for (let i = 0; i < n; i++) pos = skipValue(bytes, pos, end, t, depth + 1);
+      return pos;
+    }
+    case CompactType.Map: {
+      const n = varint(bytes, pos, end);
+      pos = varintEnd;
+      if (n === 0) return pos;
+      if (pos >= end) throw new ThriftError('unexpected end of data');
+      const kv = bytes[pos++]!;
+      if (2 * n > end - pos) throw new ThriftError(`map of ${n} entries runs past the end`);
+      const k = kv >> 4;
+      const v = kv & 0x0f;
+      for (let i = 0; i < n; i++) {
+        pos = k === CompactType.BoolTrue || k === CompactType.BoolFalse ? advance(pos, 1, end) : skipValue(bytes, pos, end, k, depth + 1);
+        pos = v === CompactType.BoolTrue || v === CompactType.BoolFalse ? advance(pos, 1, end) : skipValue(bytes, pos, end, v, depth + 1);
+      }
+      return pos;
+    }
+    case CompactType.Struct: {
+      if (depth >= MAX_DEPTH) throw new ThriftError(`structs nested deeper than ${MAX_DEPTH}`);
+      for (;;) {
+        if (pos >= end) throw new ThriftError('unexpected end of data');
+        const b = bytes[pos++]!;
+        const t = b & 0x0f;
+        if (t === CompactType.Stop) return pos;
+        if (b >> 4 === 0) pos = skipVarint(bytes, pos, end); // long form: a zigzag i16 field id follows
+        pos = skipValue(bytes, pos, end, t, depth + 1);
+      }
+    }
+    default:
+      throw new ThriftError(`unknown compact type ${type} at byte ${pos}`);
+  }
+}
+
+function advance(pos: number, n: number, end: number): number {
+  if (n > end - pos) throw new ThriftError(`value of ${n} bytes runs past the end`);
+  return pos + n;
+}
+
+function skipVarint(bytes: Uint8Array, pos: number, end: number): number {
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw new ThriftError('unexpected end of data');
+    if (bytes[pos++]! < 0x80) return pos;
+  }
+  throw new ThriftError('varint longer than 10 bytes');
+}
+
+/** Position after the varint {@link varint} read last (saves allocating a pair per call). */
+let varintEnd = 0;
+
+/** An unsigned varint of at most 32 bits; the position after it is left in {@link varintEnd}. */
+function varint(bytes: Uint8Array, pos: number, end: number): number {
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 5; i++) {
+    if (pos >= end) throw new ThriftError('unexpected end of data');
+    const b = bytes[pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      if (result > 0xffffffff) throw new ThriftError('32-bit varint out of range');
+      varintEnd = pos;
+      return result;
+    }
+    mul *= 128;
+  }
+  throw new ThriftError('32-bit varint longer than 5 bytes');
 }

@@ -8,6 +8,7 @@ import { GLOBAL_OPTIONS, UsageError, commandHelp, printJson, type CliIO, type Co
 import { showCommand, versionsCommand } from './manifest-commands.js';
 import { refreshCommand } from './refresh-command.js';
 import { jobCommand, jobsCommand, repairCommand } from './jobs-commands.js';
+import { readCommand } from './read-command.js';
 import { watchCommand } from './watch-command.js';
 
 export type { CliIO } from './command.js';
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   jobsCommand,
   jobCommand,
   repairCommand,
+  readCommand,
 ];
 
 /** Codes that mean the command line asked for something malformed: exit 2, like a usage error. */

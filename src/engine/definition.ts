@@ -103,7 +103,7 @@ export function checkFields(fields: unknown): FieldMapping[] {
   const seen = new Set<string>();
   const columns = new Map<string, string>();
   return fields.map((f: unknown) => {
-    const { name, externalField } = (f ?? {}) as Partial<FieldMapping>;
+    const { name, externalField, dim } = (f ?? {}) as Partial<FieldMapping>;
     if (typeof name !== 'string' || !NAME_RULE.test(name) || name.length > 255) {
       throw new LakemapError('INVALID_NAME', `invalid field name ${JSON.stringify(name)}`);
     }
@@ -117,7 +117,8 @@ export function checkFields(fields: unknown): FieldMapping[] {
       throw new LakemapError('INVALID_FIELDS', `fields "${other}" and "${name}" both map external column "${externalField}"; map each column to one field`);
     }
     columns.set(externalField, name);
-    return { name, externalField };
+    if (dim !== undefined && (!Number.isSafeInteger(dim) || dim < 1)) throw new LakemapError('INVALID_ARGUMENT', `field "${name}": dim must be a positive integer`);
+    return dim === undefined ? { name, externalField } : { name, externalField, dim };
   });
 }
 

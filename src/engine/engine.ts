@@ -8,9 +8,11 @@ import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
-import { openSource, parseSource } from '../storage/source.js';
+import { openLocalSource, openSource, parseSource } from '../storage/source.js';
 import { WatchHandle, closeWatches } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
+import { specStorageOptions } from '../storage/options.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
@@ -26,6 +28,11 @@ import type {
   RepairReport,
 } from '../types.js';
 import { builtinScanners } from '../../scanners/index.js';
+import type { RecordBatch } from 'apache-arrow';
+import { readCollectionRows, readSegmentRows } from '../read/read.js';
+import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
+import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
+import type { ManifestSummary } from '../manifest/summary.js';
 
 /** What {@link RefreshEngine.refreshExternalCollection} returns. */
 export interface RefreshStarted {
@@ -65,6 +72,7 @@ export class RefreshEngine extends EventTarget {
   /** Names this engine in locks and job records. */
   private readonly holder: Holder = makeHolder();
   private readonly workers: ProbeWorkers | undefined;
+  private readonly storage: OpenStorageOptions;
   private closing: Promise<void> | undefined;
 
   constructor(options: RefreshEngineOptions = {}) {
@@ -79,6 +87,7 @@ export class RefreshEngine extends EventTarget {
     this.queries = new JobQueries(this.jobs, this.records);
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
+    this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
     for (const s of builtinScanners) this.registerScanner(s);
     for (const s of options.scanners ?? []) this.registerScanner(s);
   }
@@ -107,7 +116,8 @@ export class RefreshEngine extends EventTarget {
     const collectionName = checkName('collection', req?.collectionName);
     const dbName = checkName('database', req.dbName ?? 'default');
     const externalSpec = parseSpec(req.externalSpec, this.formats());
-    parseSource(req.externalSource, this.volumes);
+    parseSource(req.externalSource, this.volumes, this.schemes());
+    specStorageOptions(externalSpec);
     const def: StoredCollection = {
       collectionName,
       dbName,
@@ -169,7 +179,8 @@ export class RefreshEngine extends EventTarget {
       const start = startingPoint(versions, this.cache.get(key), def.incarnation);
       const externalSpec = requestedSpec ?? start.previous?.externalSpec ?? def.externalSpec;
       const externalSource = req.externalSource ?? start.previous?.externalSource ?? def.externalSource;
-      const source = parseSource(externalSource, this.volumes);
+      const source = parseSource(externalSource, this.volumes, this.schemes());
+      specStorageOptions(externalSpec);
       const scanner = this.scanners.get(externalSpec.format);
       if (!scanner) {
         throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
@@ -203,6 +214,7 @@ export class RefreshEngine extends EventTarget {
         onCommit: (m: Manifest) => this.cache.set(key, { manifest: m, incarnation: def.incarnation }),
         ...(start.previous ? { previous: start.previous } : {}),
         warnings: start.warnings,
+        storage: this.storage,
       };
       setImmediate(() => void runRefresh(plan));
       return { jobId };
@@ -271,11 +283,65 @@ export class RefreshEngine extends EventTarget {
     return this.store.versions(dbName, collectionName).read(req.version);
   }
 
+  /**
+   * Rows, files, segments and schema of a version (default: the current one), `countRows`-like: a
+   * chunked version answers from its root alone, without loading files and segments.
+   *
+   * @example
+   * ```ts
+   * const { totalRows, files, segments } = await engine.getManifestSummary({ collectionName: 'trips' });
+   * ```
+   */
+  async getManifestSummary(req: GetManifestRequest): Promise<ManifestSummary> {
+    const { dbName, collectionName } = this.ref(req);
+    this.loadDefinition(dbName, collectionName);
+    return this.store.versions(dbName, collectionName).summary(req.version);
+  }
+
+  /**
+   * What changed from version `from` to version `to` (both still kept): files added, removed and
+   * modified, segments added (with their ranges) and removed (ids) — what a consumer needs to update
+   * its own index incrementally.
+   *
+   * @example
+   * ```ts
+   * const d = await engine.diffManifestVersions({ collectionName: 'trips' }, 3, 7);
+   * console.log(d.segments.added.length, d.segments.removed.length);
+   * ```
+   */
+  async diffManifestVersions(ref: CollectionRef, from: number, to: number): Promise<ManifestDiff> {
+    const { dbName, collectionName } = this.ref(ref);
+    this.loadDefinition(dbName, collectionName);
+    const versions = this.store.versions(dbName, collectionName);
+    return diffManifestVersions((v) => versions.read(v), from, to);
+  }
+
   /** Manifest versions kept on disk for a collection, ascending. */
   async listManifestVersions(ref: CollectionRef): Promise<number[]> {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
     return this.store.versions(dbName, collectionName).list();
+  }
+
+  /**
+   * The live rows of one segment as Arrow record batches, in file order, one row group (or its part
+   * in the segment) per batch, with the collection's field names and types.
+   *
+   * @example
+   * ```ts
+   * const m = await engine.getManifest({ collectionName: 'trips' });
+   * for await (const batch of engine.readSegment({ collectionName: 'trips', segmentId: m.segments[0]!.id, columns: ['id'] })) console.log(batch.numRows);
+   * ```
+   */
+  async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
+    const manifest = await this.getManifest(req);
+    yield* readSegmentRows(manifest, req.segmentId, req);
+  }
+
+  /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
+  async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
+    const manifest = await this.getManifest(req);
+    yield* readCollectionRows(manifest, req);
   }
 
   /**
@@ -318,13 +384,16 @@ export class RefreshEngine extends EventTarget {
         refreshExternalCollection: (r) => this.refreshExternalCollection(r),
         waitForRefresh: (id) => this.waitForRefresh(id),
         scannerFor: (format) => this.scanners.get(format),
-        openStorage: (source) => openSource(parseSource(source, this.volumes)),
+        openStorage: async (source, spec) => {
+          const loc = parseSource(source, this.volumes, this.schemes());
+          // a local tree is watched as such (events or directory polls); an object store through its listing
+          return loc.url === undefined ? openLocalSource(loc) : openSource(loc, { ...this.storage, ...specStorageOptions(spec) });
+        },
       },
       ref,
       options,
     );
   }
-
   /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -388,6 +457,10 @@ export class RefreshEngine extends EventTarget {
     } catch {
       // pruning again after the next job
     }
+  }
+
+  private schemes(): string[] {
+    return Object.keys(this.storage.storage ?? {});
   }
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {

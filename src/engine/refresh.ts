@@ -7,7 +7,9 @@ import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
 import { openSource, type SourceLocation } from '../storage/source.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 import type { Scanner } from '../scanner.js';
+import { specStorageOptions } from '../storage/options.js';
 import type { Manifest, RefreshChangeSet } from '../types.js';
 
 /** Everything one refresh needs, decided at the call, under the collection's lock. */
@@ -34,6 +36,8 @@ export interface RefreshPlan {
   previous?: Manifest;
   /** Warnings found at the call (an invalid previous manifest, a recovered pointer), carried into the manifest. */
   warnings: string[];
+  /** Options and plugged-in backends for object-store sources (the job's signal is added). */
+  storage?: OpenStorageOptions;
 }
 
 type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string };
@@ -59,7 +63,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   const { job, definition: def, previous } = plan;
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
   job.start();
-  const storage = openSource(plan.source);
+  const storage = await openSource(plan.source, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
   const scanned =
     plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous) : await scanTableSource(plan, plan.scanner, storage, previous);
@@ -78,6 +82,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     manifest,
     { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },
     plan.keepVersions,
+    previous, // lets the chunked store write only what changed since it
   );
   plan.onCommit?.(manifest);
   return { ok: true, version: manifest.version, committed: true, changes };

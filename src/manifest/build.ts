@@ -4,11 +4,11 @@ import { collectionSchema, encodeSchema } from './schema.js';
 import { segmentFile } from './segments.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import type { ScanOutcome } from '../scan/sources.js';
-import type { LocalStorage } from '../storage/local.js';
+import type { SourceStorage } from '../scanner.js';
 import type { Manifest, RefreshChangeSet, Segment } from '../types.js';
 
 /** The next manifest version from a scan's outcome; segments of unchanged files are carried over from `previous`. */
-export function buildManifest(plan: RefreshPlan, storage: LocalStorage, o: ScanOutcome, previous: Manifest | undefined): Manifest {
+export function buildManifest(plan: RefreshPlan, storage: SourceStorage, o: ScanOutcome, previous: Manifest | undefined): Manifest {
   const def = plan.definition;
   const schema = collectionSchema(o.schema, def.fields, o.schemaWhere);
   const maxRows = segmentMaxRows(def.externalSpec);

@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { LakemapError } from '../errors.js';
 import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFileAtomic } from './store.js';
 import { manifestProblems } from './validate.js';
+import { CHUNK_DIR, decodeVersion, encodeVersion, pruneChunks, writeChunks } from './chunk-files.js';
+import type { ManifestRoot } from './chunks.js';
+import { manifestSummary, type ManifestSummary } from './summary.js';
 import type { Manifest } from '../types.js';
 
 const POINTER_FILE = 'CURRENT';
@@ -44,6 +47,11 @@ export class VersionStore {
   /** `CURRENT`'s path. */
   get pointerFile(): string {
     return path.join(this.dir, POINTER_FILE);
+  }
+
+  /** Folder of the content-addressed chunks of chunked versions. */
+  get chunksDir(): string {
+    return path.join(this.dir, CHUNK_DIR);
   }
 
   /** Path of a version file. */
@@ -106,6 +114,22 @@ export class VersionStore {
     return manifest;
   }
 
+  /**
+   * The summary (rows, files, segments, schema) of a committed version: from a chunked version's root
+   * alone, without reading its chunks; a format-1 version is read and validated whole.
+   */
+  summary(version?: number): ManifestSummary {
+    const current = this.current();
+    const v = version ?? current;
+    if (current > 0 && Number.isSafeInteger(v) && v >= 1 && v <= current) {
+      const root = safeParse(readText(this.file(v)) ?? '') as ManifestRoot | undefined;
+      if (root?.manifestFormat === 2 && root.version === v && Number.isSafeInteger(root.fileCount) && Number.isSafeInteger(root.segmentCount)) {
+        return manifestSummary(root);
+      }
+    }
+    return manifestSummary(this.read(version));
+  }
+
   /** A version file parsed and validated: the manifest, or the problems found. */
   load(version: number): { manifest?: Manifest; problems: string[] } {
     const file = this.file(version);
@@ -116,8 +140,16 @@ export class VersionStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { problems: ['the file is missing'] };
       throw rootError(this.root, file, 'read', e);
     }
-    const value = safeParse(text);
+    let value = safeParse(text);
     if (value === undefined) return { problems: ['not valid JSON'] };
+    if ((value as { manifestFormat?: unknown }).manifestFormat === 2) {
+      // A chunked version: its root plus the chunks it lists (format-1 files load as they are).
+      try {
+        value = decodeVersion(text, this.chunksDir);
+      } catch (e) {
+        return { problems: [`its chunks cannot be read: ${(e as Error).message}`] };
+      }
+    }
     const problems = manifestProblems(value, version);
     return problems.length ? { problems } : { manifest: value as Manifest, problems };
   }
@@ -177,7 +209,7 @@ export class VersionStore {
    * Any failed check is `COMMIT_CONFLICT`; an OS failure is `ROOT_IO_ERROR`. Versions older than the
    * newest `keep` are deleted afterwards.
    */
-  commit(manifest: Manifest, expected: CommitExpectation, keep: number): void {
+  commit(manifest: Manifest, expected: CommitExpectation, keep: number, previous?: Manifest): void {
     const version = manifest.version;
     const conflict = (why: string): LakemapError =>
       new LakemapError('COMMIT_CONFLICT', `commit of ${this.label} version ${version} refused: ${why}; the previous version stays current`, { path: this.dir });
@@ -197,8 +229,12 @@ export class VersionStore {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
+      // Chunks first (only those not on disk yet), then the root as the version file.
+      const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
+      const encoded = encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined);
+      writeChunks(this.chunksDir, encoded.chunks);
       const tmp = tempName(file);
-      writeDurable(tmp, JSON.stringify(manifest));
+      writeDurable(tmp, encoded.text);
       try {
         fs.linkSync(tmp, file);
       } catch (e) {
@@ -218,8 +254,19 @@ export class VersionStore {
       fs.rmSync(file, { force: true }); // never current, so not history
       throw e;
     }
+    const kept: string[] = [];
     for (const v of this.onDisk()) {
       if (v <= version - keep) fs.rmSync(this.file(v), { force: true });
+      else {
+        const t = readText(this.file(v));
+        if (t !== undefined) kept.push(t);
+      }
+    }
+    // Chunks no kept version references go (a crashed commit's chunks among them).
+    try {
+      pruneChunks(this.chunksDir, kept.filter((t) => safeParse(t) !== undefined));
+    } catch {
+      // pruning is housekeeping: the commit stands
     }
   }
 
@@ -236,5 +283,13 @@ export class VersionStore {
     const aside = path.join(this.dir, MANIFEST_DIR, `.corrupt-${path.basename(this.file(version), '.json')}-${randomBytes(4).toString('hex')}.json`);
     rootIo(this.root, this.file(version), 'set aside', () => fs.renameSync(this.file(version), aside));
     return aside;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -122,7 +122,7 @@ export async function scanFiles(
   for (let i = 0; i < listed.length; i++) {
     const stat = listed[i]!;
     const prev = stat.size < 0 || verify ? undefined : prevByPath.get(stat.path);
-    if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.schemaIndex >= 0) {
+    if (prev && prev.sizeBytes === stat.size && prev.mtimeMs === stat.mtimeMs && prev.etag === stat.etag && prev.schemaIndex >= 0) {
       let idx = prevSchemaIndex.get(prev.schemaIndex);
       if (idx === undefined) {
         idx = schemas.indexOfStored(previous!.fileSchemas[prev.schemaIndex]!);

@@ -121,11 +121,15 @@ export class Prober {
         warnings.push(`${path}: the schema has ${schema.fields.length} top-level columns; only the first ${MAX_RECORDED_COLUMNS} are recorded`);
         schema = new Schema(schema.fields.slice(0, MAX_RECORDED_COLUMNS), schema.metadata);
       }
+      // An object store's ETag joins the fingerprint: a same-size rewrite within its mtime granularity changes it.
+      const etag = (t as FileTail & { etag?: string }).etag;
+      const derived = this.deepFingerprint ? deepFingerprint(size, mtimeMs, tail, extra) : fileFingerprint(size, mtimeMs, tail);
       const file: ManifestFile = {
         path,
         sizeBytes: size,
         mtimeMs,
-        fingerprint: probe.fingerprint ?? (this.deepFingerprint ? deepFingerprint(size, mtimeMs, tail, extra) : fileFingerprint(size, mtimeMs, tail)),
+        ...(etag ? { etag } : {}),
+        fingerprint: probe.fingerprint ?? (etag ? `${derived}-${createHash('sha256').update(etag).digest('hex').slice(0, 12)}` : derived),
         rows: probe.rows,
         liveRows: probe.liveRows ?? probe.rows,
         liveRowsExact: probe.liveRowsExact ?? true,

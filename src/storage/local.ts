@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LakemapError, corruptFile } from '../errors.js';
-import type { FileStat, SourceStorage } from '../scanner.js';
+import type { FileStat, ListOptions, SourceStorage } from '../scanner.js';
 
 const DEFAULT_MAX_FILE = 256 * 1024 * 1024;
 /** Read-only, and refuse to open a symlink as the last component (where the OS has O_NOFOLLOW). */
@@ -90,8 +90,8 @@ export class LocalStorage implements SourceStorage {
     return this.read(rel, 0, st.size);
   }
 
-  async list(dir = ''): Promise<FileStat[]> {
-    return this.listSync(dir);
+  async list(dir = '', options?: ListOptions): Promise<FileStat[]> {
+    return this.listSync(dir, undefined, options?.stats !== false);
   }
 
   /**

@@ -1,7 +1,11 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakemapError } from '../errors.js';
-import { LocalStorage, normalizeRelative } from './local.js';
+import * as fs from 'node:fs';
+import { LocalStorage, checkRange, isInside, normalizeRelative, type FileTail } from './local.js';
+import { isHighLatencyDir } from './mounts.js';
+import { BUILTIN_SCHEMES, openStorage, urlScheme, type OpenStorageOptions } from './open.js';
+import type { SourceStorage } from '../scanner.js';
 
 /** Where an external source string points: a root directory and a path below it. */
 export interface SourceLocation {
@@ -9,6 +13,8 @@ export interface SourceLocation {
   root: string;
   /** Sub path below `root`, `/`-separated ('' for the root itself). */
   subPath: string;
+  /** Set for an object-store (or user-plugged) URL source; `root` is then the URL too. */
+  url?: string;
 }
 
 /**
@@ -16,7 +22,7 @@ export interface SourceLocation {
  * an absolute path, a `file://` URI, or `volume://<name>/<sub/path>`.
  * With `volumes` configured, only volume sources are accepted.
  */
-export function parseSource(source: unknown, volumes: Record<string, string> | undefined): SourceLocation {
+export function parseSource(source: unknown, volumes: Record<string, string> | undefined, extraSchemes: readonly string[] = []): SourceLocation {
   if (typeof source !== 'string' || source === '') {
     throw new LakemapError('INVALID_SOURCE', 'externalSource must be a non-empty string');
   }
@@ -45,8 +51,15 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
     } catch (e) {
       throw new LakemapError('INVALID_SOURCE', `${source} is not a valid file:// URI`, { cause: e });
     }
-  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
-    throw new LakemapError('INVALID_SOURCE', `${source}: only local or mounted paths are supported (absolute path, file://, volume://)`);
+  } else if (urlScheme(source) !== undefined) {
+    const scheme = urlScheme(source)!;
+    if (BUILTIN_SCHEMES.includes(scheme) || extraSchemes.includes(scheme)) {
+      if (/[?#]/.test(source) || /^[a-z0-9+.-]+:\/\/[^/]*:[^/]*@/i.test(source)) {
+        throw new LakemapError('INVALID_SOURCE', `${scheme}:// sources take no query, fragment or password; give credentials through the environment or storageOptions`);
+      }
+      return { root: source.replace(/\/+$/, ''), subPath: '', url: source };
+    }
+    throw new LakemapError('INVALID_SOURCE', `${source}: unsupported scheme ${scheme}:// (absolute path, file://, volume://, s3://, az://, abfss://, or a scheme plugged in with the engine's storage option)`);
   } else if (path.isAbsolute(source)) {
     abs = source;
   } else {
@@ -62,9 +75,74 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
  * Opens the storage of a parsed source: the sub path is resolved inside the root (symlinks checked),
  * and the storage is rooted at it.
  */
-export function openSource(loc: SourceLocation): LocalStorage {
+export async function openSource(loc: SourceLocation, options: OpenStorageOptions = {}): Promise<SourceStorage> {
+  if (loc.url !== undefined) return openStorage(loc.url, options);
+  const local = openLocalSource(loc);
+  return isHighLatencyDir(local.root) ? pipelined(local) : local;
+}
+
+/** The local directory of a parsed local source, its sub path resolved inside the root (symlinks checked). */
+export function openLocalSource(loc: SourceLocation): LocalStorage {
   const rootStorage = new LocalStorage(loc.root);
-  if (loc.subPath === '') return rootStorage;
-  const target = rootStorage.resolve(loc.subPath); // throws PATH_ESCAPE on a link that leads out
-  return new LocalStorage(target);
+  return loc.subPath === '' ? rootStorage : new LocalStorage(rootStorage.resolve(loc.subPath)); // resolve throws PATH_ESCAPE on a link that leads out
+}
+
+/**
+ * A local storage without its synchronous read paths, so the scan pipelines tail reads (many in
+ * flight) instead of one blocking round trip at a time: for mounted buckets and network file systems.
+ * Every step of a read (realpath check, open, fstat, read, close) is asynchronous here: on such a
+ * mount each is a network round trip. Listing stays synchronous: one walk, mostly from the stat cache.
+ */
+function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'listSync'> & { readTail(p: string, want: number): Promise<FileTail> } {
+  const open = async (rel: string): Promise<fs.promises.FileHandle> => {
+    const clean = normalizeRelative(rel, local.root);
+    const abs = path.join(local.root, ...clean.split('/'));
+    let real: string;
+    try {
+      real = await fs.promises.realpath(abs);
+      if (!isInside(real, local.root)) throw new LakemapError('PATH_ESCAPE', `${rel} leads outside ${local.root} (to ${real})`, { path: rel });
+      return await fs.promises.open(real, 'r');
+    } catch (e) {
+      if (LakemapError.is(e)) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new LakemapError('NOT_FOUND', `${rel} not found`, { path: rel, cause: e });
+      throw new LakemapError('IO_ERROR', `${rel}: ${(e as Error).message}`, { path: rel, cause: e });
+    }
+  };
+  const readAt = async (fh: fs.promises.FileHandle, rel: string, buf: Uint8Array, offset: number): Promise<void> => {
+    for (let done = 0; done < buf.length; ) {
+      const { bytesRead } = await fh.read(buf, done, buf.length - done, offset + done);
+      if (bytesRead === 0) throw new LakemapError('CORRUPT_FILE', `${rel}: file shrank while reading`, { path: rel });
+      done += bytesRead;
+    }
+  };
+  return {
+    root: local.root,
+    stat: (p) => local.stat(p),
+    readFile: (p, max) => local.readFile(p, max),
+    list: (dir) => local.list(dir),
+    listSync: (...args) => local.listSync(...args),
+    read: async (rel, offset, length) => {
+      const fh = await open(rel);
+      try {
+        checkRange(rel, offset, length, (await fh.stat()).size);
+        const buf = new Uint8Array(length);
+        await readAt(fh, rel, buf, offset);
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    },
+    readTail: async (rel, want) => {
+      const fh = await open(rel);
+      try {
+        const st = await fh.stat();
+        const tail = new Uint8Array(Math.min(st.size, want));
+        await readAt(fh, rel, tail, st.size - tail.length);
+        return { tail, size: st.size, mtimeMs: st.mtimeMs };
+      } finally {
+        await fh.close();
+      }
+    },
+  };
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { LakemapError } from '../errors.js';
 import { LocalStorage } from '../storage/local.js';
-import type { Scanner, SourceStorage } from '../scanner.js';
+import type { ExternalSpec, Scanner, SourceStorage } from '../scanner.js';
 import type { CollectionInfo, CollectionRef, RefreshJobInfo, RefreshRequest } from '../types.js';
 import { startChangeSource } from './choose.js';
 import { realClock } from './clock.js';
@@ -23,7 +23,7 @@ export interface WatchHost {
   /** The scanner registered for a format. */
   scannerFor(format: string): Scanner | undefined;
   /** Opens an external source string as storage. */
-  openStorage(externalSource: string): SourceStorage;
+  openStorage(externalSource: string, externalSpec: ExternalSpec): Promise<SourceStorage>;
 }
 
 /** Event of a {@link WatchHandle}: a refresh it started began (`refreshstart`) or ended (`refreshend`). */
@@ -151,7 +151,7 @@ export class WatchHandle extends EventTarget {
   private async start(): Promise<void> {
     try {
       const info = await this.host.describeCollection(this.ref);
-      const storage = this.host.openStorage(info.externalSource);
+      const storage = await this.host.openStorage(info.externalSource, info.externalSpec);
       const scanner = this.host.scannerFor(info.externalSpec.format);
       const localRoot = storage instanceof LocalStorage ? storage.root : undefined;
       this.watching = storage.root;

@@ -1,0 +1,421 @@
+/**
+ * The chunked manifest format (`manifestFormat: 2`): one version is a small **root** plus
+ * content-addressed **chunks** shared between versions, so a commit writes what changed, not the lake.
+ *
+ * - A chunk holds a run of files in manifest order as two objects with the same id: a compact
+ *   **file index** (`<id>.i.json`: paths, sizes, mtimes, fingerprints, columnar) that a no-change
+ *   check loads alone, and the **entries** (`<id>.c.json`: rows, units, details and segments as
+ *   `[id, rowOffset, rows]` triples; path, size, mtime and fingerprint live in the index only).
+ *   The id is a digest of both, so equal content is written once and reused by every version.
+ * - **Base** chunks cut the files into fixed runs of `chunkFiles` in manifest order.
+ * - For path-ordered manifests (file formats), a commit that changes a few files writes one
+ *   **delta** chunk instead: the changed or new files (path order) and the removed paths. Readers
+ *   apply deltas in order over the base (a later entry replaces a path; `removed` drops it). When the
+ *   deltas grow past a fraction of the files, the next commit writes fresh base chunks (compaction);
+ *   runs whose content did not change keep their ids and are not written again.
+ * - The root holds everything else of the {@link Manifest} (schema, counts, definition) and the chunk
+ *   list, so a summary (rows, files, segments, schema) needs the root alone.
+ *
+ * A version file with `manifestFormat: 1` (a whole manifest in one JSON document, as written before)
+ * still loads: {@link loadManifestVersion} returns it as it is.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { Manifest, ManifestFile, Segment } from '../types.js';
+
+/** Files per base chunk by default: ~1 MiB of JSON for small parquet files. */
+export const DEFAULT_CHUNK_FILES = 2048;
+/** Deltas are compacted into fresh base chunks once they hold more than this share of the files. */
+export const DEFAULT_MAX_DELTA_FRACTION = 0.2;
+/** Deltas are compacted once there are more than this many. */
+export const MAX_DELTAS = 16;
+
+/** A chunk as the root lists it. */
+export interface ChunkRef {
+  /** Content digest (32 hex digits) of the chunk's index and entries. */
+  id: string;
+  /** `base`: a run of the files; `delta`: replaced/new files and removed paths over the chunks before it. */
+  kind: 'base' | 'delta';
+  /** File entries in the chunk. */
+  files: number;
+  /** Paths a delta removes (0 for a base chunk). */
+  removed: number;
+  /** Segments of those entries. */
+  segments: number;
+  /** Bytes of the two chunk objects. */
+  bytes: number;
+}
+
+/** The root of a chunked version: the manifest without its files and segments, plus the chunk list. */
+export interface ManifestRoot extends Omit<Manifest, 'manifestFormat' | 'files' | 'segments'> {
+  /** Layout version: 2 for chunked manifests. */
+  manifestFormat: 2;
+  /** Files in the version. */
+  fileCount: number;
+  /** Segments in the version. */
+  segmentCount: number;
+  /** Files per base chunk this version was cut with. */
+  chunkFiles: number;
+  /** True when files are in strictly ascending path order (deltas are only used then). */
+  pathOrdered: boolean;
+  /** Chunks, base chunks first, then deltas in the order they apply. */
+  chunks: ChunkRef[];
+}
+
+/** Compact per-chunk file index, loadable without entries or segments. */
+export interface FileIndex {
+  /** Paths, in chunk order. */
+  paths: string[];
+  /** Sizes in bytes. */
+  sizes: number[];
+  /** Modification times, epoch ms. */
+  mtimes: number[];
+  /** Fingerprints. */
+  fingerprints: string[];
+  /** Paths removed by a delta chunk (absent in base chunks). */
+  removed?: string[];
+}
+
+/** One file's entry in a chunk, aligned with the index; segments as `[id, rowOffset, rows]`. */
+interface ChunkEntry extends Omit<ManifestFile, 'path' | 'sizeBytes' | 'mtimeMs' | 'fingerprint'> {
+  segs: [string, number, number][];
+}
+
+/** The entries object of a chunk. */
+interface ChunkEntries {
+  entries: ChunkEntry[];
+}
+
+/** A chunk serialized: its id and the text of its two objects. */
+export interface EncodedChunk {
+  /** Content digest. */
+  id: string;
+  /** Segments in the chunk. */
+  segments: number;
+  /** Text of `<id>.i.json`. */
+  index: string;
+  /** Text of `<id>.c.json`. */
+  entries: string;
+}
+
+/** A file with its segments, as {@link walkManifest} yields them. */
+export interface FileWithSegments {
+  /** The file entry. */
+  file: ManifestFile;
+  /** Its segments, in row order. */
+  segments: Segment[];
+}
+
+/** Reads a chunk's objects back (from disk, a cache …). */
+export interface ChunkSource {
+  /** Text of `<id>.i.json`. */
+  index(id: string): string;
+  /** Text of `<id>.c.json`. */
+  entries(id: string): string;
+}
+
+/** Options of {@link splitManifest}. */
+export interface SplitOptions {
+  /** Files per base chunk (default {@link DEFAULT_CHUNK_FILES}). */
+  chunkFiles?: number;
+  /** The previous version: its root and its manifest, to write a delta when little changed. */
+  previous?: { root: ManifestRoot; manifest: Manifest };
+  /** Share of the files the deltas may hold before compaction (default {@link DEFAULT_MAX_DELTA_FRACTION}). */
+  maxDeltaFraction?: number;
+}
+
+/** The root of `m` and the chunks it references that {@link SplitOptions.previous} did not already have. */
+export interface SplitManifest {
+  /** The root to write as the version file. */
+  root: ManifestRoot;
+  /** Chunks to write (exclusive create; one that exists already has the same content). */
+  chunks: EncodedChunk[];
+}
+
+/** Splits a manifest into a root and chunks, writing a delta over `options.previous` when little changed. */
+export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitManifest {
+  const chunkFiles = options.chunkFiles ?? options.previous?.root.chunkFiles ?? DEFAULT_CHUNK_FILES;
+  if (!Number.isSafeInteger(chunkFiles) || chunkFiles < 1) throw new RangeError(`chunkFiles must be a positive integer, got ${chunkFiles}`);
+  const groups = segmentsByFile(m);
+  const pathOrdered = isPathOrdered(m.files);
+  const header = rootHeader(m, chunkFiles, pathOrdered);
+
+  const prev = options.previous;
+  // A delta is only as right as its base: the previous manifest must be the one its root encodes.
+  const sameBase =
+    prev !== undefined &&
+    prev.root.version === prev.manifest.version &&
+    prev.root.contentHash === prev.manifest.contentHash &&
+    prev.root.fileCount === prev.manifest.files.length &&
+    prev.root.segmentCount === prev.manifest.segments.length;
+  if (prev && sameBase && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles) {
+    const delta = deltaOver(prev.manifest, m, groups);
+    const priorDeltaFiles = prev.root.chunks.reduce((n, c) => n + (c.kind === 'delta' ? c.files + c.removed : 0), 0);
+    const deltas = prev.root.chunks.filter((c) => c.kind === 'delta').length;
+    const budget = (options.maxDeltaFraction ?? DEFAULT_MAX_DELTA_FRACTION) * Math.max(1, m.files.length);
+    if (delta && priorDeltaFiles + delta.files.length + delta.removed.length <= budget && deltas < MAX_DELTAS) {
+      if (delta.files.length === 0 && delta.removed.length === 0) return { root: { ...header, chunks: prev.root.chunks }, chunks: [] };
+      const chunk = encodeChunk(delta.files, delta.files.map((f) => groups.get(f.path) ?? []), delta.removed);
+      return { root: { ...header, chunks: [...prev.root.chunks, ref(chunk, 'delta', delta.files.length, delta.removed.length)] }, chunks: [chunk] };
+    }
+  }
+  const known = new Set(prev?.root.chunks.map((c) => c.id));
+  const refs: ChunkRef[] = [];
+  const chunks: EncodedChunk[] = [];
+  for (let start = 0; start < m.files.length; start += chunkFiles) {
+    const files = m.files.slice(start, start + chunkFiles);
+    const chunk = encodeChunk(files, files.map((f) => groups.get(f.path) ?? []));
+    refs.push(ref(chunk, 'base', files.length, 0));
+    if (!known.has(chunk.id)) chunks.push(chunk);
+  }
+  return { root: { ...header, chunks: refs }, chunks };
+}
+
+/** Every chunk id a root references (for pruning: a chunk no kept root references can go). */
+export function chunkIds(root: ManifestRoot): string[] {
+  return root.chunks.map((c) => c.id);
+}
+
+/**
+ * Loads a version file's text: a `manifestFormat: 1` document is returned as it is (old versions keep
+ * loading); a root is assembled from its chunks.
+ */
+export function loadManifestVersion(text: string, source: ChunkSource): Manifest {
+  const doc = JSON.parse(text) as Manifest | ManifestRoot;
+  if (doc.manifestFormat === 1) return doc;
+  if (doc.manifestFormat !== 2) throw new Error(`unknown manifestFormat ${String((doc as { manifestFormat?: unknown }).manifestFormat)}`);
+  return assembleManifest(doc, source);
+}
+
+/** The whole manifest of a root (the same `Manifest` a format-1 version file holds). */
+export function assembleManifest(root: ManifestRoot, source: ChunkSource): Manifest {
+  const files: ManifestFile[] = [];
+  const segments: Segment[] = [];
+  for (const { file, segments: segs } of walkManifest(root, source)) {
+    files.push(file);
+    for (const s of segs) segments.push(s);
+  }
+  const { chunks: _c, fileCount: _f, segmentCount: _s, chunkFiles: _k, pathOrdered: _p, manifestFormat: _m, ...rest } = root;
+  const m = { manifestFormat: 1 as const, ...rest, files, segments };
+  if (files.length !== root.fileCount || segments.length !== root.segmentCount) {
+    throw new Error(`chunks of version ${root.version} hold ${files.length} files and ${segments.length} segments, the root says ${root.fileCount} and ${root.segmentCount}`);
+  }
+  return m;
+}
+
+/**
+ * Yields each file with its segments in manifest order, one chunk in memory at a time (deltas, which
+ * are small, are loaded first).
+ */
+export function* walkManifest(root: ManifestRoot, source: ChunkSource): Generator<FileWithSegments> {
+  const { upserts, removed } = loadDeltas(root, (id) => readChunk(id, source));
+  const pending = [...upserts.values()].sort((a, b) => cmp(a.file.path, b.file.path));
+  let next = 0;
+  for (const c of root.chunks) {
+    if (c.kind !== 'base') continue;
+    for (const item of readChunk(c.id, source).items) {
+      const p = item.file.path;
+      while (root.pathOrdered && next < pending.length && pending[next]!.file.path < p) yield pending[next++]!;
+      if (removed.has(p) || upserts.has(p)) continue;
+      yield item;
+    }
+  }
+  while (next < pending.length) yield pending[next++]!;
+}
+
+/** The file index of a version (paths, sizes, mtimes, fingerprints), without entries or segments. */
+export function loadFileIndex(root: ManifestRoot, source: ChunkSource): FileIndex {
+  const out: FileIndex = { paths: [], sizes: [], mtimes: [], fingerprints: [] };
+  const rows = new Map<string, [number, number, string]>();
+  const removed = new Set<string>();
+  for (const c of root.chunks) {
+    if (c.kind !== 'delta') continue;
+    const idx = parseIndex(c.id, source);
+    for (const p of idx.removed ?? []) {
+      rows.delete(p);
+      removed.add(p);
+    }
+    idx.paths.forEach((p, i) => {
+      rows.set(p, [idx.sizes[i]!, idx.mtimes[i]!, idx.fingerprints[i]!]);
+      removed.delete(p);
+    });
+  }
+  const push = (p: string, size: number, mtime: number, fp: string): void => {
+    out.paths.push(p);
+    out.sizes.push(size);
+    out.mtimes.push(mtime);
+    out.fingerprints.push(fp);
+  };
+  const pending = [...rows.keys()].sort(cmp);
+  let next = 0;
+  const flushUpTo = (p: string | undefined): void => {
+    while (next < pending.length && (p === undefined || pending[next]! < p)) {
+      const k = pending[next++]!;
+      const [size, mtime, fp] = rows.get(k)!;
+      push(k, size, mtime, fp);
+    }
+  };
+  for (const c of root.chunks) {
+    if (c.kind !== 'base') continue;
+    const idx = parseIndex(c.id, source);
+    idx.paths.forEach((p, i) => {
+      if (root.pathOrdered) flushUpTo(p);
+      if (removed.has(p) || rows.has(p)) return;
+      push(p, idx.sizes[i]!, idx.mtimes[i]!, idx.fingerprints[i]!);
+    });
+  }
+  flushUpTo(undefined);
+  return out;
+}
+
+// ---- encoding ----
+
+function encodeChunk(files: ManifestFile[], segs: Segment[][], removed?: string[]): EncodedChunk {
+  const index: FileIndex = {
+    paths: files.map((f) => f.path),
+    sizes: files.map((f) => f.sizeBytes),
+    mtimes: files.map((f) => f.mtimeMs),
+    fingerprints: files.map((f) => f.fingerprint),
+  };
+  if (removed) index.removed = removed;
+  const entries: ChunkEntries = {
+    entries: files.map((f, i) => {
+      const { path: _p, sizeBytes: _s, mtimeMs: _m, fingerprint: _f, ...rest } = f;
+      return { ...rest, segs: segs[i]!.map((s) => [s.id, s.ranges[0]!.rowOffset, s.rows] as [string, number, number]) };
+    }),
+  };
+  const indexText = JSON.stringify(index);
+  const entriesText = JSON.stringify(entries);
+  const id = createHash('sha256').update(indexText).update('\n').update(entriesText).digest('hex').slice(0, 32);
+  let segments = 0;
+  for (const list of segs) segments += list.length;
+  return { id, segments, index: indexText, entries: entriesText };
+}
+
+function ref(c: EncodedChunk, kind: ChunkRef['kind'], files: number, removed: number): ChunkRef {
+  return { id: c.id, kind, files, removed, segments: c.segments, bytes: Buffer.byteLength(c.index) + Buffer.byteLength(c.entries) };
+}
+
+function rootHeader(m: Manifest, chunkFiles: number, pathOrdered: boolean): Omit<ManifestRoot, 'chunks'> {
+  const { files: _f, segments: _s, manifestFormat: _m, ...rest } = m;
+  return { manifestFormat: 2, ...rest, fileCount: m.files.length, segmentCount: m.segments.length, chunkFiles, pathOrdered };
+}
+
+/** Segments grouped by their file's path; every segment must belong to one file of the manifest. */
+function segmentsByFile(m: Manifest): Map<string, Segment[]> {
+  const out = new Map<string, Segment[]>();
+  for (const s of m.segments) {
+    if (s.ranges.length !== 1) throw new Error(`segment ${s.id} spans ${s.ranges.length} ranges; chunks keep one range per segment`);
+    const p = s.ranges[0]!.path;
+    const list = out.get(p);
+    if (list) list.push(s);
+    else out.set(p, [s]);
+  }
+  return out;
+}
+
+/** What changed from `prev` to `next`: entries to write and paths to drop; undefined when prev is not path-ordered. */
+function deltaOver(prev: Manifest, next: Manifest, groups: Map<string, Segment[]>): { files: ManifestFile[]; removed: string[] } | undefined {
+  if (!isPathOrdered(prev.files)) return undefined;
+  const prevGroups = segmentsByFile(prev);
+  const byPath = new Map(prev.files.map((f) => [f.path, f]));
+  const files: ManifestFile[] = [];
+  for (const f of next.files) {
+    const old = byPath.get(f.path);
+    byPath.delete(f.path);
+    if (old && sameFile(old, f) && sameSegments(prevGroups.get(f.path), groups.get(f.path))) continue;
+    files.push(f);
+  }
+  return { files, removed: [...byPath.keys()] };
+}
+
+function sameFile(a: ManifestFile, b: ManifestFile): boolean {
+  if (a === b) return true;
+  if (a.path !== b.path || a.fingerprint !== b.fingerprint || a.sizeBytes !== b.sizeBytes || a.mtimeMs !== b.mtimeMs) return false;
+  return deepEqual(a, b);
+}
+
+/** Structural equality of JSON values (manifest entries are plain JSON). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    if (ao[k] === undefined) continue;
+    n++;
+    if (!deepEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) n--;
+  return n === 0;
+}
+
+function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.length === b.length && a.every((s, i) => s.id === b[i]!.id && s.rows === b[i]!.rows && s.ranges[0]!.rowOffset === b[i]!.ranges[0]!.rowOffset);
+}
+
+function isPathOrdered(files: ManifestFile[]): boolean {
+  for (let i = 1; i < files.length; i++) if (!(files[i - 1]!.path < files[i]!.path)) return false;
+  return true;
+}
+
+// ---- decoding ----
+
+function parseIndex(id: string, source: ChunkSource): FileIndex {
+  const idx = JSON.parse(source.index(id)) as FileIndex;
+  const n = idx.paths?.length;
+  if (!Array.isArray(idx.paths) || idx.sizes?.length !== n || idx.mtimes?.length !== n || idx.fingerprints?.length !== n) {
+    throw new Error(`chunk index ${id} is malformed`);
+  }
+  return idx;
+}
+
+function readChunk(id: string, source: ChunkSource): { items: FileWithSegments[]; removed: string[] } {
+  const idx = parseIndex(id, source);
+  const { entries } = JSON.parse(source.entries(id)) as ChunkEntries;
+  if (!Array.isArray(entries) || entries.length !== idx.paths.length) throw new Error(`chunk ${id}: entries do not match its index`);
+  const items = entries.map((e, i): FileWithSegments => {
+    const path = idx.paths[i]!;
+    const file = { path, sizeBytes: idx.sizes[i]!, mtimeMs: idx.mtimes[i]!, fingerprint: idx.fingerprints[i]! } as ManifestFile & Record<string, unknown>;
+    for (const k in e) if (k !== 'segs') file[k] = (e as unknown as Record<string, unknown>)[k];
+    const segs = e.segs;
+    const segments: Segment[] = new Array(segs.length);
+    for (let j = 0; j < segs.length; j++) {
+      const [sid, rowOffset, rows] = segs[j]!;
+      segments[j] = { id: sid, rows, ranges: [{ path, rowOffset, rows }] };
+    }
+    return { file, segments };
+  });
+  return { items, removed: idx.removed ?? [] };
+}
+
+function loadDeltas(root: ManifestRoot, read: (id: string) => { items: FileWithSegments[]; removed: string[] }): { upserts: Map<string, FileWithSegments>; removed: Set<string> } {
+  const upserts = new Map<string, FileWithSegments>();
+  const removed = new Set<string>();
+  for (const c of root.chunks) {
+    if (c.kind !== 'delta') continue;
+    const d = read(c.id);
+    for (const p of d.removed) {
+      upserts.delete(p);
+      removed.add(p);
+    }
+    for (const item of d.items) {
+      upserts.set(item.file.path, item);
+      removed.delete(item.file.path);
+    }
+  }
+  return { upserts, removed };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,149 @@
+/**
+ * The RLE / bit-packed hybrid encoding of parquet levels, dictionary indices and booleans.
+ * Every run is checked against the bytes left and the values wanted: a bad run is an error, never a
+ * read past the page or a write past the output.
+ */
+
+/** Reads an unsigned LEB128 varint at `state.pos`. */
+function varint(bytes: Uint8Array, state: { pos: number }, end: number): number {
+  let result = 0;
+  let mul = 1;
+  for (let i = 0; i < 5; i++) {
+    if (state.pos >= end) throw new Error('RLE run header runs past the end of its data');
+    const b = bytes[state.pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) return result;
+    mul *= 128;
+  }
+  throw new Error('RLE run header longer than 5 bytes');
+}
+
+/**
+ * Decodes `count` values of `bitWidth` bits from `bytes[pos, end)` into `out[outPos …]`, refusing
+ * any value above `maxValue`. Returns how many values equal `maxValue` — counted on the runs, so
+ * checking levels and counting present values costs nothing extra for run-length-encoded levels.
+ */
+export function decodeHybrid(
+  bytes: Uint8Array,
+  pos: number,
+  end: number,
+  bitWidth: number,
+  count: number,
+  out: Uint8Array | Int32Array,
+  outPos: number,
+  maxValue: number = out instanceof Uint8Array ? 0xff : 0x7fffffff,
+): number {
+  if (bitWidth < 0 || bitWidth > 32) throw new Error(`bit width ${bitWidth} is out of range`);
+  if (outPos + count > out.length) throw new Error('more values than the page holds room for');
+  if (bitWidth === 0) {
+    out.fill(0, outPos, outPos + count);
+    return maxValue === 0 ? count : 0;
+  }
+  let atMax = 0;
+  const state = { pos };
+  const valueBytes = (bitWidth + 7) >> 3;
+  let done = 0;
+  while (done < count) {
+    const header = varint(bytes, state, end);
+    if ((header & 1) === 0) {
+      // RLE run: `header >> 1` copies of one value stored in `valueBytes` little-endian bytes
+      const run = header >>> 1;
+      if (run === 0) throw new Error('RLE run of length 0');
+      if (state.pos + valueBytes > end) throw new Error('RLE run value runs past the end of its data');
+      let v = 0;
+      for (let b = 0; b < valueBytes; b++) v += bytes[state.pos + b]! * 2 ** (8 * b);
+      state.pos += valueBytes;
+      if (v > maxValue) throw new Error(`RLE value ${v} is out of range`);
+      const n = Math.min(run, count - done);
+      out.fill(v, outPos + done, outPos + done + n);
+      if (v === maxValue) atMax += n;
+      done += n;
+    } else {
+      // bit-packed run: `header >> 1` groups of 8 values, LSB first
+      const groups = header >>> 1;
+      const nbytes = groups * bitWidth;
+      if (state.pos + nbytes > end) {
+        throw new Error(`bit-packed run of ${groups * 8} values needs ${nbytes} bytes, ${end - state.pos} are left`);
+      }
+      const n = Math.min(groups * 8, count - done);
+      atMax += unpack(bytes, state.pos, bitWidth, n, out, outPos + done, maxValue);
+      state.pos += nbytes;
+      done += n;
+    }
+  }
+  return atMax;
+}
+
+/** Unpacks `n` values; returns how many equal `maxValue`. */
+function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out: Uint8Array | Int32Array, outPos: number, maxValue: number): number {
+  let atMax = 0;
+  if (bitWidth === 1) {
+    // a byte at a time: list levels (a 0 then many 1s) are mostly whole bytes of ones
+    let i = 0;
+    let ones = 0;
+    for (; i + 8 <= n; i += 8) {
+      const b = bytes[pos + (i >> 3)]!;
+      const o = outPos + i;
+      if (b === 0xff) {
+        out[o] = 1; out[o + 1] = 1; out[o + 2] = 1; out[o + 3] = 1; out[o + 4] = 1; out[o + 5] = 1; out[o + 6] = 1; out[o + 7] = 1;
+        ones += 8;
+      } else {
+        for (let k = 0; k < 8; k++) {
+          const v = (b >> k) & 1;
+          out[o + k] = v;
+          ones += v;
+        }
+      }
+    }
+    for (; i < n; i++) {
+      const v = (bytes[pos + (i >> 3)]! >> (i & 7)) & 1;
+      out[outPos + i] = v;
+      ones += v;
+    }
+    if (ones > 0 && maxValue < 1) throw new Error('bit-packed value 1 is out of range');
+    return maxValue === 1 ? ones : maxValue === 0 ? n - ones : 0;
+  }
+  if (bitWidth <= 24) {
+    // pending bits stay below 32: plain integer bit operations
+    const m = (1 << bitWidth) - 1;
+    let buf = 0;
+    let nb = 0;
+    let q = pos;
+    for (let i = 0; i < n; i++) {
+      while (nb < bitWidth) {
+        buf |= bytes[q++]! << nb;
+        nb += 8;
+      }
+      const v = buf & m;
+      buf >>>= bitWidth;
+      nb -= bitWidth;
+      if (v > maxValue) throw new Error(`bit-packed value ${v} is out of range`);
+      if (v === maxValue) atMax++;
+      out[outPos + i] = v;
+    }
+    return atMax;
+  }
+  const mask = bitWidth === 32 ? 0xffffffff : (1 << bitWidth) - 1;
+  let buffer = 0;
+  let bits = 0;
+  let p = pos;
+  for (let i = 0; i < n; i++) {
+    while (bits < bitWidth) {
+      // at most 32 + 7 bits are pending: kept in a float-safe range with multiplication
+      buffer += bytes[p++]! * 2 ** bits;
+      bits += 8;
+    }
+    const v = buffer % (mask + 1);
+    buffer = Math.floor(buffer / (mask + 1));
+    bits -= bitWidth;
+    if (v > maxValue) throw new Error(`bit-packed value ${v} is out of range`);
+    if (v === maxValue) atMax++;
+    out[outPos + i] = v;
+  }
+  return atMax;
+}
+
+/** Bits needed to store values up to `max` (the width of levels whose maximum is `max`). */
+export function bitWidthOf(max: number): number {
+  return max === 0 ? 0 : 32 - Math.clz32(max);
+}
