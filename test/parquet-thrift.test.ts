@@ -272,3 +272,67 @@ describe('ThriftReader bounds', () => {
     expect(() => new ThriftReader(nested(64), 0, 129).skipStruct()).toThrow('structs nested deeper than 64');
   });
 });
+
+describe('skipping values (the fast path metadata decoding uses)', () => {
+  const reader = (b: number[], end = b.length, extra: number[] = []): ThriftReader => new ThriftReader(new Uint8Array([...b, ...extra]), 0, end);
+  const skipped = (b: number[], type: number): number => {
+    const r = reader(b);
+    r.skip(type);
+    return r.pos;
+  };
+
+  it('skips values that exactly fill the window', () => {
+    expect(skipped([0x02, 0x61, 0x62], CompactType.Binary)).toBe(3);
+    expect(skipped([0x43, 1, 2, 3, 4], CompactType.List)).toBe(5);
+    expect(skipped([0x01, 0x55, 0x02, 0x04], CompactType.Map)).toBe(4);
+    expect(skipped([0, 0, 0, 0, 0, 0, 0, 0], CompactType.Double)).toBe(8);
+    expect(skipped([0x32, 1, 0, 1], CompactType.List)).toBe(4); // list of booleans typed BoolFalse: one byte each
+    expect(skipped([0x01, 0x25, 0x01, 0x04], CompactType.Map)).toBe(4); // map<bool, i32>, key typed BoolFalse
+    expect(skipped([0x01, 0x12, 0x04, 0x01], CompactType.Map)).toBe(4); // map<bool, bool>, value typed BoolFalse
+    expect(skipped([0x01, 0x58, 0x04, 0x02, 0x61, 0x62], CompactType.Map)).toBe(6); // map<i32, binary>
+    expect(skipped([], CompactType.BoolTrue)).toBe(0);
+    expect(skipped([], CompactType.BoolFalse)).toBe(0);
+  });
+
+  it('refuses a value that starts exactly at the end of the window, even when bytes follow it in the buffer', () => {
+    const atEnd = (type: number, b: number[] = []): void => {
+      const r = reader(b, b.length, [0x00, 0x01, 0x01, 0x01]);
+      expect(() => r.skip(type)).toThrow('unexpected end of data');
+    };
+    atEnd(CompactType.I32);
+    atEnd(CompactType.Binary);
+    atEnd(CompactType.List);
+    atEnd(CompactType.Map, [0x02]); // two entries announced, the key/value type byte lies past the end
+    atEnd(CompactType.Struct);
+  });
+
+  it('refuses lengths, counts and varints that do not fit', () => {
+    expect(() => reader([5, 1, 2, 3, 4]).skip(CompactType.Binary)).toThrow('binary of 5 bytes runs past the end (4 left)');
+    expect(() => reader([0xf5, 0x05, 1, 2, 3, 4]).skip(CompactType.List)).toThrow('list of 5 elements runs past the end (4 bytes left)');
+    expect(() => reader([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]).skip(CompactType.Binary)).toThrow('32-bit varint longer than 5 bytes');
+    expect(() => reader([0xff, 0xff, 0xff, 0xff, 0x1f]).skip(CompactType.Binary)).toThrow('32-bit varint out of range');
+    expect(() => reader([0xff, 0xff, 0xff, 0xff, 0x0f]).skip(CompactType.Binary)).toThrow(`binary of ${0xffffffff} bytes runs past the end`);
+  });
+
+  it('counts nesting through lists too', () => {
+    // field 1: a list holding a list … `k` deep, holding one empty struct
+    const nested = (k: number): number[] => [0x19, ...Array(k).fill(0x19), 0x1c, 0x00, 0x00];
+    const ok = reader(nested(10));
+    ok.skipStruct();
+    expect(ok.pos).toBe(nested(10).length);
+    expect(() => reader(nested(70)).skipStruct()).toThrow('structs nested deeper than 64');
+  });
+
+  it('decodes malformed UTF-8 to U+FFFD and names its errors', () => {
+    expect(reader([0x02, 0xff, 0xfe]).string()).toBe('\ufffd\ufffd');
+    const e = (() => {
+      try {
+        reader([]).skip(CompactType.I32);
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(ThriftError);
+    expect(e!.name).toBe('ThriftError');
+  });
+});
