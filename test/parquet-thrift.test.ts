@@ -323,6 +323,19 @@ describe('skipping values (the fast path metadata decoding uses)', () => {
     expect(() => reader(nested(70)).skipStruct()).toThrow('structs nested deeper than 64');
   });
 
+  it('counts nesting through map keys and values too', () => {
+    // field 1: map<i32, map<i32, … struct>>, `k` deep
+    const values = (k: number): number[] => [0x1b, ...Array(k).fill([0x01, 0x5b, 0x02]).flat(), 0x01, 0x5c, 0x02, 0x00, 0x00];
+    // field 1: map<map<… struct, i32>, i32>, `k` deep: each level's i32 value follows its key
+    const keys = (k: number): number[] => [0x1b, ...Array(k).fill([0x01, 0xb5]).flat(), 0x01, 0xc5, 0x00, 0x02, ...Array(k).fill(0x02), 0x00];
+    for (const nested of [values, keys]) {
+      const ok = reader(nested(10));
+      ok.skipStruct();
+      expect(ok.pos).toBe(nested(10).length);
+      expect(() => reader(nested(70)).skipStruct()).toThrow('structs nested deeper than 64');
+    }
+  });
+
   it('decodes malformed UTF-8 to U+FFFD and names its errors', () => {
     expect(reader([0x02, 0xff, 0xfe]).string()).toBe('\ufffd\ufffd');
     const e = (() => {
