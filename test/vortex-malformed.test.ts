@@ -322,6 +322,13 @@ describe('postscript edges', () => {
     );
     expect(hadStatistics).toBe(true);
     expect(stats.message).toMatch(/the statistics segment .* does not lie between/);
+    // refused by the postscript's own bounds check, not by whatever reads the segment later
+    const front = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.offset = 0n) }));
+    expect(front.message).toMatch(/the dtype segment \(offset 0, length \d+\) does not lie between the leading magic and the postscript/);
+    const magic = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.offset = 3n) }));
+    expect(magic.message).toMatch(/the dtype segment \(offset 3, .* does not lie between/);
+    const huge = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.footer!.length = 0xffffffff) }));
+    expect(huge.message).toMatch(/the footer segment \(offset \d+, length 4294967295\) does not lie between/);
     const compressed = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.compressionScheme = 3) }));
     expect(compressed.path).toMatch(/\.vortex$/);
   });
