@@ -40,7 +40,8 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
-async function startServer(dir: string): Promise<{ endpoint: string; stop(): void }> {
+/** Starts s3rver in its own process (so its work does not share this event loop) on a free port. */
+export async function startServer(dir: string): Promise<{ endpoint: string; stop(): void }> {
   const require = createRequire(import.meta.url);
   const script = `new (require(${JSON.stringify(require.resolve('s3rver'))}))({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dir)} }).run().then((a) => console.log('PORT ' + a.port));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,6 +1,7 @@
 // Watch bench: start time and memory of watching a tree (parcel vs chokidar vs Node's fs.watch), one poll
 // pass, and the time from a change to the committed version with the default debounce.
-// 10k files by default; LAKEMAP_BENCH_WATCH_100K=1 adds 100k.
+// 10k files by default; LAKEMAP_BENCH_WATCH_100K=1 adds 100k. One listing-poll pass on s3rver over 1,000 and
+// 10,000 objects (LAKEMAP_BENCH_WATCH_S3_10K=0: 1,000 only).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,6 +11,10 @@ import { RefreshEngine } from '../src/engine/engine.js';
 import { LocalPollSource } from '../src/watch/poll-local.js';
 import { changeFilter } from '../src/watch/filter.js';
 import { realClock } from '../src/watch/clock.js';
+import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListingPollSource } from '../src/watch/poll-listing.js';
+import { openStorage } from '../src/storage/open.js';
+import { mapBounded } from '../src/storage/request-policy.js';
 import { parquetScanner } from '../scanners/index.js';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 
@@ -118,12 +123,51 @@ async function treeBench(files: number, log: (line: string) => void, withChange:
   }
 }
 
+/**
+ * One listing-poll pass over `counts` objects on s3rver (in its own process, 127.0.0.1): what a watch on an
+ * `s3://` source costs per poll. Objects are 1-byte placeholders named `*.parquet`: a poll lists, it never reads.
+ */
+export async function s3PollBench(counts: number[], log: (line: string) => void): Promise<void> {
+  const { startServer } = await import('./s3.js');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lakemap-bench-watch-s3-'));
+  const server = await startServer(path.join(tmp, 'store'));
+  const creds = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+  const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: creds });
+  try {
+    log('\n### S3 listing poll (s3rver on 127.0.0.1, its own process; size, ETag and last-modified compared)');
+    log('| objects | first pass ms (records) | next pass ms (compares) | poll interval after it |');
+    log('|---:|---:|---:|---:|');
+    await client.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    let have = 0;
+    for (const n of counts) {
+      const keys = Array.from({ length: n - have }, (_, i) => `lake/part=${Math.floor((have + i) / 100)}/f-${have + i}.parquet`);
+      await mapBounded(keys, 32, (Key) => client.send(new PutObjectCommand({ Bucket: 'bench', Key, Body: 'x' })));
+      have = n;
+      const storage = await openStorage('s3://bench/lake', { endpoint: server.endpoint, ...creds });
+      const poller = new ListingPollSource(storage, changeFilter(parquetScanner, { format: 'parquet' }), 'bench', { clock: realClock, intervalMs: 2000 });
+      const t0 = performance.now();
+      await poller.pass();
+      const first = performance.now() - t0;
+      const t1 = performance.now();
+      const changed = await poller.pass();
+      const next = performance.now() - t1;
+      if (changed.length !== 0) throw new Error(`an unchanged bucket reported ${changed.length} changes`);
+      log(`| ${n.toLocaleString('en-US')} | ${first.toFixed(0)} | ${next.toFixed(0)} | ${Math.max(2000, Math.ceil(20 * next))} ms |`);
+    }
+  } finally {
+    client.destroy();
+    server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** Registered in bench/run.ts. */
 export async function watchBench(log: (line: string) => void): Promise<void> {
-  log(`watching (${os.cpus().length} cores); S3 listing poll: waits for the S3 storage to land`);
+  log(`watching (${os.cpus().length} cores)`);
   await treeBench(10_000, log, true);
   if (process.env.LAKEMAP_BENCH_WATCH_100K === '1') await treeBench(100_000, log, true);
   else log('(100k files: LAKEMAP_BENCH_WATCH_100K=1)');
+  await s3PollBench(process.env.LAKEMAP_BENCH_WATCH_S3_10K === '0' ? [1000] : [1000, 10_000], log);
 }
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url && process.argv[2] === '--child') {

@@ -10,9 +10,11 @@
  * @packageDocumentation
  */
 export { RefreshEngine } from './engine/engine.js';
+export { JobEventTarget } from './engine/events.js';
 export type { RefreshEngineEventType, RefreshStarted } from './engine/engine.js';
 export { RefreshJobEvent } from './engine/jobs.js';
 export { LakemapError, corruptFile } from './errors.js';
+export { MAX_RECORDED_COLUMNS } from './scanner.js';
 export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { manifestArrowSchema } from './manifest/schema.js';
 export { diffManifests } from './manifest/diff.js';

@@ -15,6 +15,14 @@ export type { LakemapErrorCode, LakemapErrorOptions } from './errors.js';
 export { ProtoReader } from './wire/protobuf.js';
 export type { ProtoField } from './wire/protobuf.js';
 
+/**
+ * Top-level columns recorded per schema. A footer can declare a million columns in a few MB; recording
+ * them all would make the manifest hundreds of MB. The engine cuts a longer schema to this many columns
+ * with a warning; a scanner that reads untrusted schemas should stop building columns at this count too
+ * (and warn), so a wide footer costs the memory of this many columns, not of all it declares.
+ */
+export const MAX_RECORDED_COLUMNS = 10_000;
+
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -199,6 +207,13 @@ export interface TableEntry extends ScannedEntry {
 
 /** Context of a table snapshot: the scan context plus what the previous manifest knew. */
 export interface SnapshotContext extends ScanContext {
+  /**
+   * The table folder inside `source`, `/`-separated, when the engine handed the scanner a storage rooted
+   * above the collection's source: for a scanner with {@link TableScanner.mapsBesideTable} and a
+   * `volume://<name>/<path>` source, `source` is the volume's directory and `tablePath` is `<path>`.
+   * Absent (or `''`) when `source` is the table itself.
+   */
+  readonly tablePath?: string;
   /** Report progress of the snapshot (`done` of `total` steps). */
   progress(done: number, total: number): void;
   /** Entries of the previous manifest version by fingerprint, so expensive reads can be skipped. */
@@ -234,6 +249,14 @@ export interface TableScanner {
   readonly format: string;
   /** Throws `INVALID_SPEC` for options it cannot accept; called before the job reads any file. */
   validateSpec?(spec: ExternalSpec): void;
+  /**
+   * True for a format whose tables may name files beside the table folder (Iceberg's `add_files`,
+   * migrated tables). For a `volume://<name>/<path>` source the engine then roots the storage handed to
+   * {@link TableScanner.snapshot} at the volume's directory — the root the user allowed — and passes
+   * `<path>` as {@link SnapshotContext.tablePath}; entry paths (and the manifest's `resolvedSource`) are
+   * then relative to the volume's directory. Every path still goes through the storage's escape check.
+   */
+  readonly mapsBesideTable?: boolean;
   /** Resolves the snapshot to map, reading only metadata. */
   snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot>;
 }

@@ -165,6 +165,11 @@ export interface RefreshJobInfo {
   reason: string;
   /** Error code when failed (e.g. `CORRUPT_FILE`, `CANCELLED`), else `''`. */
   errorCode: LakemapErrorCode | '';
+  /**
+   * Path of the file the failure is about (relative to the source when the scanner gave it so), when a failed
+   * job's error named one; absent otherwise. `reason` names it too, in prose.
+   */
+  errorPath?: string;
   /** Source used by this refresh. */
   externalSource: string;
   /** Spec used by this refresh. */

@@ -108,7 +108,8 @@ describe('lakemap CLI commands', () => {
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.state).toBe('RefreshFailed');
-    expect(out.error).toMatchObject({ code: 'CORRUPT_FILE', message: expect.stringContaining('broken.parquet') });
+    expect(out.error).toMatchObject({ code: 'CORRUPT_FILE', message: expect.stringContaining('broken.parquet'), path: 'broken.parquet' });
+    expect(out.errorPath).toBe('broken.parquet');
   });
 
   it('progress off a terminal is plain lines: phases, a summary, no escapes or carriage returns', () => {

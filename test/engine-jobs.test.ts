@@ -1,9 +1,10 @@
 // Refresh jobs: the state machine, progress, cancellation, one refresh per collection.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LakemapError, RefreshEngine, type FileScanner, type RefreshJobEvent, type RefreshJobState } from 'lakemap';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
-import { tempDir, writeJsonl } from './helpers/tmp.js';
+import { tempDir, writeFile, writeJsonl } from './helpers/tmp.js';
 
 /** A jsonl scanner whose probes wait for `gate` to open, so a test can look at a running job. */
 function gatedScanner(): { scanner: FileScanner; open: () => void; probes: () => number } {
@@ -192,5 +193,30 @@ describe('one refresh per collection', () => {
     }
     await new Promise((r) => setTimeout(r, 0));
     expect(engine.listRefreshExternalCollectionJobs().map((j) => j.jobId)).toEqual(ids.slice(2));
+  });
+});
+
+describe('the failing file of a failed job', () => {
+  it('is errorPath on the job, kept in its record for other engines, and absent when the job completes', async () => {
+    const source = lake(2);
+    writeFile(path.join(source, 'sub', 'broken.jsonl'), 'not json\n');
+    const root = tempDir();
+    const engine = new RefreshEngine({ root, scanners: [jsonlScanner] });
+    await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
+    const { jobId } = await engine.refreshExternalCollection({ collectionName: 'c' });
+    const failed = await engine.waitForRefresh(jobId);
+    expect(failed.state).toBe('RefreshFailed');
+    expect(failed.reason).toContain('broken.jsonl');
+    expect(failed.errorPath).toBe('sub/broken.jsonl');
+    const other = new RefreshEngine({ root, scanners: [jsonlScanner] });
+    expect(other.getRefreshExternalCollectionProgress(jobId).errorPath).toBe('sub/broken.jsonl');
+    await Promise.all([engine.close(), other.close()]);
+
+    fs.rmSync(path.join(source, 'sub'), { recursive: true });
+    const again = new RefreshEngine({ root, scanners: [jsonlScanner] });
+    const ok = await again.waitForRefresh((await again.refreshExternalCollection({ collectionName: 'c' })).jobId);
+    expect(ok.state, ok.reason).toBe('RefreshCompleted');
+    expect(ok).not.toHaveProperty('errorPath');
+    await again.close();
   });
 });

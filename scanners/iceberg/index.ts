@@ -67,7 +67,8 @@ function nameMapping(meta: TableMetadata): JsonObject | undefined {
 /**
  * Scanner for the `iceberg-table` format. Spec keys: `metadata_location` (metadata file to use),
  * `snapshot_id` (decimal string), `as_of_timestamp` (epoch ms), `ref` (a branch or tag name),
- * `table_path` (the table folder inside the source, when data files lie beside it). `tableVersion` is the snapshot id as a
+ * `table_path` (the table folder inside the source, when data files lie beside it). Through a `volume://` source,
+ * files beside the table map when they lie inside the volume's directory. `tableVersion` is the snapshot id as a
  * decimal string (`''` for a table with no snapshot); entries are the live data files with their deletes.
  *
  * @example
@@ -80,6 +81,8 @@ function nameMapping(meta: TableMetadata): JsonObject | undefined {
 export const icebergScanner: TableScanner = {
   kind: 'table',
   format: 'iceberg-table',
+  // add_files and migrated tables keep data files beside the table: a volume source lets them map
+  mapsBesideTable: true,
 
   validateSpec(spec) {
     parseIcebergOptions(spec);
@@ -87,7 +90,9 @@ export const icebergScanner: TableScanner = {
 
   async snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot> {
     const options = parseIcebergOptions(ctx.spec);
-    const table = subStorage(source, options.tablePath);
+    // The table folder inside `source`: the engine's (a volume-rooted source) joined with the spec's table_path.
+    const tablePath = [ctx.tablePath, options.tablePath].filter((p) => p).join('/') || undefined;
+    const table = subStorage(source, tablePath);
     const loaded = await loadCurrentMetadata(table, options.metadataLocation);
     const meta = loaded.metadata;
     const warnings = [...loaded.warnings];
@@ -96,7 +101,7 @@ export const icebergScanner: TableScanner = {
     const schema = icebergSchemaToArrow(icebergSchema, loaded.path);
     const details: JsonObject = {
       formatVersion: meta.formatVersion,
-      metadataFile: options.tablePath ? `${options.tablePath}/${loaded.path}` : loaded.path,
+      metadataFile: tablePath ? `${tablePath}/${loaded.path}` : loaded.path,
       location: meta.location,
       schemaId: icebergSchema['schema-id'],
       ...(meta.tableUuid !== undefined ? { tableUuid: meta.tableUuid } : {}),
@@ -105,7 +110,7 @@ export const icebergScanner: TableScanner = {
     if (!snap) return { tableVersion: '', schema, entries: [], details, warnings };
 
     const columns = primitiveColumns(icebergSchema);
-    const rebaser = new TableRebaser(source, meta.location, options.tablePath);
+    const rebaser = new TableRebaser(source, meta.location, tablePath);
     const files = await readSnapshotFiles(source, rebaser, meta, columns, snap, ctx.signal, (d, t) => ctx.progress(d, t));
     for (const skipped of files.skippedEntries) {
       warnings.push(`manifest entry ${skipped.path} is a ${skipped.format} file, not a data file (parquet, avro or orc): skipped, its record_count ${skipped.records} not counted`);

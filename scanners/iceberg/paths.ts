@@ -130,7 +130,8 @@ export class TableRebaser {
       'PATH_ESCAPE',
       `${what} ${written} lies outside the table folder (${levels} folder${levels === 1 ? '' : 's'} above it, at <table>/${'../'.repeat(levels)}${rest}), ` +
         `outside the source ${this.storage.root}${this.tablePath ? ` (table_path ${JSON.stringify(this.tablePath)})` : ''}. ` +
-        `To map it, make the source a folder that holds both the table and this file, and name the table folder inside it with the spec key table_path`,
+        `To map it, make the source a folder that holds both the table and this file, and name the table folder inside it with the spec key table_path, ` +
+        `or give the source as volume://<name>/<path to the table> of an engine volume whose directory holds both`,
       { path: written },
     );
   }

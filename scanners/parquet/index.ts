@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Schema } from 'apache-arrow';
-import { LakemapError, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
+import { LakemapError, MAX_RECORDED_COLUMNS, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
 import { decodeArrowSchema } from './arrow-schema.js';
 import { TRAILER_BYTES, locateFooter } from './footer.js';
-import { decodeFileMetaData, decodeSchemaElements, latin1, sameBytes } from './metadata.js';
+import { decodeFileMetaData, latin1, sameBytes, schemaElementSource } from './metadata.js';
 import { mapParquetSchema, type MappedSchema } from './schema.js';
 import { BoundedMemo } from './schema-cache.js';
 import type { FooterMetadata } from './types.js';
@@ -64,7 +64,7 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
     if (last && sameBytes(last.bytes, bytes, meta.schemaStart, meta.schemaEnd)) mapped = last.mapped;
     else {
       const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);
-      mapped = parquetSchemas.get(key, () => mapParquetSchema(decodeSchemaElements(bytes, meta.schemaStart, meta.schemaEnd)));
+      mapped = parquetSchemas.get(key, () => mapParquetSchema(schemaElementSource(bytes, meta.schemaStart, meta.schemaEnd), MAX_RECORDED_COLUMNS));
       lastSchema = { bytes: bytes.slice(meta.schemaStart, meta.schemaEnd), mapped };
     }
   } catch (e) {
@@ -75,7 +75,12 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
     throw new LakemapError('UNSUPPORTED', `${path}: encrypted columns (plaintext footer with encryption_algorithm): lakemap does not read encrypted parquet`, { path });
   }
   const warnings: string[] = [];
-  const schema = chooseSchema(meta, mapped, warnings);
+  let schema: Schema;
+  if (mapped.columns > mapped.schema.fields.length) {
+    // Cut while mapping: the columns past the cap were counted, never built (nor the ARROW:schema, which would build them all).
+    warnings.push(`the schema has ${mapped.columns} top-level columns; only the first ${MAX_RECORDED_COLUMNS} are recorded`);
+    schema = mapped.schema;
+  } else schema = chooseSchema(meta, mapped, warnings);
   const footerOffset = size - TRAILER_BYTES - length;
   const units: UnitInfo[] = new Array(meta.rowGroups.length);
   let rows = 0;

@@ -7,6 +7,7 @@
  * schema by those bytes and decode elements ({@link decodeSchemaElements}) only on a miss.
  */
 import { CompactType, ThriftError, ThriftReader } from './thrift.js';
+import type { SchemaElementSource } from './schema.js';
 import type { FooterMetadata, LogicalType, RowGroupInfo, SchemaElement, TimeUnit } from './types.js';
 
 /** Decodes a footer: `bytes[start, end)` holds the Thrift-compact `FileMetaData` struct. */
@@ -33,6 +34,7 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
       case 2:
         expect(t, CompactType.List, 'FileMetaData.schema');
         meta.schemaStart = r.pos;
+        schemaElementSource(bytes, r.pos, end); // checks the claimed count against the bytes before walking it
         r.skip(t);
         meta.schemaEnd = r.pos;
         break;
@@ -92,10 +94,18 @@ function readRowGroup(r: ThriftReader, index: number): RowGroupInfo {
   return rg;
 }
 
+/** Fewest bytes a `ColumnChunk` takes: `file_offset` (field header, one-byte value) and the stop byte. */
+const MIN_COLUMN_CHUNK_BYTES = 3;
+
 /** Folds each column chunk's compressed size and first page offset into its row group. */
 function readColumnChunks(r: ThriftReader, rg: RowGroupInfo, index: number): void {
   const n = r.listSize();
   if (r.elemType !== CompactType.Struct) throw new ThriftError('RowGroup.columns is not a list of structs');
+  // A ColumnChunk holds at least its required file_offset (header, value) and a stop byte.
+  const room = r.end - r.pos;
+  if (n * MIN_COLUMN_CHUNK_BYTES > room) {
+    throw new ThriftError(`row group ${index} claims ${n} column chunks, but the ${room} bytes left hold at most ${Math.floor(room / MIN_COLUMN_CHUNK_BYTES)} (${MIN_COLUMN_CHUNK_BYTES} bytes each at least)`);
+  }
   rg.numColumns = n;
   for (let c = 0; c < n; c++) {
     let id = 0;
@@ -189,14 +199,40 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
+/**
+ * Fewest bytes a `SchemaElement` takes: its required `name` (field header, length) and the stop byte.
+ * A list claiming more elements than its bytes can hold is corrupt, whatever it says.
+ */
+const MIN_SCHEMA_ELEMENT_BYTES = 3;
+
 /** Decodes the schema list whose header starts at `start` (from {@link FooterMetadata.schemaStart}). */
 export function decodeSchemaElements(bytes: Uint8Array, start: number, end: number): SchemaElement[] {
-  const r = new ThriftReader(bytes, start, end);
-  const n = r.listSize();
-  if (r.elemType !== CompactType.Struct) throw new ThriftError('FileMetaData.schema is not a list of structs');
-  const out: SchemaElement[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = readSchemaElement(r);
+  const src = schemaElementSource(bytes, start, end);
+  const out: SchemaElement[] = new Array(src.count);
+  for (let i = 0; i < src.count; i++) out[i] = src.next();
   return out;
+}
+
+/**
+ * The schema list whose header starts at `start`, decoded one element per `next()`: the caller keeps
+ * only what it needs. The element count is checked against the bytes before anything is decoded.
+ */
+export function schemaElementSource(bytes: Uint8Array, start: number, end: number): SchemaElementSource {
+  const r = new ThriftReader(bytes, start, end);
+  const count = r.listSize();
+  if (r.elemType !== CompactType.Struct) throw new ThriftError('FileMetaData.schema is not a list of structs');
+  const room = end - r.pos;
+  if (count * MIN_SCHEMA_ELEMENT_BYTES > room) {
+    throw new ThriftError(`the schema claims ${count} elements, but its ${room} bytes hold at most ${Math.floor(room / MIN_SCHEMA_ELEMENT_BYTES)} (${MIN_SCHEMA_ELEMENT_BYTES} bytes each at least)`);
+  }
+  let read = 0;
+  return {
+    count,
+    next: () => {
+      if (read++ >= count) throw new ThriftError('read past the end of the schema list');
+      return readSchemaElement(r);
+    },
+  };
 }
 
 function readSchemaElement(r: ThriftReader): SchemaElement {

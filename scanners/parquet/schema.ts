@@ -23,10 +23,20 @@ export class SchemaError extends Error {
 
 /** A mapped parquet schema. */
 export interface MappedSchema {
-  /** The Arrow schema. */
+  /** The Arrow schema (cut to the first `maxColumns` top-level columns when the file has more). */
   schema: Schema;
-  /** Leaf (primitive) columns: every row group must hold one column chunk per leaf. */
+  /** Leaf (primitive) columns of the whole file: every row group must hold one column chunk per leaf. */
   leafCount: number;
+  /** Top-level columns the file declares; more than `schema.fields.length` when the schema was cut. */
+  columns: number;
+}
+
+/** Schema elements read one at a time, so columns past a cap are checked and counted but never kept. */
+export interface SchemaElementSource {
+  /** Elements in the list (root included). */
+  readonly count: number;
+  /** The next element, depth first. */
+  next(): SchemaElement;
 }
 
 /** Nesting deeper than this is refused: the mapping recurses once per level. */
@@ -37,36 +47,88 @@ interface Node {
   children: Node[] | undefined;
 }
 
-/** Maps a flattened schema list (root first) to Arrow. */
-export function mapParquetSchema(elements: readonly SchemaElement[]): MappedSchema {
-  if (elements.length === 0) throw new SchemaError('the schema is empty (no root element)');
-  const state = { next: 0, leaves: 0 };
-  const root = readTree(elements, state, 0);
-  if (state.next !== elements.length) {
-    throw new SchemaError(`the schema tree covers ${state.next} of ${elements.length} elements (num_children disagrees with the list)`);
+interface TreeState {
+  src: SchemaElementSource;
+  next: number;
+  leaves: number;
+}
+
+/**
+ * Maps a flattened schema list (root first) to Arrow. Top-level columns past `maxColumns` are read
+ * and checked (tree shape, leaf count) but no object is kept for them: a footer declaring a million
+ * columns costs the memory of `maxColumns`.
+ */
+export function mapParquetSchema(elements: readonly SchemaElement[] | SchemaElementSource, maxColumns = Infinity): MappedSchema {
+  const src: SchemaElementSource = isSource(elements) ? elements : arraySource(elements);
+  if (src.count === 0) throw new SchemaError('the schema is empty (no root element)');
+  const state: TreeState = { src, next: 0, leaves: 0 };
+  const rootEl = take(state);
+  const count = checkChildren(rootEl, state);
+  const kept: Node[] = new Array(Math.min(count, maxColumns));
+  for (let i = 0; i < count; i++) {
+    if (i < maxColumns) kept[i] = readTree(state, 1);
+    else skipTree(state, 1);
   }
-  if (!root.children) throw new SchemaError(`the root element "${root.el.name}" is not a group`);
-  return { schema: new Schema(root.children.map(fieldOf)), leafCount: state.leaves };
+  if (state.next !== src.count) {
+    throw new SchemaError(`the schema tree covers ${state.next} of ${src.count} elements (num_children disagrees with the list)`);
+  }
+  return { schema: new Schema(kept.map(fieldOf)), leafCount: state.leaves, columns: count };
+}
+
+function isSource(e: readonly SchemaElement[] | SchemaElementSource): e is SchemaElementSource {
+  return typeof (e as SchemaElementSource).next === 'function';
+}
+
+function arraySource(elements: readonly SchemaElement[]): SchemaElementSource {
+  let i = 0;
+  return { count: elements.length, next: () => elements[i++]! };
+}
+
+function take(state: TreeState): SchemaElement {
+  state.next++;
+  return state.src.next();
+}
+
+/** The element's child count, checked against the elements that follow. */
+function checkChildren(el: SchemaElement, state: TreeState): number {
+  const count = el.numChildren ?? 0;
+  if (count < 0 || count > state.src.count - state.next) {
+    throw new SchemaError(`group "${el.name}" claims ${count} children but ${state.src.count - state.next} elements follow`);
+  }
+  return count;
+}
+
+function isGroup(el: SchemaElement): boolean {
+  const n = el.numChildren;
+  return (n !== undefined && n > 0) || (el.type === undefined && n !== undefined);
 }
 
 /** Rebuilds the tree from the depth-first list, checking every `num_children` against what is left. */
-function readTree(elements: readonly SchemaElement[], state: { next: number; leaves: number }, depth: number): Node {
+function readTree(state: TreeState, depth: number): Node {
   if (depth > MAX_NESTING) throw new SchemaError(`schema nested deeper than ${MAX_NESTING} levels`);
-  const el = elements[state.next++]!;
-  const n = el.numChildren;
-  const isGroup = depth === 0 || (n !== undefined && n > 0) || (el.type === undefined && n !== undefined);
-  if (!isGroup) {
+  const el = take(state);
+  if (!isGroup(el)) {
     if (el.type === undefined) throw new SchemaError(`leaf "${el.name}" has no physical type`);
     state.leaves++;
     return { el, children: undefined };
   }
-  const count = n ?? 0;
-  if (count < 0 || count > elements.length - state.next) {
-    throw new SchemaError(`group "${el.name}" claims ${count} children but ${elements.length - state.next} elements follow`);
-  }
+  const count = checkChildren(el, state);
   const children: Node[] = new Array(count);
-  for (let i = 0; i < count; i++) children[i] = readTree(elements, state, depth + 1);
+  for (let i = 0; i < count; i++) children[i] = readTree(state, depth + 1);
   return { el, children };
+}
+
+/** Consumes a subtree with the checks of {@link readTree}, counting its leaves and keeping nothing. */
+function skipTree(state: TreeState, depth: number): void {
+  if (depth > MAX_NESTING) throw new SchemaError(`schema nested deeper than ${MAX_NESTING} levels`);
+  const el = take(state);
+  if (!isGroup(el)) {
+    if (el.type === undefined) throw new SchemaError(`leaf "${el.name}" has no physical type`);
+    state.leaves++;
+    return;
+  }
+  const count = checkChildren(el, state);
+  for (let i = 0; i < count; i++) skipTree(state, depth + 1);
 }
 
 function fieldOf(node: Node): Field {

@@ -37,7 +37,7 @@ export const refreshCommand: Command = {
       const info = await engine.waitForRefresh(jobId);
       view?.finish(info);
       const failed = info.state === 'RefreshFailed';
-      if (json) printJson(io, failed ? { ...info, error: { code: info.errorCode, message: info.reason, path: null } } : info);
+      if (json) printJson(io, failed ? { ...info, error: { code: info.errorCode, message: info.reason, path: info.errorPath ?? null } } : info);
       else if (!failed) io.stdout.write(refreshSummary(info));
       if (failed && !json) io.stderr.write(`lakemap: refresh failed (${info.errorCode}): ${info.reason}\n`);
       return failed ? 1 : 0;

@@ -8,6 +8,8 @@ import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection, startingPoint } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
+import { JobEventTarget } from './events.js';
+export type { RefreshEngineEventType } from './events.js';
 import { openLocalSource, openSource, parseSource } from '../storage/source.js';
 import { WatchHandle, closeWatches } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
@@ -40,8 +42,6 @@ export interface RefreshStarted {
   jobId: string;
 }
 
-/** Events of {@link RefreshEngine}: `statechange` and `progress`, both carrying a {@link RefreshJobEvent}. */
-export type RefreshEngineEventType = 'statechange' | 'progress';
 
 /**
  * The embedded refresh engine: holds external collections, runs refresh jobs that scan their sources'
@@ -56,7 +56,7 @@ export type RefreshEngineEventType = 'statechange' | 'progress';
  * if (info.state === 'RefreshCompleted') console.log((await engine.getManifest({ collectionName: 'trips' })).totalRows);
  * ```
  */
-export class RefreshEngine extends EventTarget {
+export class RefreshEngine extends JobEventTarget {
   /** Metadata directory (absolute). */
   readonly root: string;
   private readonly volumes: Record<string, string> | undefined;
@@ -389,6 +389,9 @@ export class RefreshEngine extends EventTarget {
           // a local tree is watched as such (events or directory polls); an object store through its listing
           return loc.url === undefined ? openLocalSource(loc) : openSource(loc, { ...this.storage, ...specStorageOptions(spec) });
         },
+        onRefreshEnd: (listener) => this.on('statechange', (e) => {
+          if (e.job.state !== e.previousState && (e.job.state === 'RefreshCompleted' || e.job.state === 'RefreshFailed')) listener(e.job);
+        }),
       },
       ref,
       options,
@@ -398,37 +401,6 @@ export class RefreshEngine extends EventTarget {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-
-  /**
-   * Typed `addEventListener` for `statechange` and `progress`; returns a function that removes the
-   * listener. A listener that throws is reported on stderr (`console.error`) and never reaches the
-   * job or the process (`uncaughtException`); so is one added with `addEventListener`.
-   */
-  on(type: RefreshEngineEventType, listener: (event: RefreshJobEvent) => void): () => void {
-    const l = listener as unknown as (event: Event) => void;
-    this.addEventListener(type, l);
-    return () => this.removeEventListener(type, l);
-  }
-
-  /** Like {@link RefreshEngine.on}, for the next event of `type` only. */
-  once(type: RefreshEngineEventType, listener: (event: RefreshJobEvent) => void): () => void {
-    const l = listener as unknown as (event: Event) => void;
-    this.addEventListener(type, l, { once: true });
-    return () => this.removeEventListener(type, l);
-  }
-
-  /** `EventTarget.addEventListener`, with listener errors contained (see {@link RefreshEngine.on}). */
-  override addEventListener(type: string, listener: ((event: Event) => void) | { handleEvent(event: Event): void }, options?: Parameters<EventTarget['addEventListener']>[2]): void {
-    if (listener) super.addEventListener(type, containErrors(this.guarded, type, listener), options);
-  }
-
-  /** `EventTarget.removeEventListener` for a listener added with {@link RefreshEngine.addEventListener}. */
-  override removeEventListener(type: string, listener: ((event: Event) => void) | { handleEvent(event: Event): void }, options?: Parameters<EventTarget['removeEventListener']>[2]): void {
-    if (listener) super.removeEventListener(type, this.guarded.get(listener)?.get(type) ?? listener, options);
-  }
-
-  /** Error-containing wrappers of listeners, by listener and event type (so removal finds them). */
-  private readonly guarded = new WeakMap<object, Map<string, PlainListener>>();
 
   private currentManifest(dbName: string, collectionName: string): Manifest {
     const key = `${dbName}.${collectionName}`;
@@ -472,30 +444,6 @@ export class RefreshEngine extends EventTarget {
     if (!def) throw new LakemapError('COLLECTION_NOT_FOUND', `collection ${dbName}.${collectionName} does not exist`);
     return def;
   }
-}
-
-type PlainListener = (event: Event) => void;
-/** What `addEventListener` takes: a function or an object with `handleEvent`. */
-type AnyListener = PlainListener | { handleEvent(event: Event): void };
-
-/** The wrapper of `listener` for `type`: calls it, and reports instead of rethrowing what it throws. */
-function containErrors(guarded: WeakMap<object, Map<string, PlainListener>>, type: string, listener: AnyListener): PlainListener {
-  let byType = guarded.get(listener);
-  if (!byType) guarded.set(listener, (byType = new Map()));
-  let wrapped = byType.get(type);
-  if (!wrapped) {
-    wrapped = (event: Event): void => {
-      try {
-        if (typeof listener === 'function') listener.call(event.currentTarget, event);
-        else listener.handleEvent(event);
-      } catch (err) {
-        // A bug in the host's listener must not fail the job nor crash the process: say so, go on.
-        console.error(`lakemap: a "${type}" event listener threw:`, err);
-      }
-    };
-    byType.set(type, wrapped);
-  }
-  return wrapped;
 }
 
 function positive(n: number, name: string): number {

@@ -120,9 +120,9 @@ export class RefreshJob {
     });
   }
 
-  /** Pending or in progress → failed, with a reason a person can act on. */
-  fail(code: LakemapErrorCode, reason: string): void {
-    this.transition('RefreshFailed', { reason, errorCode: code, endTime: Date.now() });
+  /** Pending or in progress → failed, with a reason a person can act on and the failing file's path when known. */
+  fail(code: LakemapErrorCode, reason: string, path?: string): void {
+    this.transition('RefreshFailed', { reason, errorCode: code, ...(path !== undefined ? { errorPath: path } : {}), endTime: Date.now() });
   }
 
   private transition(to: RefreshJobState, patch: Partial<RefreshJobInfo>): void {

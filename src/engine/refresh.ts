@@ -6,7 +6,7 @@ import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
-import { openSource, type SourceLocation } from '../storage/source.js';
+import { openSource, tableLocation, type SourceLocation } from '../storage/source.js';
 import type { OpenStorageOptions } from '../storage/open.js';
 import type { Scanner } from '../scanner.js';
 import { specStorageOptions } from '../storage/options.js';
@@ -40,7 +40,7 @@ export interface RefreshPlan {
   storage?: OpenStorageOptions;
 }
 
-type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string };
+type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string; path?: string };
 
 /** Runs a refresh job to its end; never throws (failures become the job's reason); always releases the lock. */
 export async function runRefresh(plan: RefreshPlan): Promise<void> {
@@ -50,20 +50,20 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
     outcome = await run(plan);
   } catch (err) {
     const e = LakemapError.is(err) ? err : asLakemapError(plan.scanner.format, plan.source.root, err);
-    outcome = { ok: false, code: e.code, reason: e.message };
+    outcome = { ok: false, code: e.code, reason: e.message, ...(e.path !== undefined ? { path: e.path } : {}) };
   } finally {
     plan.lock.release();
   }
   // The lock is free before the job reports its end, so whoever waits on it can refresh again at once.
   if (outcome.ok) job.complete(outcome.version, outcome.committed, outcome.changes);
-  else job.fail(outcome.code, outcome.reason);
+  else job.fail(outcome.code, outcome.reason, outcome.path);
 }
 
 async function run(plan: RefreshPlan): Promise<Outcome> {
   const { job, definition: def, previous } = plan;
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
   job.start();
-  const storage = await openSource(plan.source, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
+  const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
   const scanned =
     plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous) : await scanTableSource(plan, plan.scanner, storage, previous);

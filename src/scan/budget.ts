@@ -16,6 +16,11 @@ const RECHECK_MS = 50;
  * except when no other budgeted read is in flight (so some probe can always make progress and
  * waiting cannot deadlock); a read larger than the whole budget is refused before anything is
  * allocated. Counted in KiB, rounded up.
+ *
+ * Tails (`{ tail: true }`) count their bytes but are not holders: a probe holds its tail while it
+ * waits for its footer read, so if tails were holders, lanes holding tails could wait on each other
+ * for ever. A footer read may thus start over tails that fill the budget; the overshoot is at most
+ * the tails in flight (concurrency × tail bytes). A tail itself waits until it fits or nothing is held.
  */
 export class ReadBudget {
   private readonly state: Int32Array;
@@ -41,18 +46,20 @@ export class ReadBudget {
    * Waits for `n` bytes of budget and returns their release (idempotent). Refused with
    * `CORRUPT_FILE` naming `path` when `n` exceeds the whole budget; with `CANCELLED` on `signal`.
    */
-  async acquire(n: number, path: string, signal?: AbortSignal): Promise<() => void> {
+  async acquire(n: number, path: string, signal?: AbortSignal, options: { tail?: boolean } = {}): Promise<() => void> {
     if (n > this.limit) {
       throw new LakemapError('CORRUPT_FILE', `${path}: claims a ${n}-byte read, more than the ${this.limit}-byte memory budget for reads in flight`, { path });
     }
     const k = Math.ceil(n / 1024);
+    const holder = options.tail ? 0 : 1;
     for (;;) {
       if (signal?.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
       const seen = Atomics.load(this.state, 0);
       const used = seen & KIB_MASK;
       const holders = seen >>> KIB_BITS;
-      if (holders === 0 || used + k <= this.limitKiB) {
-        const next = ((holders + 1) << KIB_BITS) | (used + k);
+      const free = holder ? holders === 0 : used === 0;
+      if (free || used + k <= this.limitKiB) {
+        const next = ((holders + holder) << KIB_BITS) | (used + k);
         if (Atomics.compareExchange(this.state, 0, seen, next) !== seen) continue; // another thread moved first
         this.peak = Math.max(this.peak, (used + k) * 1024);
         break;
@@ -63,7 +70,7 @@ export class ReadBudget {
     return () => {
       if (released) return;
       released = true;
-      Atomics.sub(this.state, 0, (1 << KIB_BITS) | k);
+      Atomics.sub(this.state, 0, (holder << KIB_BITS) | k);
       Atomics.notify(this.state, 0);
     };
   }

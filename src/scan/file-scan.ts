@@ -21,7 +21,7 @@ export interface FileScanHooks {
   skipped(file: SkippedFile): void;
 }
 
-import { Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
+import { DEFAULT_TAIL_BYTES, Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
 import { readBudget } from './budget.js';
 export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
 
@@ -92,7 +92,8 @@ const WORKER_MIN_FILES = 1000;
  * Two paths: on a storage with synchronous tail reads (local disk) files are probed in batches on
  * this thread and, with `workers`, in worker threads that claim batches from the same shared
  * counter; on any other storage (remote, high latency) up to `concurrency` probes run at once.
- * Either way, reads past the tails wait for the {@link readBudget}.
+ * Either way, reads past the tails wait for the {@link readBudget}; on the pipelined path the tails
+ * count against it too (they are read into fresh buffers held until their probe ends).
  */
 export async function scanFiles(
   storage: ScanStorage,
@@ -238,12 +239,27 @@ export async function scanFiles(
 
   async function scanPipelined(): Promise<void> {
     let next = 0;
+    const tailBytes = scanner.tailBytes ?? DEFAULT_TAIL_BYTES;
     const lane = async (): Promise<void> => {
       for (;;) {
         if (ctx.signal.aborted || fatal) return;
         const k = next++;
         if (k >= toProbe.length) return;
-        recordSafely(k, await prober.probe(listed[toProbe[k]!]!.path));
+        const path = listed[toProbe[k]!]!.path;
+        // The tail is held until the probe ends, so it counts against the process's read budget.
+        let release: () => void;
+        try {
+          release = await readBudget.acquire(tailBytes, path, ctx.signal, { tail: true });
+        } catch (e) {
+          recordSafely(k, { ok: false, error: asLakemapError(scanner.format, path, e) });
+          probed++;
+          continue;
+        }
+        try {
+          recordSafely(k, await prober.probe(path));
+        } finally {
+          release();
+        }
         probed++;
         if (probed % BATCH === 0) report();
       }

@@ -10,12 +10,11 @@ import type { FileProbe, FileScanner, ProbeFile, ScanContext, ScannedEntry } fro
 import type { ManifestFile, ManifestSchema } from '../types.js';
 import { readBudget } from './budget.js';
 
-const DEFAULT_TAIL = 64 * 1024;
-/**
- * Top-level columns recorded per file schema. A footer can declare a million columns in a few MB;
- * recording them all would make the manifest hundreds of MB. Beyond this the schema is cut, with a warning.
- */
-export const MAX_RECORDED_COLUMNS = 10_000;
+import { MAX_RECORDED_COLUMNS } from '../scanner.js';
+export { MAX_RECORDED_COLUMNS } from '../scanner.js';
+
+/** Tail bytes read for a scanner that does not say how many it wants. */
+export const DEFAULT_TAIL_BYTES = 64 * 1024;
 
 /** One probed file: its manifest entry, or the error that the file gave. */
 export type ProbeOutcome = { ok: true; file: ManifestFile; warnings: string[] } | { ok: false; error: LakemapError };
@@ -38,7 +37,7 @@ export class Prober {
     private readonly scanner: FileScanner,
     private readonly ctx: ScanContext,
   ) {
-    this.tailBytes = scanner.tailBytes ?? DEFAULT_TAIL;
+    this.tailBytes = scanner.tailBytes ?? DEFAULT_TAIL_BYTES;
     this.scratch = new Uint8Array(this.tailBytes);
     this.deepFingerprint = ctx.spec.verify === 'footer';
   }

@@ -5,6 +5,7 @@ import { mergeFileSchemas } from '../manifest/schema-evolution.js';
 import { fileGlobs } from '../engine/definition.js';
 import { LakemapError } from '../errors.js';
 import type { RefreshPlan } from '../engine/refresh.js';
+import { tableLocation } from '../storage/source.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
@@ -71,7 +72,9 @@ export async function scanTableSource(
 ): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
   const sameFormat = previous !== undefined && previous.format === scanner.format;
+  const { tablePath } = tableLocation(plan.source, scanner);
   const ctx: SnapshotContext = {
+    ...(tablePath ? { tablePath } : {}),
     spec: def.externalSpec,
     signal: job.controller.signal,
     progress: (done, total) => job.setProgress(LISTED + ((SCANNED - LISTED) * done) / Math.max(1, total), done, total),

@@ -72,6 +72,17 @@ export function parseSource(source: unknown, volumes: Record<string, string> | u
 }
 
 /**
+ * Where a table scanner's storage is rooted: at the volume's directory, with the table as a sub path,
+ * when the scanner maps files beside its table (`mapsBesideTable`) and the source is a folder inside a
+ * volume; otherwise at the source itself (`tablePath` '').
+ */
+export function tableLocation(loc: SourceLocation, scanner: { kind: string; mapsBesideTable?: boolean }): { loc: SourceLocation; tablePath: string } {
+  if (scanner.kind !== 'table' || scanner.mapsBesideTable !== true || loc.url !== undefined || loc.subPath === '') return { loc, tablePath: '' };
+  new LocalStorage(loc.root).resolve(loc.subPath); // the table folder itself must resolve inside the volume (symlinks checked)
+  return { loc: { root: loc.root, subPath: '' }, tablePath: loc.subPath };
+}
+
+/**
  * Opens the storage of a parsed source: the sub path is resolved inside the root (symlinks checked),
  * and the storage is rooted at it.
  */

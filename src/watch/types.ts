@@ -101,7 +101,7 @@ export interface WatchStatus {
   collectionName: string;
   /** Database name. */
   dbName: string;
-  /** The directory or object-store root watched. */
+  /** The directory or object-store root watched; follows the collection when a refresh moves its source. */
   watching: string;
   /** Mechanism in use. */
   mechanism: WatchMechanism;

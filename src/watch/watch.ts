@@ -24,6 +24,8 @@ export interface WatchHost {
   scannerFor(format: string): Scanner | undefined;
   /** Opens an external source string as storage. */
   openStorage(externalSource: string, externalSpec: ExternalSpec): Promise<SourceStorage>;
+  /** Calls `listener` with each refresh job of the engine as it ends; returns a function that stops it. */
+  onRefreshEnd?(listener: (job: RefreshJobInfo) => void): () => void;
 }
 
 /** Event of a {@link WatchHandle}: a refresh it started began (`refreshstart`) or ended (`refreshend`). */
@@ -70,6 +72,11 @@ export class WatchHandle extends EventTarget {
   private inFlight: AbortController | undefined;
   private closing: Promise<void> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
+  /** Source and spec the current change source watches (see {@link WatchHandle.follow}). */
+  private followed = '';
+  private pendingRoot = '';
+  private following: Promise<void> = Promise.resolve();
+  private stopFollowing: (() => void) | undefined;
 
   /**
    * Use {@link RefreshEngine.watch}.
@@ -141,7 +148,8 @@ export class WatchHandle extends EventTarget {
       clearInterval(this.keepAlive);
       if (this.safetyTimer !== undefined) this.clock.clearTimeout(this.safetyTimer);
       this.inFlight?.abort();
-      await Promise.all([this.source?.close(), this.scheduler.close(), this.ready.catch(() => undefined)]);
+      this.stopFollowing?.();
+      await Promise.all([this.source?.close(), this.scheduler.close(), this.ready.catch(() => undefined), this.following]);
       await this.source?.close(); // a source that finished starting during close
       watchesOf.get(this.host.owner)?.delete(this);
     })();
@@ -151,35 +159,8 @@ export class WatchHandle extends EventTarget {
   private async start(): Promise<void> {
     try {
       const info = await this.host.describeCollection(this.ref);
-      const storage = await this.host.openStorage(info.externalSource, info.externalSpec);
-      const scanner = this.host.scannerFor(info.externalSpec.format);
-      const localRoot = storage instanceof LocalStorage ? storage.root : undefined;
-      this.watching = storage.root;
-      const filter = changeFilter(scanner, info.externalSpec, localRoot ? ownRootInside(this.host.root, localRoot) : undefined);
-      const changed = (paths: string[]): void => this.hinted(paths);
-      const failed = (e: Error): void => this.error(LakemapError.is(e) ? e.code : 'IO_ERROR', e.message);
-      let source = this.options.changeSource;
-      if (source) await source.start(changed, failed);
-      else {
-        const table = scanner?.kind === 'table' ? info.externalSpec.format : '';
-        source = await startChangeSource(
-          {
-            storage,
-            ...(localRoot ? { localRoot } : {}),
-            filter,
-            listPrefix: table === 'lance-table' ? '_versions' : table === 'iceberg-table' ? 'metadata' : '',
-            clock: this.clock,
-            pollIntervalMs: this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
-            fullPassEvery: Math.max(1, this.options.fullPassEvery ?? DEFAULTS.fullPassEvery),
-            ...(this.options.mechanism ? { mechanism: this.options.mechanism } : {}),
-          },
-          changed,
-          failed,
-        );
-      }
-      this.source = source;
-      this.mechanism = source.mechanism;
-      this.reason = source.reason;
+      const source = await this.openChangeSource(info);
+      this.use(source, info);
       if (this.state === 'closed') {
         await source.close();
         return;
@@ -187,12 +168,89 @@ export class WatchHandle extends EventTarget {
       this.state = 'watching';
       if (source.mechanism === 'parcel' || source.mechanism === 'custom') this.armSafety();
       if (this.options.initialRefresh ?? true) this.scheduler.hint(true);
+      this.stopFollowing = this.host.onRefreshEnd?.((job) => {
+        if (job.state === 'RefreshCompleted' && job.collectionName === this.ref.collectionName && job.dbName === this.ref.dbName) void this.follow();
+      });
     } catch (e) {
       this.state = 'closed';
       clearInterval(this.keepAlive);
       watchesOf.get(this.host.owner)?.delete(this);
       throw e;
     }
+  }
+
+  /** Opens the source a collection's definition names and starts watching it (not yet in use). */
+  private async openChangeSource(info: CollectionInfo): Promise<ChangeSource> {
+    const storage = await this.host.openStorage(info.externalSource, info.externalSpec);
+    const scanner = this.host.scannerFor(info.externalSpec.format);
+    const localRoot = storage instanceof LocalStorage ? storage.root : undefined;
+    this.pendingRoot = storage.root;
+    const filter = changeFilter(scanner, info.externalSpec, localRoot ? ownRootInside(this.host.root, localRoot) : undefined);
+    // Hints from a source no longer in use are dropped.
+    let source: ChangeSource | undefined = this.options.changeSource;
+    const changed = (paths: string[]): void => {
+      if (this.source === source) this.hinted(paths);
+    };
+    const failed = (e: Error): void => {
+      if (this.source === source) this.error(LakemapError.is(e) ? e.code : 'IO_ERROR', e.message);
+    };
+    if (source) {
+      await source.start(changed, failed);
+      return source;
+    }
+    const table = scanner?.kind === 'table' ? info.externalSpec.format : '';
+    source = await startChangeSource(
+      {
+        storage,
+        ...(localRoot ? { localRoot } : {}),
+        filter,
+        listPrefix: table === 'lance-table' ? '_versions' : table === 'iceberg-table' ? 'metadata' : '',
+        clock: this.clock,
+        pollIntervalMs: this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+        fullPassEvery: Math.max(1, this.options.fullPassEvery ?? DEFAULTS.fullPassEvery),
+        ...(this.options.mechanism ? { mechanism: this.options.mechanism } : {}),
+      },
+      changed,
+      failed,
+    );
+    return source;
+  }
+
+  private use(source: ChangeSource, info: CollectionInfo): void {
+    this.source = source;
+    this.followed = definitionKey(info);
+    this.watching = this.pendingRoot;
+    this.mechanism = source.mechanism;
+    this.reason = source.reason;
+  }
+
+  /**
+   * Follows the collection's current source: a completed refresh may have moved it (`externalSource` or
+   * `externalSpec` given to the refresh). Re-describes the collection and, when its source or spec moved,
+   * starts watching the new one and stops the old. Serialised; never throws (a failure is reported and
+   * the old source stays watched until the next completed refresh).
+   */
+  private follow(): Promise<void> {
+    this.following = this.following.then(async () => {
+      if (this.state !== 'watching' || this.options.changeSource) return;
+      try {
+        const info = await this.host.describeCollection(this.ref);
+        if (definitionKey(info) === this.followed || this.isClosed()) return;
+        const next = await this.openChangeSource(info);
+        if (this.isClosed()) {
+          await next.close();
+          return;
+        }
+        const old = this.source;
+        this.use(next, info);
+        await old?.close();
+        // Changes made between that refresh's listing and the new source's first pass are caught by one more refresh.
+        this.scheduler.hint();
+      } catch (e) {
+        this.error(LakemapError.is(e) ? e.code : 'IO_ERROR', `could not follow the collection's new source: ${(e as Error)?.message ?? String(e)}`);
+      }
+    });
+    return this.following;
   }
 
   private isClosed(): boolean {
@@ -246,7 +304,10 @@ export class WatchHandle extends EventTarget {
     this.inFlight = undefined;
     this.lastJob = info;
     this.dispatchEvent(new WatchEvent('refreshend', jobId, info));
-    if (info.state === 'RefreshCompleted') return 'done';
+    if (info.state === 'RefreshCompleted') {
+      await this.follow();
+      return 'done';
+    }
     if (info.errorCode === 'CANCELLED' && this.isClosed()) return 'cancelled';
     // Another process held the collection's lock: its refresh will see our change or we retry.
     if (info.errorCode === 'REFRESH_IN_PROGRESS') {
@@ -261,6 +322,11 @@ export class WatchHandle extends EventTarget {
 /** Closes every watch started on an engine (for the engine's own `close()`). */
 export async function closeWatches(owner: object): Promise<void> {
   await Promise.all([...(watchesOf.get(owner) ?? [])].map((w) => w.close()));
+}
+
+/** What a change source depends on in a collection's definition. */
+function definitionKey(info: CollectionInfo): string {
+  return JSON.stringify([info.externalSource, info.externalSpec]);
 }
 
 /** lakemap's own root relative to the source, when it lies inside it. */
