@@ -36,6 +36,7 @@ const childProcessOnly = [
   'test/workers*.test.ts',
   'test/watch-cli.test.ts',
   'test/watch-s3fs.test.ts',
+  'test/s3fs-*.test.ts',
   'test/package/**',
   'test/*tmux*.test.ts',
   'test/docs-snippets.test.ts',
