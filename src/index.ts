@@ -20,6 +20,8 @@ export { manifestArrowSchema } from './manifest/schema.js';
 export { diffManifests } from './manifest/diff.js';
 export type { ManifestDiff } from './manifest/diff.js';
 export type { ManifestSummary } from './manifest/summary.js';
+export type { ManifestStream } from './manifest/stream.js';
+export type { FileWithSegments } from './manifest/chunks.js';
 export { LocalStorage } from './storage/local.js';
 export type { FileTail } from './storage/local.js';
 export { openStorage } from './storage/open.js';

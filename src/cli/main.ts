@@ -10,6 +10,7 @@ import { refreshCommand } from './refresh-command.js';
 import { jobCommand, jobsCommand, repairCommand } from './jobs-commands.js';
 import { readCommand } from './read-command.js';
 import { watchCommand } from './watch-command.js';
+import { diffCommand, summaryCommand } from './diff-commands.js';
 
 export type { CliIO } from './command.js';
 
@@ -20,6 +21,8 @@ const COMMANDS: readonly Command[] = [
   watchCommand,
   showCommand,
   versionsCommand,
+  summaryCommand,
+  diffCommand,
   describeCommand,
   collectionsCommand,
   dropCommand,

@@ -1,6 +1,7 @@
 // Commands that read committed manifests: show, versions.
 import type { Manifest } from '../types.js';
 import { UsageError, printJson, type Command } from './command.js';
+import { writeManifestJson } from '../manifest/stream.js';
 
 export const showCommand: Command = {
   name: 'show',
@@ -11,9 +12,12 @@ export const showCommand: Command = {
   async run({ args: [collectionName], values: o, io, engine, dbName, json }) {
     const version = o.version === undefined ? undefined : Number(o.version);
     if (version !== undefined && !(Number.isSafeInteger(version) && version > 0)) throw new UsageError('--version must be a positive integer');
-    const m = await engine.getManifest({ collectionName: collectionName!, dbName, ...(version ? { version } : {}) });
-    if (json) printJson(io, m, true);
-    else io.stdout.write(summary(m));
+    const req = { collectionName: collectionName!, dbName, ...(version ? { version } : {}) };
+    if (json) {
+      // Streamed one chunk at a time: memory stays bounded whatever the number of files.
+      await writeManifestJson(await engine.streamManifest(req), (text) => writeWaiting(io.stdout, text));
+      await writeWaiting(io.stdout, '\n');
+    } else io.stdout.write(summary(await engine.getManifest(req)));
     return 0;
   },
 };
@@ -43,3 +47,9 @@ export const versionsCommand: Command = {
     return 0;
   },
 };
+
+/** Writes `text`, waiting for `drain` when the stream's buffer is full (a slow pipe must not grow memory). */
+function writeWaiting(out: NodeJS.WritableStream, text: string): Promise<void> | void {
+  if (out.write(text)) return;
+  return new Promise((resolve) => out.once('drain', () => resolve()));
+}

@@ -35,6 +35,7 @@ import { readCollectionRows, readSegmentRows } from '../read/read.js';
 import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
 import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
 import type { ManifestSummary } from '../manifest/summary.js';
+import type { ManifestStream } from '../manifest/stream.js';
 
 /** What {@link RefreshEngine.refreshExternalCollection} returns. */
 export interface RefreshStarted {
@@ -177,8 +178,9 @@ export class RefreshEngine extends JobEventTarget {
       const def = this.loadDefinition(dbName, collectionName);
       const versions = this.store.versions(dbName, collectionName);
       const start = startingPoint(versions, this.cache.get(key), def.incarnation);
-      const externalSpec = requestedSpec ?? start.previous?.externalSpec ?? def.externalSpec;
-      const externalSource = req.externalSource ?? start.previous?.externalSource ?? def.externalSource;
+      const head = start.previous ?? start.index?.header;
+      const externalSpec = requestedSpec ?? head?.externalSpec ?? def.externalSpec;
+      const externalSource = req.externalSource ?? head?.externalSource ?? def.externalSource;
       const source = parseSource(externalSource, this.volumes, this.schemes());
       specStorageOptions(externalSpec);
       const scanner = this.scanners.get(externalSpec.format);
@@ -213,6 +215,7 @@ export class RefreshEngine extends JobEventTarget {
         ...(this.workers ? { workers: this.workers } : {}),
         onCommit: (m: Manifest) => this.cache.set(key, { manifest: m, incarnation: def.incarnation }),
         ...(start.previous ? { previous: start.previous } : {}),
+        ...(start.index && start.loadPrevious ? { previousIndex: start.index, loadPrevious: start.loadPrevious } : {}),
         warnings: start.warnings,
         storage: this.storage,
       };
@@ -281,6 +284,23 @@ export class RefreshEngine extends JobEventTarget {
     // A copy: the engine keeps the current manifest cached for the next refresh.
     if (req.version === undefined) return structuredClone(this.currentManifest(dbName, collectionName));
     return this.store.versions(dbName, collectionName).read(req.version);
+  }
+
+  /**
+   * A committed manifest (the current version, or `version` while it is kept) to walk file by file
+   * with bounded memory: a chunked version is read one chunk at a time and checked as it is walked
+   * (a broken chunk throws `MANIFEST_CORRUPT` when reached). `lakemap show --json` streams this.
+   *
+   * @example
+   * ```ts
+   * const s = await engine.streamManifest({ collectionName: 'trips' });
+   * for (const { file, segments } of s.files()) console.log(file.path, segments.length);
+   * ```
+   */
+  async streamManifest(req: GetManifestRequest): Promise<ManifestStream> {
+    const { dbName, collectionName } = this.ref(req);
+    this.loadDefinition(dbName, collectionName);
+    return this.store.versions(dbName, collectionName).stream(req.version);
   }
 
   /**

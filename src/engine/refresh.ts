@@ -1,6 +1,8 @@
 import { LakemapError, type LakemapErrorCode } from '../errors.js';
 import { asLakemapError, type ProbeWorkers } from '../scan/file-scan.js';
-import { scanFileSource, scanTableSource, SCANNED } from '../scan/sources.js';
+import { listFileSource, scanFileSource, scanTableSource, SCANNED, type SourceListing } from '../scan/sources.js';
+import { sameScannerOptions } from '../scan/file-scan.js';
+import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
 import { buildManifest, diffChanges } from '../manifest/build.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
@@ -34,6 +36,10 @@ export interface RefreshPlan {
   onCommit?(manifest: Manifest): void;
   /** The previous manifest, validated, when it may be reused; absent for a full scan. */
   previous?: Manifest;
+  /** Instead of `previous`: the previous version's validated file index, enough for a no-change check. */
+  previousIndex?: PreviousIndex;
+  /** Loads and validates the whole previous manifest (with `previousIndex`), when something changed. */
+  loadPrevious?: () => { manifest?: Manifest; warning?: string };
   /** Warnings found at the call (an invalid previous manifest, a recovered pointer), carried into the manifest. */
   warnings: string[];
   /** Options and plugged-in backends for object-store sources (the job's signal is added). */
@@ -60,13 +66,34 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
 }
 
 async function run(plan: RefreshPlan): Promise<Outcome> {
-  const { job, definition: def, previous } = plan;
+  const { job, definition: def } = plan;
+  let previous = plan.previous;
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
   job.start();
   const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
+  let listing: SourceListing | undefined;
+  if (plan.scanner.kind === 'file') {
+    // The listing (with stats when files may be reused) against the previous file index: when every
+    // file is as it was, nothing is probed, built, hashed or written, and no chunk entry is read.
+    const index = previous ? indexOfManifest(previous) : plan.previousIndex;
+    const withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
+    listing = await listFileSource(plan, storage, withStats);
+    if (index && withStats && unchangedSince(plan, storage.root, index, listing)) {
+      job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
+      return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
+    }
+  }
+  if (!previous && plan.loadPrevious) {
+    const loaded = plan.loadPrevious();
+    previous = loaded.manifest;
+    if (loaded.warning) {
+      plan.warnings.push(loaded.warning);
+      job.note(undefined, [loaded.warning]);
+    }
+  }
   const scanned =
-    plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous) : await scanTableSource(plan, plan.scanner, storage, previous);
+    plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous, listing) : await scanTableSource(plan, plan.scanner, storage, previous);
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
   if (plan.warnings.length) scanned.warnings = [...plan.warnings, ...scanned.warnings];
 
@@ -86,4 +113,20 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   );
   plan.onCommit?.(manifest);
   return { ok: true, version: manifest.version, committed: true, changes };
+}
+
+/**
+ * True when a refresh would produce the previous version's content again: the same spec, source,
+ * resolved root and fields, no skipped files to retry, no warnings to record, no footer verification,
+ * and a listing that shows exactly the previous files with their sizes and mtimes (the same test the
+ * scan uses to carry a file over without opening it).
+ */
+function unchangedSince(plan: RefreshPlan, resolvedRoot: string, index: PreviousIndex, listing: SourceListing): boolean {
+  const def = plan.definition;
+  const h = index.header;
+  if (plan.warnings.length > 0 || listing.warnings.length > 0 || def.externalSpec.verify === 'footer') return false;
+  if (h.version !== plan.baseVersion || h.format !== def.externalSpec.format || h.externalSource !== def.externalSource || h.resolvedSource !== resolvedRoot) return false;
+  if (!Array.isArray(h.skipped) || h.skipped.length > 0) return false;
+  if (stableJson(h.externalSpec) !== stableJson(def.externalSpec) || stableJson(h.fields) !== stableJson(def.fields)) return false;
+  return sameFiles(index, listing.listed);
 }

@@ -5,6 +5,7 @@ import { LakemapError } from '../errors.js';
 import type { Holder } from '../manifest/lock.js';
 import type { ManifestStore, StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
+import type { PreviousIndex } from '../manifest/file-index.js';
 import type { Manifest, RepairReport } from '../types.js';
 
 /** Where a refresh starts, read under the collection's lock. */
@@ -15,6 +16,12 @@ export interface StartingPoint {
   previous?: Manifest;
   /** What the job and the new manifest should say about the state found. */
   warnings: string[];
+  /**
+   * Instead of `previous`, for a chunked version not in memory: its validated file index (enough to
+   * find that nothing changed) and how to load and validate the whole manifest when something did.
+   */
+  index?: PreviousIndex;
+  loadPrevious?: () => { manifest?: Manifest; warning?: string };
 }
 
 /**
@@ -39,14 +46,19 @@ export function startingPoint(
   if (cached && cached.incarnation === incarnation && cached.manifest.version === pointer.version) {
     return { version: pointer.version, previous: cached.manifest, warnings };
   }
-  const { manifest, problems } = versions.load(pointer.version);
-  if (!manifest) {
-    warnings.push(
-      `manifest version ${pointer.version} (${versions.file(pointer.version)}) is invalid and was not reused; every file was read again: ${problems.slice(0, 3).join('; ')}`,
-    );
-    return { version: pointer.version, warnings };
-  }
-  return { version: pointer.version, previous: manifest, warnings };
+  const load = (): { manifest?: Manifest; warning?: string } => {
+    const { manifest, problems } = versions.load(pointer.version);
+    if (manifest) return { manifest };
+    return {
+      warning: `manifest version ${pointer.version} (${versions.file(pointer.version)}) is invalid and was not reused; every file was read again: ${problems.slice(0, 3).join('; ')}`,
+    };
+  };
+  // A chunked version: its file index alone decides a no-change refresh; the rest loads when needed.
+  const index = versions.fileIndex(pointer.version);
+  if (index) return { version: pointer.version, index, loadPrevious: load, warnings };
+  const { manifest, warning } = load();
+  if (warning) warnings.push(warning);
+  return { version: pointer.version, ...(manifest ? { previous: manifest } : {}), warnings };
 }
 
 /** See {@link RefreshEngine.repairCollection}. */

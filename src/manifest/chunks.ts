@@ -99,7 +99,7 @@ export interface EncodedChunk {
   entries: string;
 }
 
-/** A file with its segments, as {@link walkManifest} yields them. */
+/** A file with its segments, as `walkManifest` and `RefreshEngine.streamManifest` yield them. */
 export interface FileWithSegments {
   /** The file entry. */
   file: ManifestFile;

@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { LakemapError } from '../errors.js';
 import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFileAtomic } from './store.js';
 import { manifestProblems } from './validate.js';
-import { CHUNK_DIR, decodeVersion, encodeVersion, pruneChunks, writeChunks } from './chunk-files.js';
-import type { ManifestRoot } from './chunks.js';
+import { CHUNK_DIR, decodeVersion, encodeVersion, fileChunkSource, pruneChunks, writeChunks } from './chunk-files.js';
+import { loadFileIndex, type ManifestRoot } from './chunks.js';
+import { fileIndexProblems, type PreviousIndex } from './file-index.js';
 import { manifestSummary, type ManifestSummary } from './summary.js';
+import { streamManifest, streamRoot, type ManifestStream } from './stream.js';
 import type { Manifest } from '../types.js';
 
 const POINTER_FILE = 'CURRENT';
@@ -115,6 +117,20 @@ export class VersionStore {
   }
 
   /**
+   * A committed version (default: the current one) to walk one chunk at a time, validated as it is
+   * walked; a format-1 version is read and validated whole first.
+   */
+  stream(version?: number): ManifestStream {
+    const current = this.current();
+    const v = version ?? current;
+    if (current > 0 && Number.isSafeInteger(v) && v >= 1 && v <= current) {
+      const root = safeParse(readText(this.file(v)) ?? '') as ManifestRoot | undefined;
+      if (root !== null && typeof root === 'object' && root.manifestFormat === 2) return streamRoot(root, fileChunkSource(this.chunksDir), this.file(v));
+    }
+    return streamManifest(this.read(version));
+  }
+
+  /**
    * The summary (rows, files, segments, schema) of a committed version: from a chunked version's root
    * alone, without reading its chunks; a format-1 version is read and validated whole.
    */
@@ -128,6 +144,36 @@ export class VersionStore {
       }
     }
     return manifestSummary(this.read(version));
+  }
+
+  /**
+   * A chunked version's root and file index alone (no entries, no segments), validated; undefined for
+   * a format-1 version or one whose root or index is unsound (then {@link VersionStore.load} tells why).
+   */
+  fileIndex(version: number): PreviousIndex | undefined {
+    const root = safeParse(readText(this.file(version)) ?? '') as ManifestRoot | undefined;
+    if (root === null || typeof root !== 'object' || root.manifestFormat !== 2 || !Array.isArray(root.chunks)) return undefined;
+    try {
+      // Entries are not read, but each chunk's two objects must still add up to the bytes the root
+      // lists (a truncated or swapped entries object fails this; the full load then says why).
+      const files = fileChunkSource(this.chunksDir);
+      const indexBytes = new Map<string, number>();
+      const index = loadFileIndex(root, {
+        index: (id) => {
+          const text = files.index(id);
+          indexBytes.set(id, Buffer.byteLength(text));
+          return text;
+        },
+        entries: files.entries,
+      });
+      for (const c of root.chunks) {
+        if (fs.statSync(path.join(this.chunksDir, `${c.id}.c.json`)).size + (indexBytes.get(c.id) ?? NaN) !== c.bytes) return undefined;
+      }
+      if (fileIndexProblems(root, index, version).length > 0) return undefined;
+      return { header: root, paths: index.paths, sizes: index.sizes, mtimes: index.mtimes, segmentCount: root.segmentCount };
+    } catch {
+      return undefined;
+    }
   }
 
   /** A version file parsed and validated: the manifest, or the problems found. */

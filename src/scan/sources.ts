@@ -7,7 +7,7 @@ import { LakemapError } from '../errors.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import { tableLocation } from '../storage/source.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
-import type { JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
+import type { FileStat, JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What a scan produced, whatever the scanner kind. */
@@ -26,15 +26,32 @@ export interface ScanOutcome {
 export const LISTED = 3;
 export const SCANNED = 95;
 
-export async function scanFileSource(plan: RefreshPlan, storage: ScanStorage, previous: Manifest | undefined): Promise<ScanOutcome> {
+/** A file source's listing, taken once and shared by the no-change check and the scan. */
+export interface SourceListing {
+  listed: FileStat[];
+  /** Warnings of the listing (names that are not UTF-8 …), already noted on the job. */
+  warnings: string[];
+}
+
+/**
+ * Lists a file source for a refresh; `withStats` when a previous version may let files be reused
+ * (its file count and scanner options say so), since only then are sizes and mtimes worth a stat.
+ */
+export async function listFileSource(plan: RefreshPlan, storage: ScanStorage, withStats: boolean): Promise<SourceListing> {
+  const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
+  const warnings: string[] = [];
+  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings);
+  plan.job.note(undefined, warnings);
+  return { listed, warnings };
+}
+
+export async function scanFileSource(plan: RefreshPlan, storage: ScanStorage, previous: Manifest | undefined, listing?: SourceListing): Promise<ScanOutcome> {
   const { job, definition: def } = plan;
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const ctx = { spec: def.externalSpec, signal: job.controller.signal };
   // Stats are only worth taking when a previous manifest may let files be reused.
   const reusable = previous !== undefined && previous.files.length > 0 && sameScannerOptions(previous.externalSpec, def.externalSpec);
-  const listWarnings: string[] = [];
-  const listed = await listSourceFiles(storage, scanner, def.externalSpec, reusable, listWarnings);
-  job.note(undefined, listWarnings);
+  const { listed, warnings: listWarnings } = listing ?? (await listFileSource(plan, storage, reusable));
   const allowEmpty = def.externalSpec.allow_empty === true;
   if (listed.length === 0 && !allowEmpty) throw noFiles(storage, scanner.format, def.externalSpec, 'no files');
   job.setProgress(LISTED, 0, listed.length);

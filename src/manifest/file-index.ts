@@ -1,0 +1,124 @@
+/**
+ * What a refresh needs of the previous version to decide that nothing changed: its header (spec,
+ * source, fields …) and a compact file index — path, size, mtime (and the ETag where known) — taken
+ * either from a chunked version's root and index chunks (no entries, no segments read) or from a
+ * manifest already in memory. Both are validated before they are trusted.
+ *
+ * @module
+ */
+import type { FileStat } from '../scanner.js';
+import type { Manifest, RefreshChangeSet } from '../types.js';
+import type { FileIndex, ManifestRoot } from './chunks.js';
+
+/** The previous version as a no-change check sees it. */
+export interface PreviousIndex {
+  /** The version's header (a chunked root, or the manifest itself). */
+  header: Pick<Manifest, 'version' | 'format' | 'externalSource' | 'resolvedSource' | 'externalSpec' | 'fields' | 'skipped'>;
+  /** Paths in manifest order. */
+  paths: readonly string[];
+  /** Sizes, aligned with `paths`. */
+  sizes: readonly number[];
+  /** Modification times, aligned with `paths`. */
+  mtimes: readonly number[];
+  /** ETags aligned with `paths`, when known (an in-memory manifest); absent from a file index. */
+  etags?: readonly (string | undefined)[];
+  /** Segments of the version. */
+  segmentCount: number;
+}
+
+/** The index of a manifest held in memory. */
+export function indexOfManifest(m: Manifest): PreviousIndex {
+  const n = m.files.length;
+  const paths = new Array<string>(n);
+  const sizes = new Array<number>(n);
+  const mtimes = new Array<number>(n);
+  const etags = new Array<string | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const f = m.files[i]!;
+    paths[i] = f.path;
+    sizes[i] = f.sizeBytes;
+    mtimes[i] = f.mtimeMs;
+    etags[i] = f.etag;
+  }
+  return { header: m, paths, sizes, mtimes, etags, segmentCount: m.segments.length };
+}
+
+/**
+ * Problems of a chunked root and the file index loaded from it, empty when both are sound: the
+ * header's shape, counts, and an index whose columns align, whose paths are distinct non-empty
+ * strings, sizes non-negative safe integers and mtimes times, with as many files as the root says.
+ */
+export function fileIndexProblems(root: ManifestRoot, index: FileIndex, expectedVersion: number): string[] {
+  const problems: string[] = [];
+  const isObj = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (root.manifestFormat !== 2) problems.push(`manifestFormat is ${JSON.stringify(root.manifestFormat)}, expected 2`);
+  if (root.version !== expectedVersion) problems.push(`holds version ${JSON.stringify(root.version)}, expected ${expectedVersion}`);
+  for (const k of ['format', 'externalSource', 'resolvedSource', 'contentHash'] as const) if (typeof root[k] !== 'string') problems.push(`${k} is not a string`);
+  if (!isObj(root.externalSpec) || typeof root.externalSpec.format !== 'string') problems.push('externalSpec is not a spec object');
+  if (!Array.isArray(root.fields) || !Array.isArray(root.skipped) || !Array.isArray(root.chunks)) problems.push('fields, skipped or chunks is not a list');
+  for (const k of ['fileCount', 'segmentCount'] as const) if (!(Number.isSafeInteger(root[k]) && root[k] >= 0)) problems.push(`${k} is not a non-negative integer`);
+  if (problems.length) return problems;
+  const n = index.paths.length;
+  if (n !== root.fileCount) problems.push(`the file index holds ${n} files, the root says ${root.fileCount}`);
+  if (index.sizes.length !== n || index.mtimes.length !== n || index.fingerprints.length !== n) problems.push('the file index columns do not align');
+  if (problems.length) return problems;
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const p = index.paths[i];
+    const size = index.sizes[i];
+    const mtime = index.mtimes[i];
+    if (typeof p !== 'string' || p === '' || typeof index.fingerprints[i] !== 'string') problems.push(`file ${i} lacks a path or fingerprint`);
+    else if (seen.has(p)) problems.push(`${p} is listed twice`);
+    else seen.add(p);
+    if (!(Number.isSafeInteger(size) && size! >= 0)) problems.push(`file ${i}: size ${JSON.stringify(size)} is not a non-negative integer`);
+    if (!(typeof mtime === 'number' && Number.isFinite(mtime) && mtime >= 0)) problems.push(`file ${i}: mtime ${JSON.stringify(mtime)} is not a time`);
+    if (problems.length >= 20) break;
+  }
+  return problems;
+}
+
+/**
+ * True when a listing (with stats) shows exactly the files of `prev`, each with the same size and
+ * mtime (and ETag: a listed ETag the index cannot vouch for counts as a change). Listing order is
+ * usually the index's, so the common case needs no map.
+ */
+export function sameFiles(prev: PreviousIndex, listed: readonly FileStat[]): boolean {
+  const n = prev.paths.length;
+  if (listed.length !== n) return false;
+  const same = (s: FileStat, i: number): boolean =>
+    s.size >= 0 && s.size === prev.sizes[i] && s.mtimeMs === prev.mtimes[i] && s.etag === (prev.etags ? prev.etags[i] : undefined);
+  let i = 0;
+  for (; i < n; i++) {
+    const s = listed[i]!;
+    if (s.path !== prev.paths[i]) break;
+    if (!same(s, i)) return false;
+  }
+  if (i === n) return true;
+  const at = new Map<string, number>();
+  for (let j = i; j < n; j++) at.set(prev.paths[j]!, j);
+  for (let j = i; j < n; j++) {
+    const s = listed[j]!;
+    const k = at.get(s.path);
+    if (k === undefined || !same(s, k)) return false;
+    at.delete(s.path);
+  }
+  return at.size === 0;
+}
+
+/** The change set of a refresh that found nothing changed. */
+export function unchangedSet(prev: PreviousIndex): RefreshChangeSet {
+  return {
+    files: { added: 0, removed: 0, modified: 0, unchanged: prev.paths.length },
+    segments: { added: 0, removed: 0, kept: prev.segmentCount },
+    addedPaths: [],
+    removedPaths: [],
+    modifiedPaths: [],
+  };
+}
+
+/** JSON with object keys sorted, so two specs that differ only in key order compare equal. */
+export function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
+  );
+}
