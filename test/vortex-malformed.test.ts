@@ -303,3 +303,49 @@ describe('fuzzing the footer region', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
+
+// Edges of scanners/vortex/postscript.ts that survived mutation testing (issue 15).
+describe('postscript edges', () => {
+  it('names the missing layout segment, the out-of-range statistics segment, and the file of a compressed one', async () => {
+    const noLayout = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.layout = undefined) }));
+    expect(noLayout.code).toBe('CORRUPT_FILE');
+    expect(noLayout.message).toMatch(/no layout segment \(required\)/);
+    let hadStatistics = false;
+    const stats = await refusal(
+      bytesOf({
+        ...good(),
+        editPostscript: (ps) => {
+          hadStatistics = ps.statistics !== undefined;
+          if (ps.statistics) ps.statistics.offset = 1n << 40n;
+        },
+      }),
+    );
+    expect(hadStatistics).toBe(true);
+    expect(stats.message).toMatch(/the statistics segment .* does not lie between/);
+    // refused by the postscript's own bounds check, not by whatever reads the segment later
+    const front = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.offset = 0n) }));
+    expect(front.message).toMatch(/the dtype segment \(offset 0, length \d+\) does not lie between the leading magic and the postscript/);
+    const magic = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.offset = 3n) }));
+    expect(magic.message).toMatch(/the dtype segment \(offset 3, .* does not lie between/);
+    const huge = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.footer!.length = 0xffffffff) }));
+    expect(huge.message).toMatch(/the footer segment \(offset \d+, length 4294967295\) does not lie between/);
+    const compressed = await refusal(bytesOf({ ...good(), editPostscript: (ps) => void (ps.dtype!.compressionScheme = 3) }));
+    expect(compressed.path).toMatch(/\.vortex$/);
+  });
+
+  it('takes a 48-byte postscript for pre-stable only when both segments have bytes, start after the magic and end by the postscript', async () => {
+    // payload 64: the postscript starts at 68, so [24, 44] ends exactly there
+    const exact = await refusal(preStableFile([4, 20], [24, 44]));
+    expect(exact.code).toBe('UNSUPPORTED');
+    expect(exact.path).toMatch(/\.vortex$/);
+    for (const [dtype, footer] of [
+      [[4, 0], [24, 40]],
+      [[3, 20], [24, 40]],
+      [[4, 20], [24, 45]],
+    ] as [[number, number], [number, number]][]) {
+      const e = await refusal(preStableFile(dtype, footer));
+      expect(e.code, `${dtype} ${footer}`).toBe('CORRUPT_FILE');
+      expect(e.message).not.toMatch(/predates/);
+    }
+  });
+});
