@@ -176,6 +176,16 @@ function breakStaleLock(file: string, seen: LockRecord | undefined): void {
   }
 }
 
+/**
+ * Whether a temporary file (`.tmp-…-<pid>-<12 hex>`, as `tempName` and `linkExclusive` name them) may
+ * still be in use: its writer's process runs. Another process may be linking its lock attempt or
+ * writing beside us right now, so only a dead writer's leftovers may be removed.
+ */
+export function temporaryInUse(name: string): boolean {
+  const m = /^\.tmp-(?:.*-)?(\d+)-[0-9a-f]{12}$/.exec(name);
+  return m !== null && pidRuns(Number(m[1]));
+}
+
 function pidRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);

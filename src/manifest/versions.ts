@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { LakemapError } from '../errors.js';
 import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFileAtomic } from './store.js';
 import { manifestProblems } from './validate.js';
+import { temporaryInUse } from './lock.js';
 import { CHUNK_DIR, decodeVersion, encodeVersion, fileChunkSource, pruneChunks, writeChunks } from './chunk-files.js';
 import { loadFileIndex, type ManifestRoot } from './chunks.js';
 import { fileIndexProblems, type PreviousIndex } from './file-index.js';
@@ -225,7 +226,8 @@ export class VersionStore {
   /**
    * Under the lock, before a refresh: version files above the committed one were written by a commit
    * that never flipped `CURRENT` (a crash); they are renamed aside, never deleted or reused. Temporary
-   * files of killed writers are removed. Returns the names set aside.
+   * files of killed writers are removed (those of live processes are left: another process may be
+   * linking its lock attempt there right now). Returns the names set aside.
    */
   setAsideUncommitted(current: number): string[] {
     const moved: string[] = [];
@@ -241,7 +243,7 @@ export class VersionStore {
       } catch {
         continue;
       }
-      for (const n of names) if (n.startsWith('.tmp-')) fs.rmSync(path.join(d, n), { force: true });
+      for (const n of names) if (n.startsWith('.tmp-') && !temporaryInUse(n)) fs.rmSync(path.join(d, n), { force: true });
     }
     return moved;
   }
