@@ -80,7 +80,7 @@ export class ThriftReader {
     return this.zigzag32(this.varint32());
   }
 
-  /** An `i64` as a number; a value outside ±2^53 is refused rather than rounded. */
+  /** An `i64` as a number; a value outside [-2^52, 2^52 - 1] (its zigzag form must be a safe integer) is refused rather than rounded. */
   i64(): number {
     const n = this.varint53();
     // zigzag without 32-bit bit operators: n is even for non-negative values
