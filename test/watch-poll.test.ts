@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalPollSource } from '../src/watch/poll-local.js';
 import { changeFilter } from '../src/watch/filter.js';
-import { isRemoteFs, mountOf, parseMountInfo } from '../src/watch/mounts.js';
+import { isRemoteFs, mountOf, parseMountInfo } from '../src/storage/mounts.js';
 import { startChangeSource } from '../src/watch/choose.js';
 import { parquetScanner } from '../scanners/index.js';
 import { FakeClock } from './helpers/fake-clock.js';

@@ -1,8 +1,8 @@
 /**
- * Tells a directory on a high-latency file system (a FUSE-mounted bucket, NFS, SMB) from a local
- * disk, by the file-system type `/proc/self/mountinfo` gives for the mount that holds it. On such a
- * file system every open/read/close is a network round trip, so the scan pipelines its reads instead
- * of making one synchronous call at a time.
+ * What kind of file system a directory lives on, from `/proc/self/mountinfo` (Linux). The scan uses it
+ * to tell a high-latency file system (a FUSE-mounted bucket, NFS, SMB) from a local disk: there every
+ * open/read/close is a network round trip, so reads are pipelined instead of made one synchronous call
+ * at a time. A watch uses it to poll where changes made elsewhere produce no local event.
  */
 import * as fs from 'node:fs';
 
@@ -11,14 +11,40 @@ const SLOW_TYPES = /^(fuse\..*|fuse|nfs4?|cifs|smb3?|9p|ceph|glusterfs|lustre|af
 /** FUSE file systems that are local despite FUSE. */
 const LOCAL_FUSE = new Set(['fuse.lxcfs', 'fuse.portal', 'fuse.gvfsd-fuse', 'fuse.fuse-overlayfs', 'fuse.squashfuse']);
 
-/** The mount-info field decoding: spaces and friends are written as `\040` octal escapes. */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+/** The mount a path lives on. */
+export interface MountInfo {
+  /** Mount point. */
+  mountPoint: string;
+  /** File-system type, e.g. `ext4`, `fuse.s3fs`, `nfs4`. */
+  fsType: string;
+  /** Mount source, e.g. the bucket name or `server:/export`. */
+  source: string;
 }
 
-/** The file-system type of the mount holding the absolute real path `dir`, or undefined when unknown (not Linux). */
-export function fileSystemType(dir: string, mountinfo?: string): string | undefined {
-  let text = mountinfo;
+// Changes made elsewhere (another host, the object store's API) produce no local event on these.
+const REMOTE = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', '9p', 'ceph', 'glusterfs', 'lustre', 'gpfs', 'afs', 'davfs', 'virtiofs', 'vboxsf', 'fuse']);
+
+/** True for FUSE and network file systems, where only polling sees every change. */
+export function isRemoteFs(fsType: string): boolean {
+  return REMOTE.has(fsType) || (fsType.startsWith('fuse.') && fsType !== 'fuse.portal');
+}
+
+/** Parses the text of `/proc/self/mountinfo`. */
+export function parseMountInfo(text: string): MountInfo[] {
+  const out: MountInfo[] = [];
+  for (const line of text.split('\n')) {
+    // id parent major:minor root mount-point options [optional…] - fstype source super-options
+    const parts = line.split(' ');
+    const dash = parts.indexOf('-');
+    if (dash < 6 || parts.length < dash + 3) continue;
+    out.push({ mountPoint: unescape(parts[4]!), fsType: parts[dash + 1]!, source: unescape(parts[dash + 2]!) });
+  }
+  return out;
+}
+
+/** The mount `absPath` (a real path) lives on, or undefined when mountinfo cannot be read (not Linux). */
+export function mountOf(absPath: string, mountInfoText?: string): MountInfo | undefined {
+  let text = mountInfoText;
   if (text === undefined) {
     try {
       text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -26,17 +52,23 @@ export function fileSystemType(dir: string, mountinfo?: string): string | undefi
       return undefined;
     }
   }
-  let best: { point: string; type: string } | undefined;
-  for (const line of text.split('\n')) {
-    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const point = unescape(line.slice(0, sep).split(' ')[4] ?? '');
-    const type = line.slice(sep + 3).split(' ')[0] ?? '';
-    const inside = point === '/' || dir === point || dir.startsWith(point.endsWith('/') ? point : `${point}/`);
-    if (inside && (!best || point.length >= best.point.length)) best = { point, type };
+  let best: MountInfo | undefined;
+  for (const m of parseMountInfo(text)) {
+    const inside = m.mountPoint === '/' || absPath === m.mountPoint || absPath.startsWith(`${m.mountPoint}/`);
+    // The last of equally long mount points is the one on top.
+    if (inside && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
   }
-  return best?.type;
+  return best;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** The file-system type of the mount holding the absolute real path `dir`, or undefined when unknown (not Linux). */
+export function fileSystemType(dir: string, mountinfo?: string): string | undefined {
+  return mountOf(dir, mountinfo)?.fsType;
 }
 
 /** True for a file-system type whose calls are network round trips. */

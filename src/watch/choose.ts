@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import type { SourceStorage } from '../scanner.js';
 import type { ChangeFilter } from './filter.js';
-import { isRemoteFs, mountOf } from './mounts.js';
+import { isRemoteFs, mountOf } from '../storage/mounts.js';
 import { ParcelSource, loadParcel } from './parcel.js';
 import { ListingPollSource } from './poll-listing.js';
 import { LocalPollSource } from './poll-local.js';
