@@ -12,8 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { loadManifestVersion, splitManifest, type ChunkSource, type EncodedChunk, type ManifestRoot, type SplitOptions } from './chunks.js';
+import { syncDir, tempName, writeDurable } from './store.js';
 import type { Manifest } from '../types.js';
 
 /** Folder of the chunks, inside a collection's folder (beside `manifests/`). */
@@ -69,14 +69,8 @@ export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
     for (const [ext, text] of [['i', c.index], ['c', c.entries]] as const) {
       const file = path.join(dir, `${c.id}.${ext}.json`);
       if (fs.existsSync(file)) continue;
-      const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-      const fd = fs.openSync(tmp, 'wx');
-      try {
-        fs.writeFileSync(fd, text);
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      const tmp = tempName(file);
+      writeDurable(tmp, text);
       try {
         fs.linkSync(tmp, file);
         bytes += Buffer.byteLength(text);
@@ -116,17 +110,4 @@ export function pruneChunks(dir: string, keptTexts: string[]): number {
     }
   }
   return removed;
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // some file systems refuse fsync on a directory; the link itself is atomic
-  }
 }
