@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LakemapError } from '../errors.js';
+import { tempName } from './store.js';
 
 /** Who holds a lock or runs a job, precisely enough to tell a live holder from a dead one or a reused pid. */
 export interface Holder {
@@ -139,7 +139,7 @@ function lockKey(r: Pick<LockRecord, 'token' | 'acquiredAt'>): string {
 
 /** Creates `file` with `data`, complete, only if it does not exist; false when it does. */
 export function linkExclusive(file: string, data: string): boolean {
-  const tmp = path.join(path.dirname(file), `.tmp-${path.basename(file)}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = tempName(file);
   fs.writeFileSync(tmp, data, { flag: 'wx' });
   try {
     fs.linkSync(tmp, file);
