@@ -19,21 +19,8 @@ const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../s
 const NOT_READ: Record<string, string> = {
   // A dictionary page larger than the chunk's declared size (an old writer's bug DuckDB tolerates).
   'nation.dict-malformed.parquet': 'CORRUPT_FILE',
-  // Nested structs, maps and lists of lists are not decoded yet.
-  'incorrect_map_schema.parquet': 'UNSUPPORTED',
-  'nested_lists.snappy.parquet': 'UNSUPPORTED',
-  'nested_maps.snappy.parquet': 'UNSUPPORTED',
-  'nested_structs.rust.parquet': 'UNSUPPORTED',
-  'nonnullable.impala.parquet': 'UNSUPPORTED',
-  'nullable.impala.parquet': 'UNSUPPORTED',
-  'nulls.snappy.parquet': 'UNSUPPORTED',
-  'old_list_structure.parquet': 'UNSUPPORTED',
-  'repeated_no_annotation.parquet': 'UNSUPPORTED',
-  'repeated_primitive_no_list.parquet': 'UNSUPPORTED',
   // INT96 timestamps in year 9999 do not fit Arrow's nanosecond timestamps (refused, never wrapped).
   'int96_from_spark.parquet': 'UNSUPPORTED',
-  // A list of a null-typed column (Arrow Null values) is not decoded.
-  'null_list.parquet': 'UNSUPPORTED',
 };
 
 const files = fs.existsSync(DATA) ? fs.readdirSync(DATA).filter((f) => f.endsWith('.parquet')).sort() : [];

@@ -1,14 +1,17 @@
 // Canonical forms of row values, so rows read by lakemap (Arrow) and by DuckDB (its JS values) compare
 // exactly: integers and decimals as exact strings, temporal values as integer microseconds or days,
-// bytes as hex, floats as numbers (NaN as 'NaN').
+// bytes as hex, floats as numbers (NaN as 'NaN'). Nested values keep everything that tells them apart:
+// a struct is { struct: [[field, value], ...] } in field order (a null struct is null, a struct of
+// nulls is not), a map is { map: [[key, value], ...] } in entry order, lists are arrays.
 import { Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
 import {
   DuckDBBlobValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBListValue, DuckDBArrayValue, DuckDBTimeValue, DuckDBTimestampMillisecondsValue,
   DuckDBTimestampNanosecondsValue, DuckDBTimestampSecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBUUIDValue, DuckDBTimeNSValue, DuckDBTimeTZValue,
+  DuckDBStructValue, DuckDBMapValue,
 } from '@duckdb/node-api';
 
 /** A canonical value. */
-export type Canon = null | boolean | number | string | Canon[];
+export type Canon = null | boolean | number | string | Canon[] | { struct: [string, Canon][] } | { map: ([Canon, Canon] | null)[] };
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 const num = (n: number): Canon => (Number.isNaN(n) ? 'NaN' : n);
@@ -31,6 +34,8 @@ export function duckCanon(v: unknown): Canon {
   if (v instanceof DuckDBBlobValue) return `x${hex(v.bytes)}`;
   if (v instanceof DuckDBUUIDValue) return `x${v.toString().replace(/-/g, '')}`;
   if (v instanceof DuckDBListValue || v instanceof DuckDBArrayValue) return v.items.map(duckCanon);
+  if (v instanceof DuckDBStructValue) return { struct: Object.entries(v.entries).map(([k, x]) => [k, duckCanon(x)]) };
+  if (v instanceof DuckDBMapValue) return { map: v.entries.map((e) => [duckCanon(e.key), duckCanon(e.value)]) };
   throw new Error(`no canonical form for DuckDB value ${String(v)} (${(v as object).constructor?.name})`);
 }
 
@@ -65,8 +70,8 @@ function toMicros(v: bigint, unit: number): bigint {
 
 /** Value `i` of Arrow data `d` in canonical form. */
 export function arrowCanon(d: Data, i: number): Canon {
-  if (!valid(d, i)) return null;
   const t: DataType = d.type;
+  if (t.typeId === Type.Null || !valid(d, i)) return null;
   // Arrow JS slices value and offset buffers, keeping `offset` for the validity bitmap (and booleans)
   const j = i;
   const values = d.values as ArrayLike<number | bigint> & { subarray?: (a: number, b: number) => unknown };
@@ -107,6 +112,16 @@ export function arrowCanon(d: Data, i: number): Canon {
       const items: Canon[] = [];
       for (let k = o[j]!; k < o[j + 1]!; k++) items.push(arrowCanon(child, k));
       return items;
+    }
+    case Type.Struct:
+      return { struct: d.type.children.map((f: { name: string }, c: number) => [f.name, arrowCanon(d.children[c]!, j)] as [string, Canon]) };
+    case Type.Map: {
+      const o = d.valueOffsets as Int32Array;
+      const kv = d.children[0]!;
+      const [keys, values] = kv.children;
+      const entries: ([Canon, Canon] | null)[] = [];
+      for (let k = o[j]!; k < o[j + 1]!; k++) entries.push(valid(kv, k) ? [arrowCanon(keys!, k), arrowCanon(values!, k)] : null);
+      return { map: entries };
     }
     case Type.FixedSizeList: {
       const size = (t as unknown as { listSize: number }).listSize;

@@ -10,6 +10,7 @@ import type { SourceFile } from '../source-file.js';
 import { assembleColumn, RowShapeError, type ColumnShape } from './assemble.js';
 import { decodeChunk, type Leaf } from './chunk.js';
 import { readFooter, type ParquetFooter } from './footer.js';
+import { hasNullType, planNested, readNestedRowGroup } from './nested.js';
 import { Unsupported } from './rare-encodings.js';
 
 /** A column to read: the output field and the file's top-level column that backs it. */
@@ -48,10 +49,11 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
   const plans = req.columns.map((c) => {
     const top = tops.get(c.external);
     if (!top) throw new LakemapError('FIELD_NOT_FOUND', `${file.rel}: column "${c.external}" (field "${c.field.name}") is not in the file`, { path: file.rel });
-    if (!top.shape || !top.leaf) throw new LakemapError('UNSUPPORTED', `${file.rel}: column "${c.external}": ${top.why}`, { path: file.rel });
     checkTypes(file.rel, c, top.fileType);
+    // structs, maps, lists of lists or structs, null-typed values: assembled from each leaf's levels
+    const nested = !top.shape || !top.leaf || hasNullType(top.fileType) ? nestedPlan(file.rel, footer, c) : undefined;
     // per-column buffers reused across row groups: the chunk's bytes and its levels never reach the output
-    return { req: c, top, bytes: { buffer: new Uint8Array(0) }, levels: { def: new Uint8Array(0), rep: new Uint8Array(0) } };
+    return { req: c, top, nested, bytes: { buffer: new Uint8Array(0) }, levels: { def: new Uint8Array(0), rep: new Uint8Array(0) } };
   });
   const end = req.rowOffset + req.rows;
   let first = 0;
@@ -62,14 +64,18 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
       if (req.signal?.aborted) throw new LakemapError('CANCELLED', `reading ${file.rel} was cancelled`, { path: file.rel });
       const from = Math.max(req.rowOffset, first) - first;
       const to = Math.min(end, last) - first;
-      const children: Data[] = plans.map(({ req: c, top, bytes: scratch, levels }) => {
+      const children: Data[] = plans.map(({ req: c, top, nested, bytes: scratch, levels }) => {
         const leafIndex = top.leaves[0]!;
         const meta = rg.columns[leafIndex]!;
         const what = `column "${c.external}" of row group ${g}`;
         try {
-          const bytes = file.read(meta.start, meta.length, what, scratch);
-          const chunk = decodeChunk(bytes, meta, top.leaf!, rg.numRows, file.budget, levels);
-          const data = assembleColumn(chunk, top.shape!, c.field.type, rg.numRows);
+          let data: Data;
+          if (nested) data = readNestedRowGroup(file, rg, nested, { bytes: scratch, levels });
+          else {
+            const bytes = file.read(meta.start, meta.length, what, scratch);
+            const chunk = decodeChunk(bytes, meta, top.leaf!, rg.numRows, file.budget, levels);
+            data = assembleColumn(chunk, top.shape!, c.field.type, rg.numRows);
+          }
           return from === 0 && to === rg.numRows ? data : data.slice(from, to - from);
         } catch (e) {
           throw readError(file.rel, what, e);
@@ -81,6 +87,14 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
     first = last;
   }
   if (first < end) throw corruptFile(file.rel, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${first}: it changed since the manifest was written`);
+}
+
+function nestedPlan(rel: string, footer: ParquetFooter, c: ColumnRequest): ReturnType<typeof planNested> {
+  try {
+    return planNested(footer.elements, c.external, c.field.type);
+  } catch (e) {
+    throw readError(rel, `column "${c.external}"`, e);
+  }
 }
 
 function readError(rel: string, what: string, e: unknown): LakemapError {
