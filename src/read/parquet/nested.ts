@@ -84,26 +84,36 @@ function walkLevels(chunk: DecodedChunk, nodes: NestedNode[], states: Map<Nested
     st.push(s);
   }
   const slotDef = Int32Array.from(nodes, (x) => x.slotDef);
-  const slotRep = Int32Array.from(nodes, (x) => x.slotRep);
   const nullDef = Int32Array.from(nodes, (x) => x.nullDef);
+  const mapKey = Uint8Array.from(nodes, (x) => (x.mapKey ? 1 : 0));
+  const owned = Uint8Array.from(own, (o) => (o ? 1 : 0));
+  const valids = st.map((x) => x.valid);
+  const offsets = st.map((x) => x.offsets);
+  const slots = Int32Array.from(st, (x) => x.slots);
+  // slot rules deepen along the path: an entry of repetition level r opens slots from the first node
+  // whose rule admits r, down to the last whose definition level it reaches
+  const firstFor = new Int32Array(leaf.leaf.maxRep + 1);
+  for (let r = 0, k = 0; r <= leaf.leaf.maxRep; r++) {
+    while (nodes[k]!.slotRep < r) k++;
+    firstFor[r] = k;
+  }
   const counts = new Int32Array(P + 1);
   const maxDef = leaf.leaf.maxDef;
   for (let i = 0; i < n; i++) {
     const d = def ? def[i]! : maxDef;
     const r = rep ? rep[i]! : 0;
     if (r > 0 && d < repDefs[r]!) throw new Error(`level entry ${i} continues a list (repetition level ${r}) its definition level ${d} does not reach`);
-    for (let k = 0; k < P; k++) {
-      if (d < slotDef[k]!) break; // deeper nodes need at least as much
-      if (r > slotRep[k]!) continue; // the entry continues this node's current slot
+    for (let k = firstFor[r]!; k < P && d >= slotDef[k]!; k++) {
       const s = counts[k]++;
       const v = d >= nullDef[k]! ? 1 : 0;
-      const state = st[k]!;
-      if (own[k]) {
-        state.valid[s] = v;
-        if (state.offsets) state.offsets[s] = counts[k + 1]!;
-        if (v === 0 && nodes[k]!.mapKey) throw new Unsupported(`a null map key in "${nodes[k]!.name}" (Arrow map keys cannot be null)`);
-      } else if (s >= state.slots || state.valid[s] !== v || (state.offsets && state.offsets[s] !== counts[k + 1])) {
-        throw disagree(nodes[k]!, leaf, state, `slot ${s}`);
+      const valid = valids[k]!;
+      const offs = offsets[k]!;
+      if (owned[k]) {
+        valid[s] = v;
+        if (offs !== null) offs[s] = counts[k + 1]!;
+        if (v === 0 && mapKey[k]) throw new Unsupported(`a null map key in "${nodes[k]!.name}" (Arrow map keys cannot be null)`);
+      } else if (s >= slots[k]! || valid[s] !== v || (offs !== null && offs[s] !== counts[k + 1])) {
+        throw disagree(nodes[k]!, leaf, st[k]!, `slot ${s}`);
       }
     }
   }
