@@ -242,3 +242,39 @@ describe('damaged levels: CORRUPT_FILE naming the file and column, never rows', 
     expect((err as Error).message).toMatch(/r\.parquet: column "l" of row group 0: .*continues a list/);
   });
 });
+
+describe('random damage to the pages of nested columns', () => {
+  it('gives rows or a LakemapError, never another exception (200 damaged copies, fixed seed)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'n.parquet');
+    await writeNestedParquet(file, { rows: 300, rowGroupSize: 2048, codec: 'uncompressed' });
+    const orig = fs.readFileSync(file);
+    const f0 = new SourceFile(file, 'n.parquet');
+    const footer = readFooter(f0);
+    f0.close();
+    const columns = footer.schema.fields.map((field) => ({ field, external: field.name }));
+    const pagesEnd = orig.length - 8 - orig.readUInt32LE(orig.length - 8); // the footer stays intact
+    let seed = 12345;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const outcomes: Record<string, number> = {};
+    for (let t = 0; t < 200; t++) {
+      const b = Buffer.from(orig);
+      for (let k = 0; k < 3; k++) b[4 + Math.floor(rnd() * (pagesEnd - 4))] = Math.floor(rnd() * 256);
+      fs.writeFileSync(file, b);
+      const f = new SourceFile(file, 'n.parquet');
+      try {
+        let rows = 0;
+        for (const batch of readParquetRange(f, { rowOffset: 0, rows: 300, columns, schema: footer.schema }, footer)) rows += batch.numRows;
+        expect(rows).toBe(300);
+        outcomes.rows = (outcomes.rows ?? 0) + 1;
+      } catch (e) {
+        if (!(e instanceof LakemapError)) throw e;
+        expect(e.message).toMatch(/^n\.parquet: /);
+        outcomes[e.code] = (outcomes[e.code] ?? 0) + 1;
+      } finally {
+        f.close();
+      }
+    }
+    expect(outcomes.CORRUPT_FILE).toBeGreaterThan(0); // the damage did reach the decoder
+  }, 120_000);
+});
