@@ -68,6 +68,9 @@ function walkLevels(chunk: DecodedChunk, nodes: NestedNode[], states: Map<Nested
   const n = chunk.levels;
   const { def, rep } = chunk;
   const leaf = nodes[nodes.length - 1] as LeafNode;
+  // every level is needed here (not only row starts): refuse rather than read a list as flat
+  if (leaf.leaf.maxRep > 0 && !rep) throw new Error('the chunk decoder kept no repetition levels');
+  if (leaf.leaf.maxDef > 0 && !def && chunk.values.count !== n) throw new Error('the chunk decoder kept no definition levels');
   const P = nodes.length;
   // repDefs[r]: the definition level an entry continuing the list of repetition level r must reach
   const repDefs = new Int32Array(leaf.leaf.maxRep + 1);
