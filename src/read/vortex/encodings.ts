@@ -173,8 +173,18 @@ function varBinView(node: ArrayNode, len: number, valid: Validity, alloc: Alloca
   const data = node.buffers.slice(0, -1);
   if (views.length !== 16 * len) throw new RangeError(`varbinview views buffer holds ${views.length} bytes, ${len} views need ${16 * len}`);
   const dv = new DataView(views.buffer, views.byteOffset, views.length);
+  // First pass: every view must point inside its data buffer, before the output is allocated.
   let total = 0;
-  for (let i = 0; i < len; i++) if (!valid || valid[i]) total += dv.getUint32(16 * i, true);
+  for (let i = 0; i < len; i++) {
+    if (valid && !valid[i]) continue;
+    const n = dv.getUint32(16 * i, true);
+    if (n > 12) {
+      const b = dv.getUint32(16 * i + 8, true), o = dv.getUint32(16 * i + 12, true);
+      const buf = data[b];
+      if (!buf || o + n > buf.length) throw new RangeError(`string view ${i} points at bytes [${o}, ${o + n}) of data buffer ${b}, which does not hold them`);
+    }
+    total += n;
+  }
   alloc.take(total + 4 * (len + 1), 'strings');
   const bytes = new Uint8Array(total);
   const offsets = new Int32Array(len + 1);
@@ -184,10 +194,8 @@ function varBinView(node: ArrayNode, len: number, valid: Validity, alloc: Alloca
       const n = dv.getUint32(16 * i, true);
       if (n <= 12) bytes.set(views.subarray(16 * i + 4, 16 * i + 4 + n), at);
       else {
-        const b = dv.getUint32(16 * i + 8, true), o = dv.getUint32(16 * i + 12, true);
-        const buf = data[b];
-        if (!buf || o + n > buf.length) throw new RangeError(`string view ${i} points at bytes [${o}, ${o + n}) of data buffer ${b}, which does not hold them`);
-        bytes.set(buf.subarray(o, o + n), at);
+        const o = dv.getUint32(16 * i + 12, true);
+        bytes.set(data[dv.getUint32(16 * i + 8, true)]!.subarray(o, o + n), at);
       }
       at += n;
     }
