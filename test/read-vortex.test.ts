@@ -217,3 +217,24 @@ describe('reading vortex segments: cheap encodings and the default layout shape'
     expect(column(batches, 'value')).toEqual([1.5, null, null, 2.5, -3]);
   });
 });
+
+describe('reading vortex segments: cancelling', () => {
+  it('stops between chunks with CANCELLED when the signal aborts', async () => {
+    const src = tempDir();
+    writeFile(path.join(src, 'a.vortex'), writeVortexFile(CANONICAL).bytes);
+    const engine = new RefreshEngine({ root: tempDir(), workers: 0 });
+    await engine.createCollection({ collectionName: 'v', externalSource: src, externalSpec: { format: 'vortex' } });
+    await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'v' })).jobId);
+    const m = await engine.getManifest({ collectionName: 'v' });
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const err = await (async () => {
+      for await (const b of engine.readSegment({ collectionName: 'v', segmentId: m.segments[0]!.id, signal: ac.signal })) {
+        seen.push(b.numRows);
+        ac.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([3]);
+    expect(err).toMatchObject({ code: 'CANCELLED' });
+  });
+});
