@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { RecordBatch } from 'apache-arrow';
 import { RefreshEngine } from '../src/index.js';
 import {
-  boolArray, chunkedArray, constantArray, dictArray, extArray, nullArray, primitiveArray, sequenceArray, structArray,
-  varBinArray, varBinViewArray, type FixtureArray,
+  boolArray, chunkedArray, constantArray, decimalArray, dictArray, extArray, fixedSizeListArray, listArray, listViewArray, nullArray,
+  primitiveArray, sequenceArray, structArray, varBinArray, varBinViewArray, type FixtureArray,
 } from '../fixtures/vortex/arrays.js';
 import { writeVortexFile, type FixtureFile, type FixtureLayout } from '../fixtures/vortex/file-writer.js';
 import { PType, type FixtureDType } from '../fixtures/vortex/flatbuffers.js';
@@ -236,5 +236,95 @@ describe('reading vortex segments: cancelling', () => {
     })().catch((e: unknown) => e);
     expect(seen).toEqual([3]);
     expect(err).toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+// ---- decimals and lists (vectors) ----
+
+/** Unscaled decimal values of a column (Arrow stores them as little-endian 32-bit words). */
+function decimals(batches: RecordBatch[], name: string): (bigint | null)[] {
+  return batches.flatMap((b) => {
+    const v = b.getChild(name)!;
+    const d = v.data[0]!;
+    const words = d.values as Uint32Array;
+    const stride = (d.type as unknown as { bitWidth: number }).bitWidth / 32;
+    return Array.from({ length: v.length }, (_, i) => {
+      if (!v.isValid(i)) return null;
+      let x = 0n;
+      for (let k = stride - 1; k >= 0; k--) x = (x << 32n) | BigInt(words[(d.offset + i) * stride + k]!);
+      return BigInt.asIntN(stride * 32, x);
+    });
+  });
+}
+
+const VEC = [[1, 2, 3, 4], null, [0.5, -0.5, 8, 9], [7, 7, 7, 7]];
+const TAGS = [['a', 'bb'], [], null, ['a string longer than twelve bytes']];
+const NUMS = [[5n, 6n], null, [1n], [2n, 3n, 4n]];
+
+const NESTED: FixtureFile = {
+  dtype: {
+    kind: 'struct',
+    fields: [
+      ['price', { kind: 'decimal', precision: 10, scale: 2, nullable: true }],
+      ['big', { kind: 'decimal', precision: 50, scale: 5 }],
+      ['vec', { kind: 'fixed_size_list', element: { kind: 'primitive', ptype: PType.F32 }, size: 4, nullable: true }],
+      ['tags', { kind: 'list', element: { kind: 'utf8' }, nullable: true }],
+      ['nums', { kind: 'list', element: { kind: 'primitive', ptype: PType.I64 }, nullable: true }],
+    ],
+  },
+  layout: chunked([
+    struct(4, [
+      flat(4, decimalArray(3, [-12345n, null, 0n, 99999999n])),
+      flat(4, decimalArray(4, [-(10n ** 30n), 1n, 10n ** 37n, -1n])),
+      flat(4, fixedSizeListArray(primitiveArray('F32', VEC.flatMap((v) => v ?? [0, 0, 0, 0])), VEC)),
+      flat(4, listArray(varBinViewArray(['a', 'bb', 'a string longer than twelve bytes']), 3, [0, 2, 2, 2, 3], TAGS)),
+      // list view: rows point anywhere in the elements, in any order
+      flat(4, listViewArray(primitiveArray('I64', [9n, 2n, 3n, 4n, 5n, 6n, 1n]), 7, [4, 0, 6, 1], [2, 0, 1, 3], NUMS)),
+    ]),
+  ]),
+};
+
+describe('reading vortex segments: decimals, vectors and lists', () => {
+  it('decimals of every storage width widen to Decimal128/256; fixed-size lists, lists and list views read row by row', async () => {
+    const batches = (await readAll({ 'n.vortex': NESTED })).flat();
+    expect(decimals(batches, 'price')).toEqual([-12345n, null, 0n, 99999999n]);
+    expect(decimals(batches, 'big')).toEqual([-(10n ** 30n), 1n, 10n ** 37n, -1n]);
+    const list = (name: string) => column(batches, name).map((v) => (v === null ? null : Array.from(v as Iterable<unknown>)));
+    expect(list('vec')).toEqual(VEC);
+    expect(list('tags')).toEqual(TAGS);
+    expect(list('nums')).toEqual(NUMS);
+    expect(batches[0]!.schema.fields.map((f) => String(f.type))).toEqual([
+      'Decimal[10e+2]', 'Decimal[50e+5]', 'FixedSizeList[4]<Float32>', 'List<Utf8>', 'List<Int64>',
+    ]);
+  });
+
+  it('a list field declared with dim reads as FixedSizeList; a row of another length fails with ROW_SHAPE_MISMATCH', async () => {
+    const src = tempDir();
+    const file = (lengths: number[]): FixtureFile => {
+      const offsets = [0];
+      for (const n of lengths) offsets.push(offsets[offsets.length - 1]! + n);
+      const total = offsets[offsets.length - 1]!;
+      return {
+        dtype: { kind: 'struct', fields: [['emb', { kind: 'list', element: { kind: 'primitive', ptype: PType.F32 } }]] },
+        layout: struct(lengths.length, [flat(lengths.length, listArray(primitiveArray('F32', Array.from({ length: total }, (_, i) => i)), total, offsets, lengths))]),
+      };
+    };
+    writeFile(path.join(src, 'good.vortex'), writeVortexFile(file([3, 3])).bytes);
+    writeFile(path.join(src, 'bad.vortex'), writeVortexFile(file([3, 2])).bytes);
+    const engine = new RefreshEngine({ root: tempDir(), workers: 0 });
+    await engine.createCollection({ collectionName: 'v', externalSource: src, externalSpec: { format: 'vortex' }, fields: [{ name: 'emb', externalField: 'emb', dim: 3 }] });
+    const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'v' })).jobId);
+    expect(info.state, info.reason).toBe('RefreshCompleted');
+    const m = await engine.getManifest({ collectionName: 'v' });
+    const read = async (file: string) => {
+      const s = m.segments.find((x) => x.ranges[0]!.path === file)!;
+      const out: RecordBatch[] = [];
+      for await (const b of engine.readSegment({ collectionName: 'v', segmentId: s.id })) out.push(b);
+      return out;
+    };
+    const good = await read('good.vortex');
+    expect(String(good[0]!.schema.fields[0]!.type)).toBe('FixedSizeList[3]<Float32>');
+    expect(column(good, 'emb').map((v) => Array.from(v as Iterable<number>))).toEqual([[0, 1, 2], [3, 4, 5]]);
+    await expect(read('bad.vortex')).rejects.toMatchObject({ code: 'ROW_SHAPE_MISMATCH', message: expect.stringMatching(/bad\.vortex.*"emb" row 1 has 2 values.*dim 3/) });
   });
 });

@@ -4,7 +4,7 @@
  * structs as their fields. Every allocation is counted against the read budget first, so an array that
  * repeats a value (constant, dictionary, views pointing at one buffer) cannot blow up memory.
  */
-import { DataType, Struct, Type, makeData, type Data } from 'apache-arrow';
+import { DataType, Struct, Type, makeData, type Data, type FixedSizeList, type List } from 'apache-arrow';
 import type { PType } from '../../../scanners/vortex/dtype.js';
 
 /** Fixed-width value storage. */
@@ -20,6 +20,9 @@ export type Decoded =
   | { kind: 'bool'; len: number; bits: Uint8Array; valid: Validity }
   | { kind: 'bin'; len: number; offsets: Int32Array; bytes: Uint8Array; valid: Validity }
   | { kind: 'struct'; len: number; fields: Decoded[]; valid: Validity }
+  | { kind: 'wide'; width: number; len: number; bytes: Uint8Array; valid: Validity } // decimals: little-endian two's complement
+  | { kind: 'list'; len: number; offsets: Int32Array; child: Decoded; valid: Validity }
+  | { kind: 'fsl'; len: number; size: number; child: Decoded; valid: Validity }
   | { kind: 'null'; len: number };
 
 /** Counts bytes decoded for one read against the budget. */
@@ -71,6 +74,14 @@ export function slice(d: Decoded, from: number, to: number): Decoded {
     case 'prim': return { ...d, len, values: d.values.subarray(from, to) as Values, valid };
     case 'bool': return { ...d, len, bits: d.bits.subarray(from, to), valid };
     case 'struct': return { ...d, len, fields: d.fields.map((f) => slice(f, from, to)), valid };
+    case 'wide': return { ...d, len, bytes: d.bytes.subarray(from * d.width, to * d.width), valid };
+    case 'fsl': return { ...d, len, child: slice(d.child, from * d.size, to * d.size), valid };
+    case 'list': {
+      const start = d.offsets[from]!;
+      const offsets = new Int32Array(len + 1);
+      for (let i = 0; i <= len; i++) offsets[i] = d.offsets[from + i]! - start;
+      return { kind: 'list', len, offsets, child: slice(d.child, start, d.offsets[to]!), valid };
+    }
     case 'bin': {
       const start = d.offsets[from]!;
       const offsets = new Int32Array(len + 1);
@@ -127,6 +138,29 @@ export function concat(pieces: Decoded[], alloc: Allocator): Decoded {
       const fields = first.fields.map((_, i) => concat((pieces as (typeof first)[]).map((p) => p.fields[i]!), alloc));
       return { kind: 'struct', len, fields, valid };
     }
+    case 'wide': {
+      alloc.take(len * first.width, 'concatenating decimals');
+      const bytes = new Uint8Array(len * first.width);
+      let at = 0;
+      for (const p of pieces as (typeof first)[]) {
+        bytes.set(p.bytes, at);
+        at += p.bytes.length;
+      }
+      return { kind: 'wide', width: first.width, len, bytes, valid };
+    }
+    case 'fsl':
+      return { kind: 'fsl', len, size: first.size, child: concat((pieces as (typeof first)[]).map((p) => p.child), alloc), valid };
+    case 'list': {
+      alloc.take(4 * (len + 1), 'concatenating list offsets');
+      const offsets = new Int32Array(len + 1);
+      let row = 0, base = 0;
+      for (const p of pieces as (typeof first)[]) {
+        for (let i = 1; i <= p.len; i++) offsets[row + i] = base + p.offsets[i]!;
+        row += p.len;
+        base += p.child.len;
+      }
+      return { kind: 'list', len, offsets, child: concat((pieces as (typeof first)[]).map((p) => p.child), alloc), valid };
+    }
   }
 }
 
@@ -159,7 +193,8 @@ export function take(values: Decoded, codes: ArrayLike<number | bigint>, codeVal
   return gather(values, index, codeValid, alloc);
 }
 
-function gather(d: Decoded, index: Int32Array, mask: Validity, alloc: Allocator): Decoded {
+/** Rows `index` of `d`; rows where `mask` is 0 become null (their index is not used). */
+export function gather(d: Decoded, index: Int32Array, mask: Validity, alloc: Allocator): Decoded {
   const len = index.length;
   if (d.kind === 'null') return { kind: 'null', len };
   let valid: Validity = null;
@@ -201,6 +236,31 @@ function gather(d: Decoded, index: Int32Array, mask: Validity, alloc: Allocator)
     }
     case 'struct':
       return { kind: 'struct', len, fields: d.fields.map((f) => gather(f, index, null, alloc)), valid };
+    case 'wide': {
+      alloc.take(len * d.width, 'dictionary decimals');
+      const bytes = new Uint8Array(len * d.width);
+      if (d.len > 0) for (let i = 0; i < len; i++) bytes.set(d.bytes.subarray(index[i]! * d.width, (index[i]! + 1) * d.width), i * d.width);
+      return { kind: 'wide', width: d.width, len, bytes, valid };
+    }
+    case 'fsl': {
+      alloc.take(4 * len * d.size, 'dictionary vectors');
+      const inner = new Int32Array(len * d.size);
+      if (d.len > 0) for (let i = 0; i < len; i++) for (let k = 0; k < d.size; k++) inner[i * d.size + k] = index[i]! * d.size + k;
+      return { kind: 'fsl', len, size: d.size, child: gather(d.child, inner, null, alloc), valid };
+    }
+    case 'list': {
+      let total = 0;
+      for (let i = 0; i < len; i++) if (!valid || valid[i]) total += d.offsets[index[i]! + 1]! - d.offsets[index[i]!]!;
+      alloc.take(4 * (total + len + 1), 'dictionary lists');
+      const inner = new Int32Array(total);
+      const offsets = new Int32Array(len + 1);
+      let at = 0;
+      for (let i = 0; i < len; i++) {
+        if (!valid || valid[i]) for (let e = d.offsets[index[i]!]!; e < d.offsets[index[i]! + 1]!; e++) inner[at++] = e;
+        offsets[i + 1] = at;
+      }
+      return { kind: 'list', len, offsets, child: gather(d.child, inner, null, alloc), valid };
+    }
   }
 }
 
@@ -237,6 +297,19 @@ export function toArrow(d: Decoded, type: DataType): Data {
     case 'bin':
       if (type.typeId !== Type.Utf8 && type.typeId !== Type.Binary) throw new RangeError(`strings cannot be read as ${String(type)}`);
       return makeData({ ...base, valueOffsets: d.offsets, data: d.bytes } as never);
+    case 'wide': {
+      const bitWidth = (type as unknown as { bitWidth?: number }).bitWidth;
+      if (type.typeId !== Type.Decimal || bitWidth !== d.width * 8) throw new RangeError(`${d.width}-byte decimals cannot be read as ${String(type)}`);
+      const bytes = d.bytes.byteOffset % 4 === 0 ? d.bytes : d.bytes.slice();
+      return makeData({ ...base, data: new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) as never });
+    }
+    case 'fsl': {
+      if (type.typeId !== Type.FixedSizeList || (type as FixedSizeList).listSize !== d.size) throw new RangeError(`vectors of ${d.size} cannot be read as ${String(type)}`);
+      return makeData({ ...base, child: toArrow(d.child, (type as FixedSizeList).children[0]!.type) } as never);
+    }
+    case 'list':
+      if (type.typeId !== Type.List) throw new RangeError(`lists cannot be read as ${String(type)}`);
+      return makeData({ ...base, valueOffsets: d.offsets, child: toArrow(d.child, (type as List).children[0]!.type) } as never);
     case 'struct': {
       if (type.typeId !== Type.Struct || (type as Struct).children.length !== d.fields.length) throw new RangeError(`a struct of ${d.fields.length} fields cannot be read as ${String(type)}`);
       const children = d.fields.map((f, i) => toArrow(f, (type as Struct).children[i]!.type));

@@ -1,7 +1,8 @@
 /**
  * Decoding of the Vortex array encodings whose serialized form is simple and documented by their
  * `deserialize` in vortex-array (0.36–0.74): the canonical ones (`vortex.null`, `vortex.bool`,
- * `vortex.primitive`, `vortex.struct`, `vortex.varbinview`, `vortex.varbin`, `vortex.ext`) and the cheap
+ * `vortex.primitive`, `vortex.struct`, `vortex.varbinview`, `vortex.varbin`, `vortex.ext`, `vortex.decimal`,
+ * `vortex.list`, `vortex.listview`, `vortex.fixed_size_list`) and the cheap
  * ones (`vortex.constant`, `vortex.sequence`, `vortex.dict`, `vortex.chunked`). Every other encoding —
  * the compressed ones the default writer picks (FastLanes bitpacking / FoR / delta / RLE, ALP, FSST,
  * zigzag, run-end, sparse, pco, zstd, …) — is refused with {@link UnsupportedEncoding}, never guessed.
@@ -10,7 +11,7 @@
 import { ProtoReader } from '../../scanner.js';
 import { PTYPES, type PType, type VortexDType } from '../../../scanners/vortex/dtype.js';
 import type { ArrayNode } from './array-segment.js';
-import { PTYPE_ARRAYS, concat, take, valuesOf, type Allocator, type Decoded, type Validity } from './columns.js';
+import { PTYPE_ARRAYS, concat, gather, slice, take, valuesOf, type Allocator, type Decoded, type Validity } from './columns.js';
 
 /** A valid encoding (or dtype under an encoding) lakemap does not decode. */
 export class UnsupportedEncoding extends Error {
@@ -20,6 +21,7 @@ export class UnsupportedEncoding extends Error {
 /** Encodings this module decodes. */
 export const DECODED_ENCODINGS = [
   'vortex.null', 'vortex.bool', 'vortex.primitive', 'vortex.struct', 'vortex.varbinview', 'vortex.varbin', 'vortex.ext',
+  'vortex.decimal', 'vortex.list', 'vortex.listview', 'vortex.fixed_size_list',
   'vortex.constant', 'vortex.sequence', 'vortex.dict', 'vortex.chunked',
 ] as const;
 
@@ -88,6 +90,38 @@ export function decodeArray(node: ArrayNode, dtype: VortexDType, len: number, al
       if (dtype.kind !== 'extension') break;
       expectEmpty(node);
       return child(0, dtype.storage, len);
+    }
+    case 'vortex.decimal': {
+      if (storage.kind !== 'decimal') break;
+      const code = Number(protoFields(node.metadata).get(1) ?? 0n);
+      if (!(code >= 0 && code <= 5)) throw new RangeError(`unknown decimal value type ${code}`);
+      return decimal(oneBuffer(node), 1 << code, storage.precision <= 38 ? 16 : 32, len, validity(0), alloc);
+    }
+    case 'vortex.fixed_size_list': {
+      if (storage.kind !== 'fixed_size_list') break;
+      expectEmpty(node);
+      if (node.buffers.length !== 0 || node.children.length < 1 || node.children.length > 2) throw new RangeError('fixed-size list array needs no buffers and 1 or 2 children');
+      const size = storage.size;
+      alloc.take(len * size, 'vector elements'); // bounds len × size before the elements are decoded
+      return { kind: 'fsl', len, size, child: child(0, storage.element, len * size), valid: validity(1) };
+    }
+    case 'vortex.list': {
+      if (storage.kind !== 'list') break;
+      const m = protoFields(node.metadata);
+      const elementsLen = Number(m.get(1) ?? 0n);
+      if (node.children.length < 2 || node.children.length > 3) throw new RangeError(`list array has ${node.children.length} children`);
+      const offsets = child(1, { kind: 'primitive', ptype: ptypeOf(m.get(2) ?? 0n), nullable: false }, len + 1);
+      const elements = child(0, storage.element, elementsLen);
+      return list(elements, offsets, undefined, len, validity(2), alloc);
+    }
+    case 'vortex.listview': {
+      if (storage.kind !== 'list') break;
+      const m = protoFields(node.metadata);
+      if (node.buffers.length !== 0 || node.children.length < 3 || node.children.length > 4) throw new RangeError(`list view array has ${node.children.length} children`);
+      const offsets = child(1, { kind: 'primitive', ptype: ptypeOf(m.get(2) ?? 0n), nullable: false }, len);
+      const sizes = child(2, { kind: 'primitive', ptype: ptypeOf(m.get(3) ?? 0n), nullable: false }, len);
+      const elements = child(0, storage.element, Number(m.get(1) ?? 0n));
+      return list(elements, offsets, sizes, len, validity(3), alloc);
     }
     case 'vortex.constant':
       return constant(oneBuffer(node), storage, len, alloc);
@@ -162,8 +196,66 @@ function emptyOf(d: VortexDType): Decoded {
     case 'primitive': return { kind: 'prim', ptype: d.ptype, len: 0, values: PTYPE_ARRAYS[d.ptype].make(0), valid: null };
     case 'utf8': case 'binary': return { kind: 'bin', len: 0, offsets: new Int32Array(1), bytes: new Uint8Array(0), valid: null };
     case 'struct': return { kind: 'struct', len: 0, fields: d.fields.map((f) => emptyOf(storageOf(f))), valid: null };
+    case 'decimal': return { kind: 'wide', width: d.precision <= 38 ? 16 : 32, len: 0, bytes: new Uint8Array(0), valid: null };
+    case 'list': return { kind: 'list', len: 0, offsets: new Int32Array(1), child: emptyOf(storageOf(d.element)), valid: null };
+    case 'fixed_size_list': return { kind: 'fsl', len: 0, size: d.size, child: emptyOf(storageOf(d.element)), valid: null };
     default: throw new UnsupportedEncoding(`${d.kind} columns`);
   }
+}
+
+/** Decimals stored `from` bytes wide, widened (sign-extended) or narrowed (checked) to Arrow's `to`. */
+function decimal(buffer: Uint8Array, from: number, to: number, len: number, valid: Validity, alloc: Allocator): Decoded {
+  if (buffer.length !== from * len) throw new RangeError(`decimal buffer holds ${buffer.length} bytes, ${len} values of ${from} bytes need ${from * len}`);
+  alloc.take(to * len, 'decimals');
+  const bytes = new Uint8Array(to * len);
+  for (let i = 0; i < len; i++) {
+    const src = buffer.subarray(i * from, (i + 1) * from);
+    const sign = src[from - 1]! & 0x80 ? 0xff : 0;
+    const n = Math.min(from, to);
+    bytes.set(src.subarray(0, n), i * to);
+    if (to > from) bytes.fill(sign, i * to + from, (i + 1) * to);
+    else if (from > to) {
+      const kept = bytes[i * to + to - 1]! & 0x80 ? 0xff : 0;
+      for (let k = to; k < from; k++) if (src[k] !== kept) throw new RangeError(`decimal value ${i} does not fit ${to} bytes`);
+    }
+  }
+  return { kind: 'wide', width: to, len, bytes, valid };
+}
+
+/**
+ * A list from its elements and offsets (`len + 1`, `vortex.list`) or offsets and sizes (`len` each,
+ * `vortex.listview`, rows may point anywhere in the elements): Arrow's offsets + elements in row order.
+ */
+function list(elements: Decoded, offsets: Decoded, sizes: Decoded | undefined, len: number, valid: Validity, alloc: Allocator): Decoded {
+  if (offsets.kind !== 'prim' || (sizes && sizes.kind !== 'prim')) throw new RangeError('list offsets are not integers');
+  const o = offsets.values;
+  alloc.take(4 * (len + 1), 'list offsets');
+  const out = new Int32Array(len + 1);
+  if (!sizes) {
+    const first = Number(o[0]!), last = Number(o[len]!);
+    if (!(first >= 0 && last >= first && last <= elements.len)) throw new RangeError(`list offsets [${first}, ${last}] do not fit the ${elements.len} elements`);
+    for (let i = 1; i <= len; i++) {
+      const x = Number(o[i]!);
+      if (x < Number(o[i - 1]!)) throw new RangeError(`list offsets decrease at row ${i}`);
+      out[i] = x - first;
+    }
+    return { kind: 'list', len, offsets: out, child: slice(elements, first, last), valid };
+  }
+  const z = (sizes as Extract<Decoded, { kind: 'prim' }>).values;
+  let total = 0;
+  for (let i = 0; i < len; i++) {
+    const start = Number(o[i]!), n = Number(z[i]!);
+    if (!(start >= 0 && n >= 0 && start + n <= elements.len)) throw new RangeError(`list view ${i} (offset ${start}, size ${n}) does not fit the ${elements.len} elements`);
+    if (!valid || valid[i]) total += n;
+    out[i + 1] = total;
+  }
+  alloc.take(4 * total, 'list elements');
+  const index = new Int32Array(total);
+  for (let i = 0, at = 0; i < len; i++) {
+    if (valid && !valid[i]) continue;
+    for (let k = 0, start = Number(o[i]!), n = Number(z[i]!); k < n; k++) index[at++] = start + k;
+  }
+  return { kind: 'list', len, offsets: out, child: gather(elements, index, null, alloc), valid };
 }
 
 /** 16-byte views: length ≤ 12 inline; longer: 4-byte prefix, buffer index, offset (as Arrow's). */

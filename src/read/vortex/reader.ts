@@ -6,7 +6,7 @@
  * array decoded by `encodings.ts`. Anything else is refused with `UNSUPPORTED` naming the layout or
  * encoding, the column and the file.
  */
-import { RecordBatch, Struct, makeData, util, type DataType, type Data, type Schema } from 'apache-arrow';
+import { RecordBatch, Struct, Type, makeData, util, type DataType, type Data, type FixedSizeList, type List, type Schema } from 'apache-arrow';
 import { LakemapError, corruptFile } from '../../errors.js';
 import { toArrowField } from '../../../scanners/vortex/arrow-schema.js';
 import { chunkBoundaries } from '../../../scanners/vortex/chunks.js';
@@ -16,7 +16,7 @@ import { CHUNKED, DICT, STRUCT, ZONED } from '../../../scanners/vortex/layout.js
 import type { ColumnRequest } from '../parquet/reader.js';
 import type { SourceFile } from '../source-file.js';
 import { parseArraySegment } from './array-segment.js';
-import { Allocator, concat, slice, take, toArrow, type Decoded } from './columns.js';
+import { Allocator, concat, gather, slice, take, toArrow, type Decoded } from './columns.js';
 import { UnsupportedEncoding, decodeArray, protoFields } from './encodings.js';
 import { readVortexMeta, type VortexFileMeta, type VortexLayout } from './meta.js';
 
@@ -47,10 +47,16 @@ export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Gen
     if (index < 0) throw new LakemapError('FIELD_NOT_FOUND', `${path}: column "${c.external}" (field "${c.field.name}") is not in the file`, { path });
     const dtype = fields[index]!.dtype;
     const fileType = toArrowField(path, c.external, dtype).type;
-    if (!(util.compareTypes as (a: DataType, b: DataType) => boolean)(c.field.type, fileType)) {
-      throw new LakemapError('SCHEMA_MISMATCH', `${path}: column "${c.external}" is ${String(fileType)} in the file, the collection reads it as ${String(c.field.type)}`, { path });
+    const same = (a: DataType, b: DataType): boolean => (util.compareTypes as (x: DataType, y: DataType) => boolean)(a, b);
+    const out = c.field.type;
+    // A list field declared with `dim` reads as FixedSizeList: each row's length is checked.
+    const dim = out.typeId === Type.FixedSizeList && fileType.typeId === Type.List && same((out as FixedSizeList).children[0]!.type, (fileType as List).children[0]!.type)
+      ? (out as FixedSizeList).listSize
+      : undefined;
+    if (dim === undefined && !same(out, fileType)) {
+      throw new LakemapError('SCHEMA_MISMATCH', `${path}: column "${c.external}" is ${String(fileType)} in the file, the collection reads it as ${String(out)}`, { path });
     }
-    return { req: c, dtype, select: meta.dtype.kind === 'struct' ? index : undefined, cache: { flat: undefined, dictValues: new Map() } as Cache };
+    return { req: c, dtype, dim, select: meta.dtype.kind === 'struct' ? index : undefined, cache: { flat: undefined, dictValues: new Map() } as Cache };
   });
   const end = req.rowOffset + req.rows;
   if (end > meta.layout.rows) throw corruptFile(path, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${meta.layout.rows}: it changed since the manifest was written`);
@@ -65,7 +71,8 @@ export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Gen
         const alloc = new Allocator(file.budget, (why) => new LakemapError('UNSUPPORTED', `${path}: ${what}: ${why}`, { path }));
         const ctx: Ctx = { file, meta, alloc, cache: p.cache };
         const pieces = columnPieces(ctx, meta.layout, meta.dtype, p.select, from, to, 0);
-        return toArrow(concat(pieces, alloc), p.req.field.type);
+        const values = concat(pieces, alloc);
+        return toArrow(p.dim === undefined ? values : fixedSize(path, p.req.external, values, p.dim, from, alloc), p.req.field.type);
       });
     });
     yield new RecordBatch(req.schema, makeData({ type: new Struct(req.schema.fields), length: to - from, nullCount: 0, children }));
@@ -156,6 +163,23 @@ function decodeFlat(ctx: Ctx, node: VortexLayout, dtype: VortexDType): Decoded {
   const out = decodeArray(array, dtype, node.rows, ctx.alloc);
   if (out.len !== node.rows) throw new RangeError(`flat layout of ${node.rows} rows decoded to ${out.len}`);
   return out;
+}
+
+/** A list column as vectors of `dim` values: a row of another length fails with ROW_SHAPE_MISMATCH. */
+function fixedSize(path: string, column: string, d: Decoded, dim: number, firstRow: number, alloc: Allocator): Decoded {
+  if (d.kind !== 'list') throw new RangeError('a list column decoded to a non-list array');
+  const index = new Int32Array(d.len * dim);
+  for (let i = 0; i < d.len; i++) {
+    const start = d.offsets[i]!, n = d.offsets[i + 1]! - start;
+    if (d.valid && !d.valid[i]) {
+      if (d.child.len === 0 && dim > 0) throw new UnsupportedEncoding('null vectors in a list column without elements');
+      continue; // placeholder elements (index 0) under a null row
+    }
+    if (n !== dim) throw new LakemapError('ROW_SHAPE_MISMATCH', `${path}: column "${column}" row ${firstRow + i} has ${n} values, the field declares dim ${dim}`, { path });
+    for (let k = 0; k < dim; k++) index[i * dim + k] = start + k;
+  }
+  alloc.take(4 * index.length, 'vectors');
+  return { kind: 'fsl', len: d.len, size: dim, child: gather(d.child, index, null, alloc), valid: d.valid };
 }
 
 /** Runs `f`, turning an unsupported encoding or malformed bytes into a LakemapError naming the file and `what`. */
