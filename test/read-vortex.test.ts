@@ -328,3 +328,30 @@ describe('reading vortex segments: decimals, vectors and lists', () => {
     await expect(read('bad.vortex')).rejects.toMatchObject({ code: 'ROW_SHAPE_MISMATCH', message: expect.stringMatching(/bad\.vortex.*"emb" row 1 has 2 values.*dim 3/) });
   });
 });
+
+describe('reading vortex segments: masked and zigzag', () => {
+  it('masked arrays take their validity child; zigzag decodes signed integers of every width', async () => {
+    const zz = (v: bigint, bits: number): bigint => BigInt.asUintN(bits, (v << 1n) ^ (v >> BigInt(bits - 1)));
+    const i8s = [0n, -1n, 1n, -128n, 127n];
+    const i64s = [0n, -1n, 9223372036854775807n, -9223372036854775808n, 42n];
+    const file: FixtureFile = {
+      dtype: {
+        kind: 'struct',
+        fields: [
+          ['m', { kind: 'utf8', nullable: true }],
+          ['z8', { kind: 'primitive', ptype: PType.I8 }],
+          ['z64', { kind: 'primitive', ptype: PType.I64, nullable: true }],
+        ],
+      },
+      layout: struct(5, [
+        flat(5, { encoding: 'vortex.masked', children: [varBinViewArray(['a', 'b', 'c', 'd', 'e']), boolArray([true, false, true, false, true])] }),
+        flat(5, { encoding: 'vortex.zigzag', children: [primitiveArray('U8', i8s.map((v) => Number(zz(v, 8))))] }),
+        flat(5, { encoding: 'vortex.zigzag', children: [primitiveArray('U64', i64s.map((v, i) => (i === 4 ? null : zz(v, 64))))] }),
+      ]),
+    };
+    const batches = (await readAll({ 'z.vortex': file })).flat();
+    expect(column(batches, 'm')).toEqual(['a', null, 'c', null, 'e']);
+    expect(column(batches, 'z8')).toEqual(i8s.map(Number));
+    expect(column(batches, 'z64')).toEqual([0n, -1n, 9223372036854775807n, -9223372036854775808n, null]);
+  });
+});

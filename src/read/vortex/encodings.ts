@@ -3,9 +3,10 @@
  * `deserialize` in vortex-array (0.36–0.74): the canonical ones (`vortex.null`, `vortex.bool`,
  * `vortex.primitive`, `vortex.struct`, `vortex.varbinview`, `vortex.varbin`, `vortex.ext`, `vortex.decimal`,
  * `vortex.list`, `vortex.listview`, `vortex.fixed_size_list`) and the cheap
- * ones (`vortex.constant`, `vortex.sequence`, `vortex.dict`, `vortex.chunked`). Every other encoding —
+ * ones (`vortex.constant`, `vortex.sequence`, `vortex.dict`, `vortex.chunked`, `vortex.masked`,
+ * `vortex.zigzag`). Every other encoding —
  * the compressed ones the default writer picks (FastLanes bitpacking / FoR / delta / RLE, ALP, FSST,
- * zigzag, run-end, sparse, pco, zstd, …) — is refused with {@link UnsupportedEncoding}, never guessed.
+ * run-end, sparse, pco, zstd, …) — is refused with {@link UnsupportedEncoding}, never guessed.
  * Malformed input throws `RangeError` (the reader turns it into `CORRUPT_FILE`).
  */
 import { ProtoReader } from '../../scanner.js';
@@ -21,7 +22,7 @@ export class UnsupportedEncoding extends Error {
 /** Encodings this module decodes. */
 export const DECODED_ENCODINGS = [
   'vortex.null', 'vortex.bool', 'vortex.primitive', 'vortex.struct', 'vortex.varbinview', 'vortex.varbin', 'vortex.ext',
-  'vortex.decimal', 'vortex.list', 'vortex.listview', 'vortex.fixed_size_list',
+  'vortex.decimal', 'vortex.list', 'vortex.listview', 'vortex.fixed_size_list', 'vortex.masked', 'vortex.zigzag',
   'vortex.constant', 'vortex.sequence', 'vortex.dict', 'vortex.chunked',
 ] as const;
 
@@ -122,6 +123,32 @@ export function decodeArray(node: ArrayNode, dtype: VortexDType, len: number, al
       const sizes = child(2, { kind: 'primitive', ptype: ptypeOf(m.get(3) ?? 0n), nullable: false }, len);
       const elements = child(0, storage.element, Number(m.get(1) ?? 0n));
       return list(elements, offsets, sizes, len, validity(3), alloc);
+    }
+    case 'vortex.masked': {
+      // The child without nulls, then the validity child (absent: all valid).
+      expectEmpty(node);
+      if (node.buffers.length !== 0 || node.children.length < 1 || node.children.length > 2) throw new RangeError('masked array needs no buffers and 1 or 2 children');
+      const inner = child(0, { ...dtype, nullable: false } as VortexDType, len);
+      if (inner.kind === 'null') throw new RangeError('masked array of nulls');
+      return { ...inner, valid: validity(1) };
+    }
+    case 'vortex.zigzag': {
+      if (storage.kind !== 'primitive' || !storage.ptype.startsWith('i')) break;
+      expectEmpty(node);
+      const unsigned = ('u' + storage.ptype.slice(1)) as PType;
+      const enc = child(0, { kind: 'primitive', ptype: unsigned, nullable: dtype.nullable }, len);
+      if (enc.kind !== 'prim') throw new RangeError('zigzag child is not an integer array');
+      const { make } = PTYPE_ARRAYS[storage.ptype];
+      alloc.take(enc.values.byteLength, 'zigzag values');
+      const values = make(len);
+      if (storage.ptype === 'i64') {
+        const u = enc.values as BigUint64Array, out = values as BigInt64Array;
+        for (let i = 0; i < len; i++) out[i] = (u[i]! >> 1n) ^ -(u[i]! & 1n);
+      } else {
+        const u = enc.values as Uint32Array, out = values as Int32Array;
+        for (let i = 0; i < len; i++) out[i] = (u[i]! >>> 1) ^ -(u[i]! & 1);
+      }
+      return { kind: 'prim', ptype: storage.ptype, len, values, valid: enc.valid };
     }
     case 'vortex.constant':
       return constant(oneBuffer(node), storage, len, alloc);
