@@ -355,3 +355,20 @@ describe('reading vortex segments: masked and zigzag', () => {
     expect(column(batches, 'z64')).toEqual([0n, -1n, 9223372036854775807n, -9223372036854775808n, null]);
   });
 });
+
+describe('reading vortex segments: whole-struct flat layouts', () => {
+  it('a root written as flat struct arrays (no struct layout) gives each column from its field', async () => {
+    const file: FixtureFile = {
+      dtype: { kind: 'struct', fields: [['id', { kind: 'primitive', ptype: PType.U32 }], ['name', { kind: 'utf8', nullable: true }]] },
+      layout: chunked([
+        flat(2, structArray([primitiveArray('U32', [1, 2]), varBinViewArray(['one', null])])),
+        flat(3, structArray([sequenceArray(scalarUint(3n), scalarUint(1n)), varBinArray(['three', 'four', 'a name longer than twelve'])])),
+      ]),
+    };
+    const segments = await readAll({ 's.vortex': file }, { segment_max_rows: 2 }, ['name', 'id']);
+    expect(segments.map((s) => s.map((b) => b.numRows))).toEqual([[2], [3]]);
+    const batches = segments.flat();
+    expect(column(batches, 'id')).toEqual([1, 2, 3, 4, 5]);
+    expect(column(batches, 'name')).toEqual(['one', null, 'three', 'four', 'a name longer than twelve']);
+  });
+});
