@@ -372,3 +372,13 @@ describe('reading vortex segments: whole-struct flat layouts', () => {
     expect(column(batches, 'name')).toEqual(['one', null, 'three', 'four', 'a name longer than twelve']);
   });
 });
+
+describe('docs/reading.md lists what the Vortex decoder reads', () => {
+  it('every decoded encoding appears in a "yes" row of the Vortex table', async () => {
+    const fs = await import('node:fs');
+    const { DECODED_ENCODINGS } = await import('../src/read/vortex/encodings.js');
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/reading.md'), 'utf8');
+    const yesRows = doc.split('\n').filter((l) => / \| yes \| /.test(l)).join('\n');
+    for (const id of DECODED_ENCODINGS) expect(yesRows, id).toContain(`\`${id}\``);
+  });
+});
