@@ -36,6 +36,8 @@ const KEY = 'S3RVER';
 export interface S3BenchResult {
   objects: number;
   ms: Record<string, number>;
+  /** Requests the server answered in the last run of each case. */
+  requests: Record<string, RequestCounts>;
   ratios: Record<string, number>;
 }
 
@@ -65,21 +67,47 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
 
-/** Starts s3rver in its own process (so its work does not share this event loop) on a free port. */
-export async function startServer(dir: string): Promise<{ endpoint: string; stop(): void }> {
+/** Requests a server saw, by kind (`HEAD`, `GET range`, `GET list`, `PUT` …). */
+export type RequestCounts = Record<string, number>;
+
+/**
+ * Starts s3rver in its own process (so its work does not share this event loop) on a free port.
+ * `counts()` returns the requests it answered since the previous call, by kind.
+ */
+export async function startServer(dir: string): Promise<{ endpoint: string; stop(): void; counts(): Promise<RequestCounts> }> {
   const require = createRequire(import.meta.url);
-  const script = `new (require(${JSON.stringify(require.resolve('s3rver'))}))({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dir)} }).run().then((a) => console.log('PORT ' + a.port));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = `const s = new (require(${JSON.stringify(require.resolve('s3rver'))}))({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(dir)} });
+let c = {};
+s.run().then((a) => {
+  s.httpServer.on('request', (q) => { const k = q.method + (q.headers.range ? ' range' : /[?&]prefix=/.test(q.url) ? ' list' : ''); c[k] = (c[k] || 0) + 1; });
+  console.log('PORT ' + a.port);
+});
+process.stdin.on('data', () => { console.log('COUNTS ' + JSON.stringify(c)); c = {}; });
+process.stdin.on('end', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const waiting: ((counts: RequestCounts) => void)[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;
-      const m = /PORT (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+      for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+        const line = out.slice(0, i);
+        out = out.slice(i + 1);
+        if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
+        else if (line.startsWith('COUNTS ')) waiting.shift()?.(JSON.parse(line.slice(7)) as RequestCounts);
+      }
     });
     child.once('exit', () => reject(new Error('s3rver exited')));
   });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => void child.kill('SIGKILL'),
+    counts: () =>
+      new Promise((resolve) => {
+        waiting.push(resolve);
+        child.stdin.write('\n');
+      }),
+  };
 }
 
 /** A fresh s3fs mount of `bucket` (cold stat cache), or why there is none. */
@@ -129,11 +157,22 @@ async function ensureBucket(client: S3Client, bucket: string, n: number, tmp: st
   return lake.rows;
 }
 
-async function benchSize(n: number, endpoint: string, client: S3Client, tmp: string, log: (l: string) => void): Promise<S3BenchResult> {
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+async function benchSize(n: number, server: Server, client: S3Client, tmp: string, log: (l: string) => void): Promise<S3BenchResult> {
+  const { endpoint } = server;
   const bucket = `bench-${n}`;
   const rows = await ensureBucket(client, bucket, n, tmp, log);
   const best: Record<string, number> = {};
   const keep = (name: string, ms: number): void => void (best[name] = Math.min(best[name] ?? Infinity, ms));
+  const requests: Record<string, RequestCounts> = {};
+  /** Times `fn` and notes the requests the server answered meanwhile. */
+  const measured = async <T>(name: string, fn: () => Promise<T>): Promise<{ ms: number; value: T }> => {
+    await server.counts();
+    const r = await time(fn);
+    requests[name] = await server.counts();
+    return r;
+  };
   const storageOptions = { endpoint, accessKeyId: KEY, secretAccessKey: KEY };
 
   const bareList = async (): Promise<{ key: string; size: number }[]> => {
@@ -156,15 +195,15 @@ async function benchSize(n: number, endpoint: string, client: S3Client, tmp: str
     return objs.length;
   };
   let runId = 0;
-  const refresh = async (source: string, opts = {}) => {
+  const refresh = async (name: string, source: string, opts = {}) => {
     const engine = new RefreshEngine({ root: path.join(tmp, `root-${n}-${runId++}`), concurrency: CONCURRENCY, storageOptions: opts });
     await engine.createCollection({ collectionName: 'b', externalSource: source, externalSpec: { format: 'parquet' } });
     const go = async () => engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'b' })).jobId);
-    const full = await time(go);
+    const full = await measured(`${name}Full`, go);
     if (full.value.state !== 'RefreshCompleted') throw new Error(full.value.reason);
     const m = await engine.getManifest({ collectionName: 'b' });
     if (m.totalRows !== rows) throw new Error(`lakemap mapped ${m.totalRows} rows, expected ${rows}`);
-    const same = await time(go);
+    const same = await measured(`${name}Same`, go);
     if (same.value.committed) throw new Error('no-change refresh committed');
     await engine.close();
     return { full: full.ms, same: same.ms };
@@ -172,11 +211,11 @@ async function benchSize(n: number, endpoint: string, client: S3Client, tmp: str
 
   // Native cases and the floor interleaved, best of RUNS: the machine's load moves between runs.
   for (let r = 0; r < RUNS; r++) {
-    const f = await time(floor);
+    const f = await measured('floor', floor);
     if (f.value !== n) throw new Error(`floor listed ${f.value} objects`);
     keep('floor', f.ms);
     keep('floorList', (await time(bareList)).ms);
-    const native = await refresh(`s3://${bucket}/lake`, storageOptions);
+    const native = await refresh('native', `s3://${bucket}/lake`, storageOptions);
     keep('nativeFull', native.full);
     keep('nativeSame', native.same);
     const storage = await openStorage(`s3://${bucket}/lake`, storageOptions);
@@ -187,9 +226,9 @@ async function benchSize(n: number, endpoint: string, client: S3Client, tmp: str
   const notRun: string[] = [];
   const note = (name: string, v: number | string): void => (typeof v === 'string' ? void notRun.push(`${name}: ${v}`) : keep(name, v));
   const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
-  note('mountListSync', await onMount(endpoint, bucket, tmp, async (dir) => (await time(async () => new LocalStorage(dir).listSync('', visible))).ms));
-  note('mountListAsync', await onMount(endpoint, bucket, tmp, async (dir) => (await time(() => listTreeAsync(fs.realpathSync(dir), '', { filter: visible }))).ms));
-  const mounted = await onMount(endpoint, bucket, tmp, (dir) => refresh(dir));
+  note('mountListSync', await onMount(endpoint, bucket, tmp, async (dir) => (await measured('mountListSync', async () => new LocalStorage(dir).listSync('', visible))).ms));
+  note('mountListAsync', await onMount(endpoint, bucket, tmp, async (dir) => (await measured('mountListAsync', () => listTreeAsync(fs.realpathSync(dir), '', { filter: visible }))).ms));
+  const mounted = await onMount(endpoint, bucket, tmp, (dir) => refresh('mount', dir));
   note('mountFull', typeof mounted === 'string' ? mounted : mounted.full);
   note('mountSame', typeof mounted === 'string' ? mounted : mounted.same);
   for (const threads of DUCK_THREADS) {
@@ -199,7 +238,7 @@ async function benchSize(n: number, endpoint: string, client: S3Client, tmp: str
         const con = await db.connect();
         try {
           await queryRows(con, `SET enable_external_file_cache = ${cache}`);
-          const t = await time(() => queryRows(con, `SELECT count(*) AS n, sum(num_rows) AS r FROM parquet_file_metadata(${sqlString(path.join(dir, '**', '*.parquet'))})`));
+          const t = await measured(`duck:${threads}:${cache ? 'on' : 'off'}`, () => queryRows(con, `SELECT count(*) AS n, sum(num_rows) AS r FROM parquet_file_metadata(${sqlString(path.join(dir, '**', '*.parquet'))})`));
           if (Number(t.value[0]!.n) !== n || Number(t.value[0]!.r) !== rows) throw new Error(`DuckDB saw ${String(t.value[0]!.n)} files`);
           return t.ms;
         } finally {
@@ -246,7 +285,21 @@ async function benchSize(n: number, endpoint: string, client: S3Client, tmp: str
     ratios.mountListSpeedup = best.mountListSync / best.mountListAsync;
     log(`listing of the mount: asynchronous ${ratios.mountListSpeedup.toFixed(2)}x faster than one call at a time`);
   }
-  return { objects: n, ms: best, ratios };
+  const total = (k: string): number => Object.values(requests[k] ?? {}).reduce((a, b) => a + b, 0);
+  const spelled = (k: string): string =>
+    Object.entries(requests[k] ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, c]) => `${c.toLocaleString('en-US')} ${kind}`)
+      .join(' + ');
+  log(`requests the server answered (its rate is the bottleneck here, whoever asks), per ${n.toLocaleString('en-US')} objects:`);
+  for (const k of ['floor', 'nativeFull', 'nativeSame', 'mountListSync', 'mountListAsync', 'mountFull', 'mountSame', ...duckKeys]) {
+    if (requests[k]) log(`  ${k}: ${spelled(k) || 'none'} (${(total(k) / n).toFixed(2)} per object)`);
+  }
+  if (duckKeys.length > 0) {
+    ratios.duckRequestsOverNative = Math.min(...duckKeys.map(total)) / total('nativeFull');
+    log(`DuckDB on the mount sends ${ratios.duckRequestsOverNative.toFixed(2)}x the requests of native s3://: the most a request-bound server lets the ratio be`);
+  }
+  return { objects: n, ms: best, requests, ratios };
 }
 
 async function child(): Promise<void> {
@@ -257,7 +310,7 @@ async function child(): Promise<void> {
   const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY }, maxAttempts: 1 });
   try {
     const results: S3BenchResult[] = [];
-    for (const n of SIZES) results.push(await benchSize(n, server.endpoint, client, tmp, log));
+    for (const n of SIZES) results.push(await benchSize(n, server, client, tmp, log));
     log(`RESULTS ${JSON.stringify(results)}`);
   } finally {
     client.destroy();
