@@ -150,7 +150,15 @@ async function ensureBucket(client: S3Client, bucket: string, n: number, tmp: st
   const dirs = new Set(lake.paths.map((p) => `lake/${path.posix.dirname(p)}/`)).add('lake/');
   await mapBounded([...lake.paths, ...dirs], 16, async (p) => {
     const key = p.endsWith('/') ? p : `lake/${p}`;
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: p.endsWith('/') ? new Uint8Array(0) : fs.readFileSync(path.join(local, p)) }));
+    const body = p.endsWith('/') ? new Uint8Array(0) : fs.readFileSync(path.join(local, p));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return void (await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+      } catch (e) {
+        if (attempt >= 5) throw e; // s3rver resets a connection now and then under load
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   });
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta.json', Body: JSON.stringify({ objects: n, rows: lake.rows }) }));
   fs.rmSync(local, { recursive: true, force: true });
