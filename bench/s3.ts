@@ -315,7 +315,7 @@ async function child(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lakemap-bench-s3-'));
   fs.mkdirSync(STORE, { recursive: true });
   const server = await startServer(STORE);
-  const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY }, maxAttempts: 1 });
+  const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY }, maxAttempts: 3 }); // the SDK's default: s3rver resets a kept-alive connection now and then, lakemap retries those too
   try {
     const results: S3BenchResult[] = [];
     for (const n of SIZES) results.push(await benchSize(n, server, client, tmp, log));
