@@ -147,3 +147,50 @@ function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out
 export function bitWidthOf(max: number): number {
   return max === 0 ? 0 : 32 - Math.clz32(max);
 }
+
+/**
+ * Repetition levels of a one-level list (values 0 and 1, bit width 1) read on their encoded runs:
+ * appends to `starts` the level index (`base` + position) of every 0 — each starts a row — and
+ * returns the new row count. Nothing is written per level: a bit-packed byte of ones (eight
+ * continued lists) costs one comparison.
+ */
+export function decodeRowStarts(bytes: Uint8Array, pos: number, end: number, count: number, base: number, starts: Int32Array, rows: number, maxRows: number): number {
+  const state = { pos };
+  let done = 0;
+  while (done < count) {
+    const header = varint(bytes, state, end);
+    if ((header & 1) === 0) {
+      const run = header >>> 1;
+      if (run === 0) throw new Error('RLE run of length 0');
+      if (state.pos >= end) throw new Error('RLE run value runs past the end of its data');
+      const v = bytes[state.pos++]!;
+      if (v > 1) throw new Error(`RLE value ${v} is out of range`);
+      const n = Math.min(run, count - done);
+      if (v === 0) {
+        if (rows + n > maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+        for (let k = 0; k < n; k++) starts[rows++] = base + done + k;
+      }
+      done += n;
+    } else {
+      const groups = header >>> 1;
+      if (state.pos + groups > end) throw new Error(`bit-packed run of ${groups * 8} values needs ${groups} bytes, ${end - state.pos} are left`);
+      const n = Math.min(groups * 8, count - done);
+      const whole = n >> 3;
+      const p = state.pos;
+      for (let j = 0; j < whole + (n & 7 ? 1 : 0); j++) {
+        let zeros = ~bytes[p + j]! & 0xff;
+        if (j === whole) zeros &= (1 << (n & 7)) - 1; // the values past `count` in the last group
+        if (zeros === 0) continue;
+        const at = base + done + j * 8;
+        while (zeros !== 0) {
+          if (rows === maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+          starts[rows++] = at + (31 - Math.clz32(zeros & -zeros));
+          zeros &= zeros - 1;
+        }
+      }
+      state.pos += groups;
+      done += n;
+    }
+  }
+  return rows;
+}
