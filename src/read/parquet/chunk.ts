@@ -8,7 +8,7 @@ import { codecNames, decompressorInto, decompressors, type Decompressor, type De
 import type { ChunkMeta } from './footer.js';
 import { Encoding, PageType, encodingNames, readPageHeader, type PageHeader } from './page-header.js';
 import { readRareEncoding, Unsupported } from './rare-encodings.js';
-import { bitWidthOf, decodeHybrid, decodeRowStarts } from './rle.js';
+import { bitWidthOf, countRunsAtMax, decodeHybrid, decodeRowStarts } from './rle.js';
 import { allocValues, physicalWidth, readDictionaryIndices, readPlain, type FixedValues, type Values } from './values.js';
 
 /** A leaf column of the parquet schema. */
@@ -78,10 +78,8 @@ export function decodeChunk(
   const width = physicalWidth(leaf.type, leaf.typeLength);
   if (n * Math.max(1, width) > budget || n > 0x7ffffffe) throw new Error(`the chunk declares ${n} values, above the read budget`);
   if (leaf.maxRep === 0 && n !== numRows) throw new Error(`the chunk holds ${n} values for ${numRows} rows`);
-  if (leaf.maxDef > 0 && scratch.def.length < n) scratch.def = new Uint8Array(n);
   if (leaf.maxRep > 1) throw new Unsupported('lists of lists');
-  // every level slot is written by a page before use: the reused buffer needs no clearing
-  const def = leaf.maxDef > 0 ? scratch.def.subarray(0, n) : null;
+  const def = leaf.maxDef > 0 ? new DefLevels(scratch, n, leaf.maxDef) : null;
   // repetition levels are read straight into row starts: no per-level array
   const starts = leaf.maxRep > 0 ? new Int32Array(numRows + 1) : null;
   let rows = 0;
@@ -119,15 +117,21 @@ export function decodeChunk(
         p = 0;
         if (starts) ({ end: p, rows } = readRowStartsV1(page, p, m, done, h.repEncoding, starts, rows, numRows, scratch));
         if (def) {
-          const r = readLevelsV1(page, p, leaf.maxDef, m, def, done, h.defEncoding);
-          p = r.end;
-          present = r.atMax;
+          if (h.defEncoding === Encoding.RLE) {
+            const len = levelLength(page, p);
+            present = def.read(page, p + 4, p + 4 + len, m, done);
+            p += 4 + len;
+          } else {
+            const r = readLevelsV1(page, p, leaf.maxDef, m, def.materialize(done), done, h.defEncoding);
+            p = r.end;
+            present = r.atMax;
+          }
         }
       } else {
         const levelBytes = h.repLength + h.defLength;
         if (h.repLength < 0 || h.defLength < 0 || levelBytes > raw.length) throw new Error('v2 page level lengths run past the page');
         if (starts) rows = decodeRowStarts(raw, 0, h.repLength, m, done, starts, rows, numRows);
-        if (def) present = decodeHybrid(raw, h.repLength, levelBytes, bitWidthOf(leaf.maxDef), m, def, done, leaf.maxDef);
+        if (def) present = def.read(raw, h.repLength, levelBytes, m, done);
         const body = raw.subarray(levelBytes);
         const size = h.uncompressedSize - levelBytes;
         if (size < 0) throw new Error('v2 page levels are longer than the page');
@@ -154,7 +158,40 @@ export function decodeChunk(
     if (rows !== numRows) throw new Error(`the levels start ${rows} rows, the row group has ${numRows}`);
     starts[rows] = n;
   }
-  return { levels: n, def, starts, values: values ?? allocValues(width, 0, 0) };
+  return { levels: n, def: def?.array ?? null, starts, values: values ?? allocValues(width, 0, 0) };
+}
+
+/**
+ * A chunk's definition levels, written out only from the first page that has a level below the
+ * maximum (the earlier ones are then all at the maximum): a column without nulls costs a scan of
+ * its level runs, no per-level array.
+ */
+class DefLevels {
+  /** The levels `[0, done)`, or null while every level so far is at the maximum. */
+  array: Uint8Array | null = null;
+
+  constructor(
+    private readonly scratch: LevelScratch,
+    private readonly n: number,
+    private readonly max: number,
+  ) {}
+
+  /** Reads `m` RLE/bit-packed levels at level index `at` from `bytes[pos, end)`; returns how many are at the maximum. */
+  read(bytes: Uint8Array, pos: number, end: number, m: number, at: number): number {
+    const width = bitWidthOf(this.max);
+    if (!this.array && countRunsAtMax(bytes, pos, end, width, m, this.max) === m) return m;
+    return decodeHybrid(bytes, pos, end, width, m, this.materialize(at), at, this.max);
+  }
+
+  /** The level array, its first `at` levels filled with the maximum. */
+  materialize(at: number): Uint8Array {
+    if (!this.array) {
+      if (this.scratch.def.length < this.n) this.scratch.def = new Uint8Array(this.n);
+      this.array = this.scratch.def.subarray(0, this.n);
+      this.array.fill(this.max, 0, at);
+    }
+    return this.array;
+  }
 }
 
 /** A decompressed page, valid until the next page of this scratch (a view of the chunk when uncompressed). */
@@ -164,7 +201,7 @@ function inflate(raw: Uint8Array, size: number, codec: Codec, scratch: LevelScra
     return raw;
   }
   if (!codec.into) return codec.decompress(raw, size);
-  if (!scratch.page || scratch.page.length < size) scratch.page = new Uint8Array(Math.max(size, (scratch.page?.length ?? 0) * 2));
+  if (!scratch.page || scratch.page.length < size) scratch.page = new Uint8Array(Math.max(size, Math.ceil((scratch.page?.length ?? 0) * 1.25)));
   codec.into(raw, scratch.page, 0, size);
   return scratch.page.subarray(0, size);
 }

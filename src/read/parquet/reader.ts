@@ -72,6 +72,14 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
   const trace = req.trace;
   const onPage = trace?.onPage?.bind(trace);
   const end = req.rowOffset + req.rows;
+  // the chunk buffer is sized once for the largest chunk to read (growing by doubling would hold twice that)
+  let largest = 0;
+  for (let g = 0, at = 0; g < footer.rowGroups.length && at < end; at += footer.rowGroups[g]!.numRows, g++) {
+    const rg = footer.rowGroups[g]!;
+    if (at + rg.numRows <= req.rowOffset) continue;
+    for (const { top } of plans) largest = Math.max(largest, rg.columns[top.leaves[0]!]!.length);
+  }
+  if (largest <= file.budget) bytes.buffer = new Uint8Array(largest);
   let first = 0;
   for (let g = 0; g < footer.rowGroups.length && first < end; g++) {
     const rg = footer.rowGroups[g]!;

@@ -194,3 +194,25 @@ export function decodeRowStarts(bytes: Uint8Array, pos: number, end: number, cou
   }
   return rows;
 }
+
+/**
+ * How many of `count` levels are at `maxValue`, read from RLE runs alone; -1 as soon as a
+ * bit-packed run or a run below the maximum shows the levels must be decoded one by one.
+ */
+export function countRunsAtMax(bytes: Uint8Array, pos: number, end: number, bitWidth: number, count: number, maxValue: number): number {
+  if (bitWidth === 0) return maxValue === 0 ? count : -1;
+  const state = { pos };
+  const valueBytes = (bitWidth + 7) >> 3;
+  let done = 0;
+  while (done < count) {
+    const header = varint(bytes, state, end);
+    if ((header & 1) !== 0 || header === 0) return -1;
+    if (state.pos + valueBytes > end) return -1;
+    let v = 0;
+    for (let b = 0; b < valueBytes; b++) v += bytes[state.pos + b]! * 2 ** (8 * b);
+    state.pos += valueBytes;
+    if (v !== maxValue) return -1;
+    done += Math.min(header >>> 1, count - done);
+  }
+  return count;
+}
