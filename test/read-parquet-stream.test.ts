@@ -6,7 +6,7 @@ import { Schema } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { snappyCompress } from 'hysnappy';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lz4RawInto, snappyInto } from '../src/read/decompress.js';
+import { lz4RawInto, snappyHead, snappyInto } from '../src/read/decompress.js';
 import { readFooter, type ParquetFooter } from '../src/read/parquet/footer.js';
 import { readParquetRange, type ReadTrace } from '../src/read/parquet/reader.js';
 import { countRunsAtMax, decodeRowStarts } from '../src/read/parquet/rle.js';
@@ -34,6 +34,8 @@ interface Traced {
   readBefore: number[][];
   scratch: number[];
   pages: PageFate[];
+  /** Byte offset of the `vec` values inside their buffer, per batch (when read). */
+  vecOffsets: number[];
 }
 
 /** Reads rows `[rowOffset, rowOffset + rows)` of `file` (all columns, or `names`), recording the trace per batch. */
@@ -45,7 +47,7 @@ function traced(file: string, rowOffset: number, rows: number, names?: string[])
     const schema = new Schema(fields);
     const columns = fields.map((field) => ({ field, external: field.name }));
     const read = new Set<number>();
-    const out: Traced = { batches: [], rows: [], readBefore: [], scratch: [], pages: [] };
+    const out: Traced = { batches: [], rows: [], readBefore: [], scratch: [], pages: [], vecOffsets: [] };
     const trace: ReadTrace = {
       onChunkRead: (g) => read.add(g),
       onScratch: (bytes) => out.scratch.push(bytes),
@@ -54,6 +56,8 @@ function traced(file: string, rowOffset: number, rows: number, names?: string[])
     for (const b of readParquetRange(f, { rowOffset, rows, columns, schema, trace }, footer)) {
       out.readBefore.push([...read].sort((a, z) => a - z));
       out.batches.push(b.numRows);
+      const vec = b.getChild('vec')?.data[0]?.children[0]?.values as Float32Array | undefined;
+      if (vec) out.vecOffsets.push(vec.byteOffset);
       out.rows.push(...arrowRows([b])); // the batch is then dropped, as a consumer that streams does
     }
     return out;
@@ -108,6 +112,8 @@ describe('values taken over from the page', () => {
     // per row group: id (INT64) and vec (a FLOAT list) are single PLAIN pages in DuckDB's files, taken
     // over; name's strings are copied into Arrow's offsets + bytes
     expect(t.pages).toEqual(Array(3).fill(['adopted', 'copied', 'adopted']).flat());
+    // vec's page was placed so that its values, after the levels, start aligned: they stay in place
+    expect(t.vecOffsets.every((o) => o > 0 && o % 8 === 0)).toBe(true);
     expect(t.rows).toEqual(await duckRows(`SELECT id, name, vec FROM (${vectorSelect(opts)})`));
   });
 });
@@ -134,6 +140,12 @@ describe('snappy and LZ4 decoded into a window of the caller\'s buffer', () => {
     expect(() => snappyInto(new Uint8Array([8, 0x01, 0x01]), new Uint8Array(8), 0, 8)).toThrow(/before the start/);
     // a literal of 10 bytes in an 8-byte page
     expect(() => snappyInto(new Uint8Array([8, 9 << 2, ...new Uint8Array(10)]), new Uint8Array(8), 0, 8)).toThrow(/runs past/);
+  });
+
+  it.each([['repetitive', repetitive], ['noisy', noisy]] as const)('snappy: the head of %s data alone, and all of it when asked for more', (_, data) => {
+    const c = snappyCompress(data);
+    for (const k of [1, 4, 37, 5000]) expect(Buffer.from(snappyHead(c, k)).equals(Buffer.from(data.subarray(0, k)))).toBe(true);
+    expect(Buffer.from(snappyHead(c, data.length + 10)).equals(Buffer.from(data))).toBe(true);
   });
 
   it('lz4: decodes into an offset window; the offset counts from the window, not the buffer', () => {

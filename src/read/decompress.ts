@@ -91,6 +91,46 @@ export const snappyInto: DecompressorInto = (input, out, at, outputLength) => {
   if (o !== end) throw new Error(`snappy block holds ${o - at} bytes, the page header says ${outputLength}`);
 };
 
+/**
+ * The first `k` bytes a snappy block decodes to (fewer when the block is shorter), decoding no
+ * further: enough to read a page's level lengths before choosing where the whole page goes.
+ */
+export function snappyHead(input: Uint8Array, k: number): Uint8Array {
+  const n = input.length;
+  let i = 0;
+  while (i < n && i < 5 && input[i]! >= 0x80) i++;
+  i++;
+  const out = new Uint8Array(k);
+  let o = 0;
+  while (i < n && o < k) {
+    const tag = input[i++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let len = tag >>> 2;
+      if (len >= 60) {
+        const b = len - 59;
+        len = 0;
+        for (let j = 0; j < b; j++) len += (input[i + j] ?? 0) * 2 ** (8 * j);
+        i += b;
+      }
+      len = Math.min(len + 1, k - o, n - i);
+      if (len < 32) for (let j = 0; j < len; j++) out[o + j] = input[i + j]!;
+      else out.set(input.subarray(i, i + len), o);
+      i += len;
+      o += len;
+    } else {
+      const len = kind === 1 ? ((tag >>> 2) & 7) + 4 : (tag >>> 2) + 1;
+      const offset = kind === 1 ? ((tag >>> 5) << 8) | (input[i] ?? 0) : kind === 2 ? (input[i] ?? 0) | ((input[i + 1] ?? 0) << 8) : ((input[i] ?? 0) | ((input[i + 1] ?? 0) << 8) | ((input[i + 2] ?? 0) << 16)) + (input[i + 3] ?? 0) * 0x1000000;
+      i += kind === 1 ? 1 : kind === 2 ? 2 : 4;
+      if (offset === 0 || offset > o) throw new Error(`snappy copy offset ${offset} points before the start`);
+      const m = Math.min(len, k - o);
+      for (let j = 0; j < m; j++) out[o + j] = out[o - offset + j]!;
+      o += m;
+    }
+  }
+  return o === k ? out : out.subarray(0, o);
+}
+
 /** Snappy into a buffer of its own (see {@link snappyInto}). */
 export const snappy: Decompressor = (input, outputLength) => {
   const out = new Uint8Array(outputLength);

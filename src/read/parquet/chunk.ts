@@ -4,7 +4,7 @@
  * checked against the chunk's declared value count and the row group's row count.
  */
 import { PhysicalType } from '../../../scanners/parquet/types.js';
-import { codecNames, decompressorInto, decompressors, type Decompressor, type DecompressorInto } from '../decompress.js';
+import { codecNames, decompressorInto, decompressors, snappyHead, snappyInto, type Decompressor, type DecompressorInto } from '../decompress.js';
 import type { ChunkMeta } from './footer.js';
 import { Encoding, PageType, encodingNames, readPageHeader, type PageHeader } from './page-header.js';
 import { readRareEncoding, Unsupported } from './rare-encodings.js';
@@ -113,7 +113,8 @@ export function decodeChunk(
       const adopt = width > 0 && done === 0 && m === n && h.encoding === Encoding.PLAIN && decompress !== undefined;
       let own = false;
       if (h.type === PageType.DATA_PAGE) {
-        ({ page, own } = adopt ? inflateOwn(raw, h.uncompressedSize, codec) : { page: inflate(raw, h.uncompressedSize, codec, scratch), own: false });
+        const prefix = adopt ? levelPrefix(raw, codec, starts ? h.repEncoding : -1, def ? h.defEncoding : -1) : 0;
+        ({ page, own } = adopt ? inflateOwn(raw, h.uncompressedSize, codec, prefix) : { page: inflate(raw, h.uncompressedSize, codec, scratch), own: false });
         p = 0;
         if (starts) ({ end: p, rows } = readRowStartsV1(page, p, m, done, h.repEncoding, starts, rows, numRows, scratch));
         if (def) {
@@ -136,7 +137,7 @@ export function decodeChunk(
         const size = h.uncompressedSize - levelBytes;
         if (size < 0) throw new Error('v2 page levels are longer than the page');
         if (h.compressed && decompress && size > 0) {
-          ({ page, own } = adopt ? inflateOwn(body, size, codec) : { page: inflate(body, size, codec, scratch), own: false });
+          ({ page, own } = adopt ? inflateOwn(body, size, codec, 0) : { page: inflate(body, size, codec, scratch), own: false });
         } else page = body;
         p = 0;
       }
@@ -206,24 +207,57 @@ function inflate(raw: Uint8Array, size: number, codec: Codec, scratch: LevelScra
   return scratch.page.subarray(0, size);
 }
 
-/** A decompressed page in a buffer of its own (`own`: it may become the output's storage). */
-function inflateOwn(raw: Uint8Array, size: number, codec: Codec): { page: Uint8Array; own: boolean } {
+/**
+ * A decompressed page in a buffer of its own (`own`: it may become the output's storage). With a
+ * decoder into a caller's buffer, the page is placed so that its values, `prefix` bytes in, start
+ * 8-byte aligned: kept where they are, with no move.
+ */
+function inflateOwn(raw: Uint8Array, size: number, codec: Codec, prefix: number): { page: Uint8Array; own: boolean } {
   if (codec.into) {
-    const page = new Uint8Array(size);
-    codec.into(raw, page, 0, size);
-    return { page, own: true };
+    const shift = (8 - (prefix % 8)) % 8;
+    // not zero-filled (a 66 MiB page costs ~10 ms to clear): the decoder writes every byte of its
+    // window or throws, and the `shift` bytes before it are never viewed
+    const buffer = new Uint8Array(Buffer.allocUnsafeSlow(shift + size).buffer, 0, shift + size);
+    codec.into(raw, buffer, shift, size);
+    return { page: buffer.subarray(shift), own: true };
   }
   const page = codec.decompress!(raw, size);
   // a decoder may hand back a view of a larger or shared buffer (zlib's pool): then copy as usual
   return { page, own: page.byteOffset === 0 && page.buffer.byteLength === page.length };
 }
 
-/** The page's `present` PLAIN values moved to its start (aligned for any typed array) and kept as the chunk's values. */
+/**
+ * Bytes of the RLE levels before a v1 page's values (`-1`: no such levels), read from the head of the
+ * compressed page when the codec can decode a head alone; 0 when unknown (the values are then moved).
+ */
+function levelPrefix(raw: Uint8Array, codec: Codec, repEncoding: number, defEncoding: number): number {
+  const head = codec.into ? headOf.get(codec.into) : undefined;
+  if (!head || repEncoding === Encoding.BIT_PACKED || defEncoding === Encoding.BIT_PACKED) return 0;
+  try {
+    let p = 0;
+    for (const enc of [repEncoding, defEncoding]) {
+      if (enc < 0) continue;
+      const h = head(raw, p + 4);
+      if (h.length < p + 4) return 0;
+      p += 4 + ((h[p]! | (h[p + 1]! << 8) | (h[p + 2]! << 16)) + h[p + 3]! * 0x1000000);
+    }
+    return p;
+  } catch {
+    return 0; // the full decode reports what is wrong with the page
+  }
+}
+
+const headOf = new Map<DecompressorInto, (input: Uint8Array, k: number) => Uint8Array>([[snappyInto, snappyHead]]);
+
+/** The page's `present` PLAIN values, kept in place when aligned, else moved to the start of its own buffer, as the chunk's values. */
 function adoptPlain(page: Uint8Array, p: number, present: number, width: number): FixedValues {
   const len = present * width;
   if (p + len > page.length) throw new Error(`${present} PLAIN values need ${len} bytes, the page has ${page.length - p}`);
-  if (p > 0) page.copyWithin(0, p, p + len);
-  return { kind: 'fixed', width, count: present, bytes: page };
+  const at = page.byteOffset + p;
+  if (at % 8 === 0) return { kind: 'fixed', width, count: present, bytes: page.subarray(p, p + len) };
+  const whole = new Uint8Array(page.buffer); // the page's own buffer: nothing else views it
+  whole.copyWithin(0, at, at + len);
+  return { kind: 'fixed', width, count: present, bytes: whole.subarray(0, len) };
 }
 
 /** v1 repetition levels (of a one-level list) into row starts; see {@link decodeRowStarts}. */

@@ -177,20 +177,27 @@ export function decodeRowStarts(bytes: Uint8Array, pos: number, end: number, cou
       const n = Math.min(groups * 8, count - done);
       const whole = n >> 3;
       const p = state.pos;
-      for (let j = 0; j < whole + (n & 7 ? 1 : 0); j++) {
-        let zeros = ~bytes[p + j]! & 0xff;
-        if (j === whole) zeros &= (1 << (n & 7)) - 1; // the values past `count` in the last group
-        if (zeros === 0) continue;
-        const at = base + done + j * 8;
-        while (zeros !== 0) {
-          if (rows === maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
-          starts[rows++] = at + (31 - Math.clz32(zeros & -zeros));
-          zeros &= zeros - 1;
-        }
+      const at = base + done;
+      for (let j = 0; j < whole; j++) {
+        const b = bytes[p + j]!;
+        if (b === 0xff) continue; // eight continued lists
+        rows = rowStartsOfByte(~b & 0xff, at + j * 8, starts, rows, maxRows);
       }
+      // the values past `count` in the last group are not levels
+      if (n & 7) rows = rowStartsOfByte(~bytes[p + whole]! & ((1 << (n & 7)) - 1), at + whole * 8, starts, rows, maxRows);
       state.pos += groups;
       done += n;
     }
+  }
+  return rows;
+}
+
+/** Appends a row start for each set bit of `zeros` (the 0 levels of one bit-packed byte at level `at`). */
+function rowStartsOfByte(zeros: number, at: number, starts: Int32Array, rows: number, maxRows: number): number {
+  while (zeros !== 0) {
+    if (rows === maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+    starts[rows++] = at + (31 - Math.clz32(zeros & -zeros));
+    zeros &= zeros - 1;
   }
   return rows;
 }
