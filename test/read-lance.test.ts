@@ -216,6 +216,23 @@ describe('reading lance-table segments', () => {
   }, 120_000);
 });
 
+describe('declared vector dims on lance FixedSizeList columns', () => {
+  it('reads a field declaring the column\'s own dim, and refuses another dim', async () => {
+    const lake = tempDir();
+    const t = await (await lancedb.connect(lake)).createTable('v', rows(0, 20), { schema: SCHEMA });
+    const engine = new RefreshEngine({ root: tempDir(), workers: 0 });
+    for (const [name, dim] of [['ok', DIM], ['bad', 4]] as const) {
+      await engine.createCollection({ collectionName: name, externalSource: path.join(lake, 'v.lance'), externalSpec: { format: 'lance-table' }, fields: [{ name: 'emb', externalField: 'vec', dim }] });
+      const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: name })).jobId);
+      expect(info.state, info.reason).toBe('RefreshCompleted');
+    }
+    const ok = await collect(engine.readCollection({ collectionName: 'ok', columns: ['emb'] }));
+    expect(ok.reduce((a, b) => a + b.numRows, 0)).toBe(await t.countRows());
+    expect(String(ok[0]!.schema.fields[0]!.type)).toBe('FixedSizeList[8]<Float32>');
+    await expect(collect(engine.readCollection({ collectionName: 'bad', columns: ['emb'] }))).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+  }, 60_000);
+});
+
 describe('lancedb is an optional peer', () => {
   it('names the package to install when it is missing', async () => {
     const missing = (pkg: string): Promise<unknown> => import(`${pkg}-not-installed`);
