@@ -193,6 +193,16 @@ describe('reading lance-table segments', () => {
     expect(fs.readdirSync(readTmp)).toEqual([]);
   }, 60_000);
 
+  it('removes its temp dir when the consumer stops early', async () => {
+    let batches = 0;
+    for await (const b of engine.readCollection({ collectionName: 'ds' })) {
+      expect(b.numRows).toBeGreaterThan(0);
+      if (++batches === 2) break;
+    }
+    expect(batches).toBe(2);
+    expect(fs.readdirSync(readTmp)).toEqual([]);
+  }, 60_000);
+
   it('stays on the pinned version after the dataset moves on, and fails naming the path once the version is gone or the dataset moved', async () => {
     const firstSeg = manifest.segments[0]!.id;
     await table.add(rows(100_000, 10));

@@ -54,6 +54,8 @@ export interface PinnedFragment {
   liveRowsBefore: number;
   /** Lance fragment id (the high 32 bits of its rows' `_rowaddr`). */
   fragmentId: bigint;
+  /** True when another fragment of the version has the same id (Lance 0.16), so `_rowaddr` is ambiguous. */
+  sharedId: boolean;
 }
 
 /** The dataset directory of a lance-table manifest, refusing object-store sources. */
@@ -92,6 +94,8 @@ export async function pinnedFragments(manifest: Manifest, dir: string): Promise<
   const byFingerprint = new Map(manifest.files.map((f) => [f.fingerprint, f]));
   const out = new Map<string, PinnedFragment>();
   let before = 0;
+  const ids = new Map<string, number>();
+  for (const frag of lance.fragments) ids.set(frag.id, (ids.get(frag.id) ?? 0) + 1);
   for (const frag of lance.fragments) {
     const file = byFingerprint.get(fragmentFingerprint(frag));
     if (!file) {
@@ -101,7 +105,7 @@ export async function pinnedFragments(manifest: Manifest, dir: string): Promise<
         { path: dir },
       );
     }
-    out.set(file.path, { file, liveRowsBefore: before, fragmentId: BigInt(frag.id) });
+    out.set(file.path, { file, liveRowsBefore: before, fragmentId: BigInt(frag.id), sharedId: ids.get(frag.id)! > 1 });
     before += file.liveRows;
   }
   if (out.size !== manifest.files.length) {

@@ -8,6 +8,10 @@
  * `_rowaddr` bounds (`fragment id << 32 | row`), which Lance evaluates against physical row positions,
  * so deleted rows inside the range are skipped. Both were checked on datasets with deletions against
  * lancedb's own full scan (test/read-lance.test.ts).
+ *
+ * Every batch also carries its rows' `_rowaddr` (dropped from the output), checked to lie in the
+ * segment's range and to increase before the batch is handed out: on some Lance 0.16 datasets the
+ * offset lands on the wrong rows (or none), and the fragment is then read by `_rowaddr` bounds instead.
  */
 import { RecordBatch, Schema, Struct, Type, makeData, tableFromIPC, util, type Data, type DataType, type Field } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
@@ -56,49 +60,100 @@ async function* readRange(
   const whole = seg.rowOffset === 0 && seg.rows === frag.file.rows;
   if (whole && frag.file.liveRows === 0) return; // limit(0) would mean "no limit"
   const where = `${dir} fragment ${frag.fragmentId} rows [${seg.rowOffset}, ${seg.rowOffset + seg.rows})`;
-  // With no column asked for, the first one is read for the row count and dropped.
-  const select = out.columns.length > 0 ? out.columns.map((c) => c.external) : [firstColumn(await table.schema())];
-  let query = table.query().select(select);
-  if (whole) query = query.offset(frag.liveRowsBefore).limit(frag.file.liveRows);
-  else {
-    const base = frag.fragmentId << 32n;
-    query = query.where(`_rowaddr >= ${base + BigInt(seg.rowOffset)} AND _rowaddr < ${base + BigInt(seg.rowOffset + seg.rows)}`);
+  const lo = (frag.fragmentId << 32n) + BigInt(seg.rowOffset);
+  const hi = lo + BigInt(seg.rows);
+  // Each row's address comes along (and is dropped from the output): every batch is checked to hold
+  // rows of this range only, in increasing order, before it is handed out.
+  const select = [...(out.columns.length > 0 ? out.columns.map((c) => c.external) : [firstColumn(await table.schema())]), '_rowaddr'];
+  const state: ScanState = { rows: 0, last: -1n, typesChecked: false };
+  if (whole) {
+    let misplaced = false;
+    for await (const b of scan(table.query().select(select).offset(frag.liveRowsBefore).limit(frag.file.liveRows), where, signal)) {
+      if (!addressesIn(b, lo, hi, state)) {
+        if (state.rows > 0) throw new LakemapError('SOURCE_CHANGED', `${where}: lancedb returned rows of another fragment after ${state.rows} rows of this one: refresh the collection`, { path: dir });
+        misplaced = true;
+        break;
+      }
+      yield output(dir, b, out, state);
+    }
+    if (!misplaced && state.rows === frag.file.liveRows) return;
+    if (state.rows > 0) throw countMismatch(dir, where, state.rows, frag.file.liveRows);
+    // Nothing handed out yet: lance placed the offset elsewhere (it does on some Lance 0.16 datasets); read by address.
   }
-  // lancedb hands back Arrow IPC buffers and decodes them with its own (CommonJS) apache-arrow; they are
-  // decoded here with ours instead, so the batches are this process's Arrow classes (and decoded once).
+  if (frag.sharedId) {
+    throw new LakemapError(
+      'UNSUPPORTED',
+      `${where}: its fragment id is used by another fragment too (a Lance 0.16 bug), so its rows cannot be told apart by address; rewrite the dataset (compact it) to read it`,
+      { path: dir },
+    );
+  }
+  for await (const b of scan(table.query().select(select).where(`_rowaddr >= ${lo} AND _rowaddr < ${hi}`), where, signal)) {
+    if (!addressesIn(b, lo, hi, state)) throw new LakemapError('CORRUPT_FILE', `${where}: lancedb returned rows outside the range or out of order`, { path: dir });
+    yield output(dir, b, out, state);
+  }
+  if (whole && state.rows !== frag.file.liveRows) throw countMismatch(dir, where, state.rows, frag.file.liveRows);
+}
+
+interface ScanState {
+  rows: number;
+  last: bigint;
+  typesChecked: boolean;
+}
+
+/** The non-empty batches of a query, decoded with our apache-arrow, checking `signal` before each. */
+async function* scan(query: import('@lancedb/lancedb').Query, where: string, signal: AbortSignal | undefined): AsyncGenerator<RecordBatch> {
+  // lancedb hands back Arrow IPC buffers and decodes them with its own (CommonJS) apache-arrow, whose
+  // classes are not this process's; they are decoded here with ours instead (and decoded once).
   const exec = (query as unknown as { nativeExecute?: (o: { maxBatchLength: number }) => Promise<NativeIterator> }).nativeExecute;
-  if (typeof exec !== 'function') throw new LakemapError('UNSUPPORTED', `${dir}: this @lancedb/lancedb has no nativeExecute; lakemap reads through 0.31.0`, { path: dir });
+  if (typeof exec !== 'function') throw new LakemapError('UNSUPPORTED', `${where}: this @lancedb/lancedb has no nativeExecute; lakemap reads through 0.31.0`);
   let iterator: NativeIterator;
   try {
     iterator = await exec.call(query, { maxBatchLength: MAX_BATCH_ROWS });
   } catch (e) {
     throw lanceError(where, e);
   }
-  let rows = 0;
-  let checked = false;
   for (;;) {
-    cancelled(signal, dir);
+    cancelled(signal, where);
     let buf: Uint8Array | null;
     try {
       buf = await iterator.next();
     } catch (e) {
       throw lanceError(where, e);
     }
-    if (!buf) break;
-    for (const b of tableFromIPC(buf).batches) {
-      if (b.numRows === 0) continue;
-      if (!checked) {
-        checkTypes(dir, out.columns, b);
-        checked = true;
-      }
-      rows += b.numRows;
-      const children: Data[] = out.columns.map((c, i) => b.data.children[i]!.clone(c.field.type));
-      yield new RecordBatch(out.schema, makeData({ type: new Struct(out.schema.fields), length: b.numRows, nullCount: 0, children }));
-    }
+    if (!buf) return;
+    for (const b of tableFromIPC(buf).batches) if (b.numRows > 0) yield b;
   }
-  if (whole && rows !== frag.file.liveRows) {
-    throw new LakemapError('SOURCE_CHANGED', `${where}: lancedb returned ${rows} rows where the manifest maps ${frag.file.liveRows} live rows: refresh the collection`, { path: dir });
+}
+
+/** True when every row address of `b` (its last column) lies in `[lo, hi)` and follows the previous one. */
+function addressesIn(b: RecordBatch, lo: bigint, hi: bigint, state: ScanState): boolean {
+  const d = b.data.children[b.data.children.length - 1]!;
+  const addrs = (d.values as BigUint64Array).subarray(d.offset, d.offset + d.length);
+  let last = state.last;
+  // first and last bound the batch once the order is known to increase
+  for (let i = 0; i < addrs.length; i++) {
+    const a = addrs[i]!;
+    if (a <= last) return false;
+    last = a;
   }
+  if (addrs[0]! < lo || last >= hi) return false;
+  state.last = last;
+  return true;
+}
+
+/** The batch with the collection's names and types, without the address column. */
+function output(dir: string, b: RecordBatch, out: { schema: Schema; columns: ColumnRequest[] }, state: ScanState): RecordBatch {
+  if (!state.typesChecked) {
+    checkTypes(dir, out.columns, b);
+    state.typesChecked = true;
+  }
+  state.rows += b.numRows;
+  const children: Data[] = out.columns.map((c, i) => b.data.children[i]!.clone(c.field.type));
+  return new RecordBatch(out.schema, makeData({ type: new Struct(out.schema.fields), length: b.numRows, nullCount: 0, children }));
+}
+
+function countMismatch(dir: string, where: string, got: number, want: number): LakemapError {
+  return new LakemapError('SOURCE_CHANGED', `${where}: lancedb returned ${got} rows where the manifest maps ${want} live rows: refresh the collection`, { path: dir });
 }
 
 function firstColumn(schema: { fields: { name: string }[] }): string {
