@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/index.js';
 import { manifestArrowSchema } from '../src/manifest/schema.js';
 import { loadLanceDb } from '../src/read/lance-dataset.js';
+import { readLanceSegments } from '../src/read/lance.js';
 import { readSegmentRows } from '../src/read/read.js';
 import type { Manifest } from '../src/types.js';
 import { tempDir } from './helpers/tmp.js';
@@ -139,6 +140,14 @@ describe('reading lance-table segments', () => {
       expect(want.length).toBeGreaterThan(0);
       expect(batchRows(batches, { id: 'pk', name: 'title', vec: 'emb' })).toEqual(want);
     }
+    // both ways of reading a whole fragment, forced for every fragment
+    for (const how of ['offset', 'address'] as const) {
+      for (const seg of manifest.segments) {
+        const frag = BigInt(fragmentOf(manifest, seg.id));
+        const got = batchRows(await collect(readLanceSegments(manifest, [seg.id], {}, how)), { id: 'pk', name: 'title', vec: 'emb' });
+        expect(got, `${how}, fragment ${frag}`).toEqual(oracle.filter((r) => r.addr >> 32n === frag).map(strip));
+      }
+    }
     expect(treeState(lake)).toBe(before); // no byte, mtime, version or __manifest written
     expect(fs.existsSync(path.join(dataset, '__manifest'))).toBe(false);
     expect(fs.readdirSync(readTmp)).toEqual([]); // the private connect dir is gone
@@ -177,6 +186,20 @@ describe('reading lance-table segments', () => {
     }
     expect(oracle.some((r) => r.addr === (4n << 32n) + 150n)).toBe(true);
   }, 120_000);
+
+  it('never hands out rows of another fragment: a misplaced offset falls back to address bounds, a wrong count fails', async () => {
+    // a manifest claiming 5 more live rows in fragment 1 shifts fragment 2's offset back into fragment 1
+    const tampered: Manifest = { ...manifest, files: manifest.files.map((f) => (f.details!['fragmentId'] === 1 ? { ...f, liveRows: f.liveRows + 5 } : f)) };
+    const seg2 = manifest.segments.find((s) => fragmentOf(manifest, s.id) === 2)!;
+    const got = batchRows(await collect(readLanceSegments(tampered, [seg2.id], {}, 'offset')), { id: 'pk', name: 'title', vec: 'emb' });
+    expect(got).toEqual(oracle.filter((r) => r.addr >> 32n === 2n).map(strip));
+    const seg1 = manifest.segments.find((s) => fragmentOf(manifest, s.id) === 1)!;
+    for (const how of ['offset', 'address'] as const) {
+      const err = await collect(readLanceSegments(tampered, [seg1.id], {}, how)).catch((e: unknown) => e);
+      expect(err, how).toMatchObject({ code: 'SOURCE_CHANGED' });
+      expect((err as Error).message).toMatch(/fragment 1 rows .*: lancedb returned .*refresh the collection/);
+    }
+  }, 60_000);
 
   it('cancels between batches and removes its temp dir', async () => {
     const ac = new AbortController();
