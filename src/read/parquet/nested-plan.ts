@@ -155,7 +155,7 @@ function typeNode(node: PNode, at: Levels, type: DataType): NestedNode {
   const rule = { slotRep: at.slotRep, slotDef: at.slotDef, nullDef: at.def };
   if (!node.children) {
     if (type.children?.length || type.typeId === Type.FixedSizeList) expectType(type, Type.Null, 'a leaf column', at.path);
-    const leaf: Leaf = { type: el.type!, typeLength: el.typeLength, maxDef: at.def, maxRep: at.rep };
+    const leaf: Leaf = { type: el.type!, typeLength: el.typeLength, maxDef: at.def, maxRep: at.rep, allLevels: true };
     return { kind: 'leaf', name: at.path, leafIndex: node.leafIndex, leaf, type, ...rule };
   }
   const kind = el.logicalType?.kind;

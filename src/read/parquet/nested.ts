@@ -66,7 +66,8 @@ function leafValues(chunk: DecodedChunk, leaf: LeafNode): ArrowValues | null {
  */
 function walkLevels(chunk: DecodedChunk, nodes: NestedNode[], states: Map<NestedNode, NodeState>, rows: number): void {
   const n = chunk.levels;
-  const { def, rep } = chunk;
+  const { def } = chunk;
+  const rep = chunk.rep ?? null;
   const leaf = nodes[nodes.length - 1] as LeafNode;
   // every level is needed here (not only row starts): refuse rather than read a list as flat
   if (leaf.leaf.maxRep > 0 && !rep) throw new Error('the chunk decoder kept no repetition levels');
