@@ -9,6 +9,8 @@ const OPEN_NOFOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
 const OPEN_DIR = fs.constants.O_RDONLY | (fs.constants.O_DIRECTORY ?? 0);
 /** This process's descriptor directory, where it can be used as a directory prefix (Linux). */
 const PROC_FD = procFdDir();
+/** Directory entries between two steps of {@link LocalStorage.listSteps}. */
+const LIST_STEP = 256;
 
 /**
  * {@link SourceStorage} over a local or mounted directory. Paths never leave the root: `..` is refused
@@ -102,10 +104,27 @@ export class LocalStorage implements SourceStorage {
    * Without `withStats`, size and mtime are -1 (saves a stat per file when nothing will be compared).
    */
   listSync(dir = '', filter?: (name: string, relDir: string) => boolean, withStats = true, onSkip?: (message: string) => void): FileStat[] {
+    const steps = this.listSteps(dir, filter, withStats, onSkip);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * {@link LocalStorage.listSync} in steps: the generator yields the number of files found so far
+   * every {@link LIST_STEP} entries and after each directory, and returns the sorted listing. A
+   * caller can report progress and let the event loop run between steps; the work is the same.
+   */
+  *listSteps(dir = '', filter?: (name: string, relDir: string) => boolean, withStats = true, onSkip?: (message: string) => void): Generator<number, FileStat[], void> {
     const out: FileStat[] = [];
     const start = normalizeRelative(dir, this.root);
-    const walk = (relDir: string, seen: Set<string>): void => {
-      const absDir = relDir === '' ? this.root : path.join(this.root, relDir);
+    const root = this.root;
+    const prefix = root.endsWith('/') ? root : `${root}/`;
+    let sinceStep = 0;
+    const self = this;
+    function* walk(relDir: string, seen: Set<string>): Generator<number, void, void> {
+      const absDir = relDir === '' ? root : prefix + relDir;
       let entries: fs.Dirent<Buffer>[];
       try {
         // Names as bytes: a name that is not valid UTF-8 would otherwise come back mangled (U+FFFD)
@@ -115,19 +134,23 @@ export class LocalStorage implements SourceStorage {
         if (isNotFound(e) && relDir === start) return;
         throw ioError(relDir || '.', e);
       }
+      const dirPrefix = relDir === '' ? '' : `${relDir}/`;
       for (const ent of entries) {
+        if (++sinceStep >= LIST_STEP) {
+          sinceStep = 0;
+          yield out.length;
+        }
         const name = utf8Name(ent.name);
         if (name === undefined) {
-          const shown = `${relDir === '' ? '' : `${relDir}/`}${escapeBytes(ent.name)}`;
-          onSkip?.(`skipped ${shown}: its name is not valid UTF-8`);
+          onSkip?.(`skipped ${dirPrefix}${escapeBytes(ent.name)}: its name is not valid UTF-8`);
           continue;
         }
         if (filter && !filter(name, relDir)) continue;
-        const rel = relDir === '' ? name : `${relDir}/${name}`;
+        const rel = dirPrefix + name;
         let isDir = ent.isDirectory();
         let isFile = ent.isFile();
         if (ent.isSymbolicLink()) {
-          const real = this.resolve(rel); // throws PATH_ESCAPE when it leads out
+          const real = self.resolve(rel); // throws PATH_ESCAPE when it leads out
           let st: fs.Stats;
           try {
             st = fs.statSync(real);
@@ -141,18 +164,19 @@ export class LocalStorage implements SourceStorage {
           isDir = st.isDirectory();
           isFile = st.isFile();
         }
-        if (isDir) walk(rel, seen);
+        if (isDir) yield* walk(rel, seen);
         else if (isFile) {
           if (!withStats) out.push({ path: rel, size: -1, mtimeMs: -1 });
           else {
-            const st = fs.statSync(path.join(this.root, rel));
+            const st = fs.statSync(prefix + rel);
             out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
           }
         }
       }
-    };
+      yield out.length;
+    }
     if (start !== '') this.resolve(start);
-    walk(start, new Set([this.root]));
+    yield* walk(start, new Set([this.root]));
     out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return out;
   }
