@@ -220,8 +220,9 @@ export class LocalStorage implements SourceStorage {
    * symlink as the name can lead outside, and no per-file `readlink` is needed (a quarter of the
    * syscall time of a full refresh). The descriptor is kept until the directory changes or the
    * event loop next turns (the scan yields every batch). Undefined where there is no such
-   * `/proc` (not Linux) and for a name that is a symlink (then {@link LocalStorage.openChecked}
-   * resolves and checks it).
+   * `/proc` (not Linux), for a name that is a symlink and on any failure: then
+   * {@link LocalStorage.openChecked} opens the file as it always did (resolving and checking a
+   * link, or failing with its usual error).
    */
   private openInDirSync(rel: string): number | undefined {
     if (PROC_FD === undefined) return undefined;
@@ -234,8 +235,8 @@ export class LocalStorage implements SourceStorage {
       let dfd: number;
       try {
         dfd = fs.openSync(dirRel === '' ? this.root : `${this.root}/${dirRel}`, OPEN_DIR);
-      } catch (e) {
-        throw openError(rel, e);
+      } catch {
+        return undefined; // missing, not searchable…: the per-file path fails it with its usual error
       }
       try {
         this.checkOpened(rel, dfd);
@@ -251,9 +252,10 @@ export class LocalStorage implements SourceStorage {
     }
     try {
       return fs.openSync(dir.base + clean.slice(slash + 1), OPEN_NOFOLLOW);
-    } catch (e) {
-      if (isLinkRefused(e)) return undefined;
-      throw openError(rel, e);
+    } catch {
+      // A symlink as the name (ELOOP), or a failure: the per-file path resolves and checks the link,
+      // or fails the file with its usual error and message.
+      return undefined;
     }
   }
 
