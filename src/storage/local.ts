@@ -113,7 +113,7 @@ export class LocalStorage implements SourceStorage {
 
   /**
    * {@link LocalStorage.listSync} in steps: the generator yields the number of files found so far
-   * every {@link LIST_STEP} entries and after each directory, and returns the sorted listing. A
+   * every 256 entries and after each directory, and returns the sorted listing. A
    * caller can report progress and let the event loop run between steps; the work is the same.
    */
   *listSteps(dir = '', filter?: (name: string, relDir: string) => boolean, withStats = true, onSkip?: (message: string) => void): Generator<number, FileStat[], void> {
