@@ -71,6 +71,7 @@ export async function listSourceFiles(
       last = performance.now();
     }
   } else if (storage.listSync) all = storage.listSync('', visible, withStats, onSkip);
+  else if (storage.listFiltered) all = await storage.listFiltered('', visible, withStats, onSkip);
   else all = (await storage.list('')).filter((f) => f.path.split('/').every(visible));
   return all.filter((f) => matches(f.path));
 }
