@@ -7,6 +7,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { Manifest } from '../types.js';
 import { readIcebergRange } from './iceberg.js';
+import { readLanceSegments } from './lance.js';
 import { readParquetRange } from './parquet/reader.js';
 import { readVortexRange } from './vortex/reader.js';
 import { openManifestFile, outputColumns, resolveSegment } from './segment.js';
@@ -48,7 +49,8 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
       return;
     }
     case 'lance-table':
-      throw new LakemapError('UNSUPPORTED', `${seg.file.path}: reading lance rows (through lancedb) is not built yet; map only`, { path: seg.file.path });
+      yield* readLanceSegments(manifest, [segmentId], options);
+      return;
     default:
       throw new LakemapError('UNSUPPORTED', `reading rows of format "${manifest.format}" is not supported`);
   }
@@ -56,5 +58,6 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
 
 /** Every segment of `manifest` in order. */
 export async function* readCollectionRows(manifest: Manifest, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+  if (manifest.format === 'lance-table') return yield* readLanceSegments(manifest, manifest.segments.map((s) => s.id), options); // opens the dataset once
   for (const s of manifest.segments) yield* readSegmentRows(manifest, s.id, options);
 }
