@@ -180,7 +180,7 @@ export interface RefreshJobInfo {
   endTime: number;
   /** Files (or entries) known so far and processed so far. */
   filesTotal: number;
-  /** Files processed so far. */
+  /** Files processed so far; while listing (`filesTotal` still 0), files found so far. */
   filesDone: number;
   /** Manifest version after completion (the previous one when nothing changed), else 0. */
   version: number;

@@ -59,8 +59,8 @@ function probeFooter(path: string, size: number, bytes: Uint8Array, start: numbe
   let meta: FooterMetadata;
   let mapped: MappedSchema;
   try {
-    meta = decodeFileMetaData(bytes, start, start + length);
     const last = lastSchema;
+    meta = decodeFileMetaData(bytes, start, start + length, last?.bytes);
     if (last && sameBytes(last.bytes, bytes, meta.schemaStart, meta.schemaEnd)) mapped = last.mapped;
     else {
       const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);

@@ -10,8 +10,14 @@ import { CompactType, ThriftError, ThriftReader } from './thrift.js';
 import type { SchemaElementSource } from './schema.js';
 import type { FooterMetadata, LogicalType, RowGroupInfo, SchemaElement, TimeUnit } from './types.js';
 
-/** Decodes a footer: `bytes[start, end)` holds the Thrift-compact `FileMetaData` struct. */
-export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number): FooterMetadata {
+/**
+ * Decodes a footer: `bytes[start, end)` holds the Thrift-compact `FileMetaData` struct.
+ *
+ * `knownSchema`: the encoded schema list of an earlier footer. When the bytes where this footer's
+ * schema list starts repeat it exactly, the list is not walked again: decoding is a function of the
+ * bytes alone, so the same bytes end at the same place and pass the same checks.
+ */
+export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number, knownSchema?: Uint8Array): FooterMetadata {
   const r = new ThriftReader(bytes, start, end);
   const meta: FooterMetadata = {
     version: 0,
@@ -34,8 +40,12 @@ export function decodeFileMetaData(bytes: Uint8Array, start: number, end: number
       case 2:
         expect(t, CompactType.List, 'FileMetaData.schema');
         meta.schemaStart = r.pos;
-        schemaElementSource(bytes, r.pos, end); // checks the claimed count against the bytes before walking it
-        r.skip(t);
+        if (knownSchema !== undefined && knownSchema.length > 0 && r.pos + knownSchema.length <= end && sameBytes(knownSchema, bytes, r.pos, r.pos + knownSchema.length)) {
+          r.pos += knownSchema.length;
+        } else {
+          schemaElementSource(bytes, r.pos, end); // checks the claimed count against the bytes before walking it
+          r.skip(t);
+        }
         meta.schemaEnd = r.pos;
         break;
       case 3:

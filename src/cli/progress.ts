@@ -149,7 +149,7 @@ export function renderLine(job: RefreshJobInfo, label: string, width: number, cl
   const phase = phaseOf(job);
   const pct = `${String(job.progress).padStart(3)}%`;
   let count = '';
-  if (phase === 'listing' || phase === 'waiting') count = ` ${duration(now - clock.start)}`;
+  if (phase === 'listing' || phase === 'waiting') count = `${phase === 'listing' && job.filesDone > 0 ? ` ${job.filesDone} files found` : ''} ${duration(now - clock.start)}`;
   else if (job.filesTotal > 0) count = phase === 'done' ? ` ${job.filesTotal} files` : ` ${job.filesDone}/${job.filesTotal} files`;
   const eta = clock.eta(job, now);
   let etaText = eta === undefined ? '' : ` ETA ${duration(eta)}`;
@@ -181,7 +181,7 @@ export function renderLine(job: RefreshJobInfo, label: string, width: number, cl
   return { text: plain, visible: plain.length };
 }
 
-/** Plain lines for logs and pipes: one per phase, and a count at most every 2 s while scanning. */
+/** Plain lines for logs and pipes: one per phase, and a count at most every 2 s while listing or scanning. */
 export class PlainProgress implements ProgressView {
   private phase: Phase | undefined;
   private lastLine = 0;
@@ -195,11 +195,12 @@ export class PlainProgress implements ProgressView {
   update(job: RefreshJobInfo): void {
     const phase = phaseOf(job);
     const now = Date.now();
-    if (phase === this.phase && !(phase === 'scanning' && now - this.lastLine >= 2000)) return;
+    const counting = (phase === 'scanning' || (phase === 'listing' && job.filesDone > 0)) && now - this.lastLine >= 2000;
+    if (phase === this.phase && !counting) return;
     const first = phase !== this.phase;
     this.phase = phase;
     this.lastLine = now;
-    if (phase === 'listing') this.line('listing files');
+    if (phase === 'listing') this.line(first ? 'listing files' : `listing: ${job.filesDone} files found`);
     else if (phase === 'scanning') this.line(first ? `scanning ${job.filesTotal} files` : `scanning: ${job.filesDone} of ${job.filesTotal} files done`);
     else if (phase === 'committing') this.line('committing the manifest');
   }

@@ -33,7 +33,6 @@ import type {
 } from '../types.js';
 import { builtinScanners } from '../../scanners/index.js';
 import type { RecordBatch } from 'apache-arrow';
-import { readCollectionRows, readSegmentRows } from '../read/read.js';
 import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
 import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
 import type { ManifestSummary } from '../manifest/summary.js';
@@ -313,13 +312,13 @@ export class RefreshEngine extends JobEventTarget {
    */
   async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* readSegmentRows(manifest, req.segmentId, req);
+    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, req); // loaded on first read: keeps start-up lean
   }
 
   /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
   async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* readCollectionRows(manifest, req);
+    yield* (await import('../read/read.js')).readCollectionRows(manifest, req);
   }
 
   /**

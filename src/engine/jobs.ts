@@ -102,6 +102,13 @@ export class RefreshJob {
     this.emit(new RefreshJobEvent('progress', this.snapshot(), this.info.state));
   }
 
+  /** While listing (`filesTotal` still 0): `found` files so far, as `filesDone`, in a progress event. */
+  listing(found: number): void {
+    if (this.info.state !== 'RefreshInProgress' || this.info.filesTotal !== 0 || found === this.info.filesDone) return;
+    this.info.filesDone = found;
+    this.emit(new RefreshJobEvent('progress', this.snapshot(), this.info.state));
+  }
+
   /** Adds a skipped file or a warning to the job's record. */
   note(skipped?: SkippedFile, warnings?: readonly string[]): void {
     if (skipped) this.info.skipped.push(skipped);

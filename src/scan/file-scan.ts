@@ -31,6 +31,9 @@ const BATCH = 64;
 /**
  * Lists the source's files for a file scanner: `files` globs, or every file with its extensions;
  * hidden and `_` names skipped. Names that are not valid UTF-8 are skipped with a warning in `warnings`.
+ * On a storage that lists in steps, the event loop runs about every {@link LIST_YIELD_MS} ms (or
+ * 2,048 entries), `progress` gets the count of files found so far at the first of those turns and
+ * then every {@link LIST_REPORT_MS} ms, and `signal` cancels the listing there.
  */
 export async function listSourceFiles(
   storage: ScanStorage,
@@ -38,17 +41,47 @@ export async function listSourceFiles(
   spec: ScanContext['spec'],
   withStats: boolean,
   warnings: string[] = [],
+  progress?: (found: number) => void,
+  signal?: AbortSignal,
 ): Promise<FileStat[]> {
   const globs = fileGlobs(spec);
   const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
   const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
-  const all = storage.listSync
-    ? storage.listSync('', visible, withStats, (w) => warnings.push(w))
-    : storage.listFiltered
-      ? await storage.listFiltered('', visible, withStats, (w) => warnings.push(w))
-      : (await storage.list('')).filter((f) => f.path.split('/').every(visible));
+  const onSkip = (w: string): number => warnings.push(w);
+  let all: FileStat[];
+  if (storage.listSteps) {
+    const steps = storage.listSteps('', visible, withStats, onSkip);
+    let last = performance.now();
+    let reported = -1;
+    let step = 0;
+    for (;;) {
+      const r = steps.next();
+      if (r.done) {
+        all = r.value;
+        break;
+      }
+      if (++step % LIST_YIELD_STEPS !== 0 && performance.now() - last < LIST_YIELD_MS) continue;
+      // Reports are rarer than yields: each one is an event with a copy of the job's info.
+      if (progress && (reported < 0 || last - reported >= LIST_REPORT_MS)) {
+        progress(r.value);
+        reported = last;
+      }
+      await yieldToEventLoop();
+      if (signal?.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled while listing');
+      last = performance.now();
+    }
+  } else if (storage.listSync) all = storage.listSync('', visible, withStats, onSkip);
+  else if (storage.listFiltered) all = await storage.listFiltered('', visible, withStats, onSkip);
+  else all = (await storage.list('')).filter((f) => f.path.split('/').every(visible));
   return all.filter((f) => matches(f.path));
 }
+
+/** How long a listing runs between two turns of the event loop (and progress reports)… */
+const LIST_YIELD_MS = 8;
+/** …or how many of the storage's steps (256 entries each for local disk), whichever comes first. */
+const LIST_YIELD_STEPS = 8;
+/** Least time between two progress reports of a listing (the first comes at its first yield). */
+const LIST_REPORT_MS = 100;
 
 /** Where probe workers come from; absent when the engine runs from sources a worker cannot load. */
 export interface ProbeWorkers {

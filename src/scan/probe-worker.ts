@@ -3,6 +3,7 @@
 // and posts each batch's manifest entries back, then 'end'.
 import { parentPort } from 'node:worker_threads';
 import { Prober, type ProbeOutcome, type WorkerBatch, type WorkerJob } from './file-scan.js';
+import { isPromise } from './prober.js';
 import { shareReadBudget } from './budget.js';
 import { LocalStorage } from '../storage/local.js';
 import type { FileScanner } from '../scanner.js';
@@ -35,7 +36,8 @@ async function run(job: WorkerJob): Promise<void> {
     const end = Math.min(job.paths.length, start + job.batch);
     const outcomes: WorkerBatch['outcomes'] = [];
     for (let k = start; k < end; k++) {
-      const o: ProbeOutcome = await prober.probe(job.paths[k]!);
+      const probed = prober.probe(job.paths[k]!);
+      const o: ProbeOutcome = isPromise(probed) ? await probed : probed; // no microtask turn per synchronous probe
       outcomes.push(o.ok ? o : { ok: false, code: o.error.code, message: o.error.message });
     }
     const stored = prober.schemas.stored;

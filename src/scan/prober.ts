@@ -71,18 +71,20 @@ export class Prober {
 
   private run(path: string, t: FileTail, scratchTail: boolean): ProbeOutcome | Promise<ProbeOutcome> {
     const { tail, size, mtimeMs } = t;
-    const held: (() => void)[] = [];
-    const extra: Uint8Array[] = [];
-    const release = (): void => held.forEach((r) => r());
+    // Budget grants and extra bytes exist only for probes that read past the tail: most do not, so
+    // nothing is allocated for them up front.
+    let held: (() => void)[] | undefined;
+    let extra: Uint8Array[] | undefined;
+    const release = (): void => held?.forEach((r) => r());
     const file: ProbeFile = {
       path,
       size,
       mtimeMs,
       tail,
       read: async (o, l) => {
-        held.push(await readBudget.acquire(l, path, this.ctx.signal));
+        (held ??= []).push(await readBudget.acquire(l, path, this.ctx.signal));
         const bytes = await this.storage.read(path, o, l);
-        if (this.deepFingerprint) extra.push(bytes);
+        if (this.deepFingerprint) (extra ??= []).push(bytes);
         return bytes;
       },
     };
@@ -95,12 +97,12 @@ export class Prober {
     }
     if (!isPromise(result)) {
       release();
-      return this.accept(path, t, extra, result);
+      return this.accept(path, t, extra ?? NO_BYTES, result);
     }
     if (scratchTail) this.scratch = new Uint8Array(this.tailBytes); // the pending probe keeps the old buffer
     return result
       .then(
-        (r) => this.accept(path, t, extra, r),
+        (r) => this.accept(path, t, extra ?? NO_BYTES, r),
         (err) => this.fail(path, err),
       )
       .finally(release);
@@ -110,11 +112,11 @@ export class Prober {
     return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
   }
 
-  private accept(path: string, t: FileTail, extra: Uint8Array[], probe: FileProbe): ProbeOutcome {
+  private accept(path: string, t: FileTail, extra: readonly Uint8Array[], probe: FileProbe): ProbeOutcome {
     const { size, mtimeMs, tail } = t;
     try {
       const units = checkEntry(this.scanner.format, path, probe);
-      const warnings = probe.warnings?.map((w) => `${path}: ${w}`) ?? [];
+      const warnings = probe.warnings?.length ? probe.warnings.map((w) => `${path}: ${w}`) : [];
       let schema = probe.schema;
       if (schema.fields.length > MAX_RECORDED_COLUMNS) {
         warnings.push(`${path}: the schema has ${schema.fields.length} top-level columns; only the first ${MAX_RECORDED_COLUMNS} are recorded`);
@@ -143,8 +145,10 @@ export class Prober {
   }
 }
 
+const NO_BYTES: readonly Uint8Array[] = [];
+
 /** Size, mtime and a SHA-256 of the whole tail and every later read (the footer), for `verify: "footer"`. */
-function deepFingerprint(size: number, mtimeMs: number, tail: Uint8Array, extra: Uint8Array[]): string {
+function deepFingerprint(size: number, mtimeMs: number, tail: Uint8Array, extra: readonly Uint8Array[]): string {
   const h = createHash('sha256').update(tail);
   for (const b of extra) h.update(b);
   return `${size.toString(36)}-${mtimeMs.toString(36)}-${h.digest('hex').slice(0, 24)}`;

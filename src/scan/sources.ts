@@ -41,7 +41,8 @@ export interface SourceListing {
 export async function listFileSource(plan: RefreshPlan, storage: ScanStorage, withStats: boolean): Promise<SourceListing> {
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const warnings: string[] = [];
-  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings);
+  const job = plan.job;
+  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, (found) => job.listing(found), job.controller.signal);
   plan.job.note(undefined, warnings);
   return { listed, warnings };
 }

@@ -18,6 +18,8 @@ export interface ScanStorage extends SourceStorage {
    * are reported through `onSkip` instead of failing the listing.
    */
   listSync?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): FileStat[];
+  /** `listSync` in steps: yields the count of files found so far now and then, returns the listing. */
+  listSteps?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): Generator<number, FileStat[], void>;
   /** Asynchronous `listSync` (many calls in flight), for file systems where each call is a round trip. */
   listFiltered?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): Promise<FileStat[]>;
 }
