@@ -184,7 +184,7 @@ async function runFile(dir: string): Promise<string> {
 }
 
 /** Rewrites the value of the (single) RLE run of the definition levels in leaf `leaf`'s first data page. */
-function setDefRun(file: string, leaf: number, value: number): void {
+function setDefRun(file: string, leaf: number, value: number, repeated = leaf === 2): void {
   const f = new SourceFile(file, 'r.parquet');
   const chunk = readFooter(f).rowGroups[0]!.columns[leaf]!;
   f.close();
@@ -197,7 +197,7 @@ function setDefRun(file: string, leaf: number, value: number): void {
   }
   // v1 page: [repetition levels: 4-byte length + runs] (lists only), [definition levels: same], values
   let p = h.dataStart;
-  if (leaf === 2) p += 4 + bytes.readUInt32LE(p);
+  if (repeated) p += 4 + bytes.readUInt32LE(p);
   const len = bytes.readUInt32LE(p);
   const run = bytes.subarray(p + 4, p + 4 + len);
   // one RLE run: varint header (count << 1), then the value in one byte
@@ -240,6 +240,28 @@ describe('damaged levels: CORRUPT_FILE naming the file and column, never rows', 
     expect(err).toBeInstanceOf(LakemapError);
     expect((err as LakemapError).code).toBe('CORRUPT_FILE');
     expect((err as Error).message).toMatch(/r\.parquet: column "l" of row group 0: .*continues a list/);
+  });
+
+  it('a flat list whose repetition continues a list its definition level says is empty', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'r.parquet');
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const con = await db.connect();
+    try {
+      await con.run(`COPY (SELECT [i::INTEGER, 2] AS f FROM range(100) t(i)) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION uncompressed)`);
+    } finally {
+      con.closeSync();
+      db.closeSync();
+    }
+    fs.utimesSync(file, 1e9, 1e9); // setDefRun restores this mtime: the manifest still names the file
+    const engine = await engineOver(dir, 2048);
+    const m = await engine.getManifest({ collectionName: 'c' });
+    expect(arrowRows(await collect(engine.readSegment({ collectionName: 'c', segmentId: m.segments[0]!.id })))[7]).toEqual({ f: [7, 2] });
+    setDefRun(file, 0, 1, true); // every entry: the list is there but empty — yet every second entry repeats it
+    const err = await collect(engine.readSegment({ collectionName: 'c', segmentId: m.segments[0]!.id })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LakemapError);
+    expect((err as LakemapError).code).toBe('CORRUPT_FILE');
+    expect((err as Error).message).toMatch(/r\.parquet: column "f" of row group 0: .*continues a list/);
   });
 });
 

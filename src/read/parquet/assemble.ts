@@ -72,6 +72,11 @@ function assembleList(chunk: DecodedChunk, shape: ColumnShape, type: DataType, r
     for (let i = a; i < b; i++) {
       const d = def[i]!;
       if (d >= elemDef) elemValid[e++] = d === maxDef ? 1 : 0;
+      // A repetition (every level after a row's first) adds an element; only a null row may repeat
+      // without one (DuckDB writes a null FLOAT[n] as n null levels). Anything else would be dropped.
+      else if (i > a && (d >= listDef || def[a]! >= listDef)) {
+        throw new Error(`row ${r}: a repetition level continues a list its definition level (${d}, below ${elemDef}) says is empty or null`);
+      }
     }
   }
   offsets[rows] = e;
