@@ -175,6 +175,30 @@ describe('a refresh built from the change alone gives the same manifest as one b
   });
 });
 
+describe('damaged chunks', () => {
+  it('a chunk object damaged on disk is replaced when a refresh writes the same content again (after repair)', async () => {
+    const dir = path.join(tmp, 'heal');
+    const lake = path.join(dir, 'lake');
+    fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
+    const root = path.join(dir, 'root');
+    const e = new RefreshEngine({ root, workers: 0 });
+    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+    await refresh(e);
+    const m1 = await e.getManifest({ collectionName: 'c' });
+    for (const f of fs.readdirSync(chunksOf(root)).filter((x) => x.endsWith('.c.json'))) {
+      const file = path.join(chunksOf(root), f);
+      fs.writeFileSync(file, 'x'.repeat(fs.statSync(file).size));
+    }
+    const fresh = new RefreshEngine({ root, workers: 0 });
+    await expect(fresh.getManifest({ collectionName: 'c' })).rejects.toMatchObject({ code: 'MANIFEST_CORRUPT' });
+    await fresh.repairCollection({ collectionName: 'c' });
+    // Nothing changed in the lake: the new version 1 has the same chunks, ids included, as the damaged one.
+    const info = await refresh(fresh);
+    expect(info).toMatchObject({ version: 1, committed: true });
+    expect(strip(await new RefreshEngine({ root }).getManifest({ collectionName: 'c' }))).toEqual(strip(m1));
+  });
+});
+
 describe('versions written by earlier layouts', () => {
   it('a single-file (format 1) previous version: loaded whole, the next version chunked, the one after from the change', async () => {
     const dir = path.join(tmp, 'format1');
