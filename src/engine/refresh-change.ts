@@ -20,7 +20,7 @@ import { LakemapError } from '../errors.js';
 import { scanFiles } from '../scan/file-scan.js';
 import { LISTED, SCANNED, type SourceListing } from '../scan/sources.js';
 import { segmentMaxRows } from './definition.js';
-import { stableJson, type ChunkedIndex, type PreviousIndex } from '../manifest/file-index.js';
+import { digestProblems, stableJson, type ChunkedIndex, type PreviousIndex } from '../manifest/file-index.js';
 import { DEFAULT_MAX_DELTA_FRACTION, MAX_DELTAS, encodeChunk, readVerifiedChunk, ref, type ManifestRoot } from '../manifest/chunks.js';
 import { fileChunkSource } from '../manifest/chunk-files.js';
 import { contentHashOf, DigestSum, fileDigest } from '../manifest/digest.js';
@@ -56,6 +56,8 @@ export async function refreshFromChange(plan: RefreshPlan, storage: ScanStorage,
   if (root.collectionName !== def.collectionName || root.dbName !== def.dbName) return undefined;
   if (stableJson(root.externalSpec) !== stableJson(spec) || stableJson(root.fields) !== stableJson(def.fields)) return undefined;
   if (!Array.isArray(root.fileSchemas) || root.fileSchemas.length !== 1) return undefined;
+  // The digests are what the new content hash is derived from: they must add up to the root's.
+  if (digestProblems(c).length > 0) return undefined;
 
   const diff = compare(index, listing.listed);
   if (!diff) return undefined;

@@ -104,8 +104,10 @@ export function fileIndexProblems(root: ManifestRoot, index: FileIndex, expected
 }
 
 /**
- * The summary columns (rows, live rows, segments, digests per file) must be sound and add up to the
- * root's totals, segment count and files digest: a refresh derives the next version's from them.
+ * The summary columns (rows, live rows, segments per file) must be sound and add up to the root's
+ * totals and segment count: a refresh derives the next version's from them. The digests are checked
+ * by {@link digestProblems} only where they are used (a refresh from a change), not on every
+ * no-change check.
  */
 function summaryProblems(root: ManifestRoot, index: FileIndex): string[] {
   const { rows, segs, digests } = index;
@@ -113,27 +115,35 @@ function summaryProblems(root: ManifestRoot, index: FileIndex): string[] {
   if (!rows && !segs && !digests && !index.live) return root.filesDigest === undefined ? [] : ['the root has a files digest but its chunks lack the summary columns'];
   if (!rows || !segs || !digests || !live) return ['some chunks lack the summary columns'];
   if (!isDigest(root.filesDigest)) return ['filesDigest is not 16 hex digits'];
+  if (digests.length !== rows.length) return ['the digest column does not align'];
   const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
   let physical = 0;
   let liveSum = 0;
   let segments = 0;
-  const sum = new DigestSum();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const l = live[i];
     const s = segs[i];
-    const d = digests[i];
-    if (!count(r) || !count(l) || !count(s) || l > r || !isDigest(d)) return [`file ${i}: its rows, live rows, segment count or digest is malformed`];
+    if (!count(r) || !count(l) || !count(s) || l > r) return [`file ${i}: its rows, live rows or segment count is malformed`];
     physical += r;
     liveSum += l;
     segments += s;
-    sum.add(d);
   }
   const problems: string[] = [];
   if (physical !== root.physicalRows || liveSum !== root.totalRows) problems.push(`the file index sums to ${liveSum}/${physical} rows, the root says ${root.totalRows}/${root.physicalRows}`);
   if (segments !== root.segmentCount) problems.push(`the file index counts ${segments} segments, the root says ${root.segmentCount}`);
-  if (sum.hex() !== root.filesDigest) problems.push(`the file digests sum to ${sum.hex()}, the root says ${root.filesDigest}`);
   return problems;
+}
+
+/** Problems of a chunked index's file digests: each 16 hex digits, summing to the root's files digest. */
+export function digestProblems(c: ChunkedIndex): string[] {
+  const sum = new DigestSum();
+  for (let i = 0; i < c.digests.length; i++) {
+    const d = c.digests[i];
+    if (!isDigest(d)) return [`file ${i}: digest ${JSON.stringify(d)} is not 16 hex digits`];
+    sum.add(d);
+  }
+  return sum.hex() === c.root.filesDigest ? [] : [`the file digests sum to ${sum.hex()}, the root says ${c.root.filesDigest}`];
 }
 
 /**
