@@ -3,8 +3,9 @@
  * content-addressed **chunks** shared between versions, so a commit writes what changed, not the lake.
  *
  * - A chunk holds a run of files in manifest order as two objects with the same id: a compact
- *   **file index** (`<id>.i.json`: paths, sizes, mtimes, fingerprints, columnar) that a no-change
- *   check loads alone, and the **entries** (`<id>.c.json`: rows, units, details and segments as
+ *   **file index** (`<id>.i.json`: paths, sizes, mtimes, fingerprints, and per file rows, live
+ *   rows, segment count and file digest, columnar) that a no-change check, and a refresh built from
+ *   a change (`engine/refresh-change.ts`), load alone, and the **entries** (`<id>.c.json`: rows, units, details and segments as
  *   `[id, rowOffset, rows]` triples; path, size, mtime and fingerprint live in the index only).
  *   The id is a digest of both, so equal content is written once and reused by every version.
  * - **Base** chunks cut the files into fixed runs of `chunkFiles` in manifest order.
