@@ -213,7 +213,7 @@ describe('an index that does not add up', () => {
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     doc.digests[0] = doc.digests[0].startsWith('0') ? `1${doc.digests[0].slice(1)}` : `0${doc.digests[0].slice(1)}`; // same size
     fs.writeFileSync(file, JSON.stringify(doc));
-    touch(lake, paths[11]!);
+    touch(lake, paths[0]!); // the file whose digest is wrong
     const info = await refresh(new RefreshEngine({ root, workers: 0 }));
     expect(info).toMatchObject({ version: 2, committed: true });
     const m2 = await new RefreshEngine({ root }).getManifest({ collectionName: 'c' });
