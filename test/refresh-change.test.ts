@@ -1,9 +1,9 @@
 // A refresh from a chunked version that changed in a few files builds the next version from the
-// change alone (src/engine/refresh-change.ts). Each case runs the same lake change twice from the same
-// committed version: once through the whole-manifest path (an engine holding the previous manifest)
-// and once through a new engine (file index only), and the two versions must be the same Manifest —
-// files, segments and their ids, totals, schema, skipped, warnings, content hash — with the same
-// change set. Whether the change-only path was taken is seen from outside: a third copy of the root
+// change alone (src/engine/refresh-change.ts). Each case refreshes the same lake change from the same
+// committed version twice (an engine holding the previous manifest, and a new engine reading the file
+// index), and both versions must be the Manifest a whole build of the changed lake gives — files,
+// segments and their ids, totals, schema, skipped, warnings, content hash — with the change set the
+// whole-manifest path computes. Whether the change-only path was taken is seen from outside: a third copy of the root
 // has every chunk entries object garbled (same size), which that path never reads and the other
 // reports as an invalid previous version.
 import * as fs from 'node:fs';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import { writeManyParquetFiles, writeParquetFile } from '../fixtures/parquet/index.js';
 import { writeParquetjsLiteFile } from '../fixtures/parquet/parquetjs-lite.js';
+import { diffChanges } from '../src/manifest/build.js';
 import type { ExternalSpec, Manifest, RefreshJobInfo } from '../src/types.js';
 
 let tmp: string;
@@ -51,8 +52,11 @@ const chunksOf = (root: string): string => path.join(root, 'default', 'c', 'chun
 const strip = ({ createdAt: _c, jobId: _j, ...rest }: Manifest) => rest;
 
 /**
- * Runs `change` on a fresh copy of the lake after a first refresh, refreshes through both paths and
- * compares them. Returns what the change-only engine saw, and whether it skipped the previous entries.
+ * Runs `change` on a fresh copy of the lake after a first refresh, then refreshes it from the change
+ * (an engine holding version 1, and a new engine reading the file index) and compares both with the
+ * reference: a whole build of the changed lake from nothing, and the change set the whole-manifest
+ * path computes between the two versions (`diffChanges`). Returns what the new engine saw, and
+ * whether it built the version without reading the previous entries.
  */
 async function twin(name: string, spec: ExternalSpec, change: (lake: string) => void | Promise<void>, opts: { prepare?: (lake: string) => void; nextSpec?: ExternalSpec; from?: string } = {}) {
   const dir = path.join(tmp, name);
@@ -60,10 +64,11 @@ async function twin(name: string, spec: ExternalSpec, change: (lake: string) => 
   fs.cpSync(opts.from ?? template, lake, { recursive: true, preserveTimestamps: true });
   opts.prepare?.(lake);
   const a = path.join(dir, 'a');
-  const whole = new RefreshEngine({ root: a, workers: 0 });
-  await whole.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: spec });
-  const first = await refresh(whole);
+  const held = new RefreshEngine({ root: a, workers: 0 });
+  await held.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: spec });
+  const first = await refresh(held);
   expect(first.version).toBe(1);
+  const m1 = await held.getManifest({ collectionName: 'c' });
   const b = path.join(dir, 'b');
   const g = path.join(dir, 'g');
   fs.cpSync(a, b, { recursive: true });
@@ -74,19 +79,34 @@ async function twin(name: string, spec: ExternalSpec, change: (lake: string) => 
   }
   await change(lake);
 
-  const viaWhole = await refresh(whole, opts.nextSpec); // holds version 1 in memory: the whole-manifest path
-  const viaChange = await refresh(new RefreshEngine({ root: b, workers: 0 }), opts.nextSpec);
+  const viaHeld = await refresh(held, opts.nextSpec);
+  const viaIndex = await refresh(new RefreshEngine({ root: b, workers: 0 }), opts.nextSpec);
   const garbled = await refresh(new RefreshEngine({ root: g, workers: 0 }), opts.nextSpec);
   const changeOnly = !garbled.warnings.some((w) => /is invalid and was not reused/.test(w));
+  // The reference: the changed lake built whole, from nothing.
+  const fresh = new RefreshEngine({ root: path.join(dir, 'fresh'), workers: 0 });
+  await fresh.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: opts.nextSpec ?? spec });
+  const ref = await refresh(fresh);
+  const mRef = await fresh.getManifest({ collectionName: 'c' });
 
-  for (const k of ['version', 'committed', 'changes', 'skipped', 'warnings', 'filesTotal', 'filesDone'] as const) expect(viaChange[k], k).toEqual(viaWhole[k]);
+  for (const info of [viaHeld, viaIndex]) {
+    expect(info).toMatchObject({ version: 2, committed: true, filesTotal: ref.filesTotal, filesDone: ref.filesDone });
+    expect(info.skipped).toEqual(ref.skipped);
+    expect(info.warnings).toEqual(ref.warnings);
+    expect(info.changes).toEqual(diffChanges(m1, mRef));
+  }
+  const unversioned = (m: Manifest) => {
+    const { version: _v, ...rest } = strip(m);
+    return rest;
+  };
   const mA = await new RefreshEngine({ root: a }).getManifest({ collectionName: 'c' });
   const mB = await new RefreshEngine({ root: b }).getManifest({ collectionName: 'c' });
-  expect(strip(mB)).toEqual(strip(mA));
+  expect(unversioned(mB)).toEqual(unversioned(mRef));
+  expect(unversioned(mA)).toEqual(unversioned(mRef));
   // A new engine reading version 2 back builds version 3 the same way again: nothing changed.
   const again = await refresh(new RefreshEngine({ root: b, workers: 0 }), opts.nextSpec);
   expect(again).toMatchObject({ committed: false, version: mB.version });
-  return { a, b, lake, info: viaChange, manifest: mB, changeOnly };
+  return { a, b, lake, info: viaIndex, manifest: mB, changeOnly };
 }
 
 describe('a refresh built from the change alone gives the same manifest as one built from the whole previous version', () => {

@@ -85,7 +85,9 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
     // Something changed: from a chunked version's index, the next version is built from the change alone.
-    const fromChange = !previous && plan.previousIndex && withStats ? await refreshFromChange(plan, storage, plan.previousIndex, listing) : undefined;
+    // (An engine holding the previous manifest reads the chunked index too: cheaper than a whole build.)
+    const changeIndex = !withStats ? undefined : previous ? (previous.version === plan.baseVersion ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
+    const fromChange = changeIndex ? await refreshFromChange(plan, storage, changeIndex, listing) : undefined;
     if (fromChange) return { ok: true, ...fromChange };
   }
   if (!previous && plan.loadPrevious) {
