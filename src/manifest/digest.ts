@@ -66,18 +66,24 @@ export class DigestSum {
     }
   }
 
-  /** Adds a file digest. */
-  add(d: string): this {
-    this.a = (this.a + parseInt(d.slice(0, 8), 16)) >>> 0;
-    this.b = (this.b + parseInt(d.slice(8, 16), 16)) >>> 0;
-    return this;
+  /** Adds a file digest (16 lower-case hex digits); false, and nothing added, when it is not one. */
+  add(d: string): boolean {
+    const a = hexLane(d, 0);
+    const b = hexLane(d, 8);
+    if (a < 0 || b < 0 || d.length !== 16) return false;
+    this.a = (this.a + a) >>> 0;
+    this.b = (this.b + b) >>> 0;
+    return true;
   }
 
-  /** Subtracts a file digest. */
-  sub(d: string): this {
-    this.a = (this.a - parseInt(d.slice(0, 8), 16)) >>> 0;
-    this.b = (this.b - parseInt(d.slice(8, 16), 16)) >>> 0;
-    return this;
+  /** Subtracts a file digest; false, and nothing subtracted, when it is not one. */
+  sub(d: string): boolean {
+    const a = hexLane(d, 0);
+    const b = hexLane(d, 8);
+    if (a < 0 || b < 0 || d.length !== 16) return false;
+    this.a = (this.a - a) >>> 0;
+    this.b = (this.b - b) >>> 0;
+    return true;
   }
 
   /** The sum as 16 hex digits. */
@@ -103,6 +109,18 @@ export function contentHashOf(h: HashedHeader, fileCount: number, filesDigest: s
   hash.update(JSON.stringify(h.details ?? null));
   hash.update(`\nfiles ${fileCount} ${filesDigest}`);
   return hash.digest('hex');
+}
+
+/** The 32-bit value of 8 lower-case hex digits of `s` from `at`, or -1 (no string slicing: a refresh sums thousands). */
+function hexLane(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    const x = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (x < 0) return -1;
+    v = v * 16 + x;
+  }
+  return v;
 }
 
 function hex8(n: number): string {
