@@ -15,6 +15,7 @@ import { writeManyParquetFiles, writeParquetFile } from '../fixtures/parquet/ind
 import { writeParquetjsLiteFile } from '../fixtures/parquet/parquetjs-lite.js';
 import { diffChanges } from '../src/manifest/build.js';
 import type { ExternalSpec, Manifest, RefreshJobInfo } from '../src/types.js';
+import type { FileScanner } from '../src/scanner.js';
 
 let tmp: string;
 let template: string;
@@ -321,5 +322,47 @@ describe('versions written by earlier layouts', () => {
     await refresh(new RefreshEngine({ root, workers: 0 }));
     const r3 = JSON.parse(fs.readFileSync(path.join(root, 'default', 'c', 'manifests', 'v000003.json'), 'utf8'));
     expect(r3.chunks.map((c: { kind: string }) => c.kind)).toEqual(['base', 'delta']);
+  });
+});
+
+describe('a changed file whose fingerprint did not change', () => {
+  it('keeps its segments (read from its chunk, verified), as a whole build does', async () => {
+    const { Schema, Field, Int32 } = await import('apache-arrow');
+    const schema = new Schema([new Field('a', new Int32(), true)]);
+    // A scanner whose fingerprint is the content (not size or mtime), so a touched file keeps it.
+    const scanner: FileScanner = {
+      kind: 'file',
+      format: 'stable',
+      extensions: ['.txt'],
+      tailBytes: 0,
+      async probe(file) {
+        const text = new TextDecoder().decode(await file.read(0, file.size));
+        return { rows: 10, units: [{ rows: 5, byteSize: 1 }, { rows: 5, byteSize: 1 }], schema, fingerprint: `content-${text}` };
+      },
+    };
+    const dir = path.join(tmp, 'same-fingerprint');
+    const lake = path.join(dir, 'lake');
+    fs.mkdirSync(lake, { recursive: true });
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(lake, `f${String(i).padStart(2, '0')}.txt`), `file ${i}`);
+    const make = (root: string) => new RefreshEngine({ root: path.join(dir, root), scanners: [scanner], workers: 0 });
+    const e = make('a');
+    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'stable', segment_max_rows: 5 } });
+    await refresh(e);
+    const m1 = await e.getManifest({ collectionName: 'c' });
+    touch(lake, 'f03.txt'); // same content: same fingerprint, other mtime
+    fs.writeFileSync(path.join(lake, 'f04.txt'), 'file 4, rewritten');
+    const info = await refresh(make('a'));
+    const m2 = await make('a').getManifest({ collectionName: 'c' });
+    const f = make('fresh');
+    await f.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'stable', segment_max_rows: 5 } });
+    await refresh(f);
+    const { version: _v, ...a } = strip(m2);
+    const { version: _w, ...b } = strip(await f.getManifest({ collectionName: 'c' }));
+    expect(a).toEqual(b);
+    expect(info.changes).toEqual(diffChanges(m1, m2));
+    expect(info.changes).toMatchObject({ files: { modified: 1, unchanged: 39 }, segments: { added: 2, removed: 2, kept: 78 } });
+    expect(m2.segments.filter((s) => s.ranges[0]!.path === 'f03.txt').map((s) => s.id)).toEqual(m1.segments.filter((s) => s.ranges[0]!.path === 'f03.txt').map((s) => s.id));
+    const r2 = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'default', 'c', 'manifests', 'v000002.json'), 'utf8'));
+    expect(r2.chunks.map((c: { kind: string }) => c.kind)).toEqual(['base', 'delta']);
   });
 });

@@ -102,8 +102,12 @@ export async function refreshFromChange(plan: RefreshPlan, storage: ScanStorage,
   }
   if (chunksToRead.size > 0) {
     const source = fileChunkSource(plan.versions.chunksDir);
-    for (const k of chunksToRead) {
-      for (const item of readVerifiedChunk(root.chunks[k]!.id, source).items) keepSegments.set(item.file.path, item.segments);
+    try {
+      for (const k of chunksToRead) {
+        for (const item of readVerifiedChunk(root.chunks[k]!.id, source).items) keepSegments.set(item.file.path, item.segments);
+      }
+    } catch {
+      return undefined; // a damaged chunk: the whole-manifest path loads, validates and reports it
     }
   }
 
@@ -140,9 +144,9 @@ export async function refreshFromChange(plan: RefreshPlan, storage: ScanStorage,
       drop(i);
       if (c.fingerprints[i] === f.fingerprint) {
         const kept = keepSegments.get(f.path);
-        if (!kept || kept.length !== c.segs[i] || kept.reduce((r, s) => r + s.rows, 0) !== f.rows) {
-          throw new LakemapError('MANIFEST_CORRUPT', `the previous entry of ${f.path} in chunk ${root.chunks[c.chunkOf[i]!]!.id} does not match its file index`, { path: plan.versions.chunksDir });
-        }
+        // An entry that disagrees with its index row (or a probe that disagrees with an equal
+        // fingerprint) is left to the whole-manifest path, which validates everything it reuses.
+        if (!kept || kept.length !== c.segs[i] || kept.reduce((r, s) => r + s.rows, 0) !== f.rows) return undefined;
         list = kept;
         changes.files.unchanged++;
         changes.segments.kept += kept.length;

@@ -86,7 +86,8 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     }
     // Something changed: from a chunked version's index, the next version is built from the change alone.
     // (An engine holding the previous manifest reads the chunked index too: cheaper than a whole build.)
-    const changeIndex = !withStats ? undefined : previous ? (previous.version === plan.baseVersion ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
+    const held = previous && previous.version === plan.baseVersion && previous.fileSchemas.length === 1 && previous.totalRowsExact; // else it would decline
+    const changeIndex = !withStats ? undefined : previous ? (held ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
     const fromChange = changeIndex ? await refreshFromChange(plan, storage, changeIndex, listing) : undefined;
     if (fromChange) return { ok: true, ...fromChange };
   }
