@@ -18,6 +18,7 @@ import {
 } from '../src/manifest/chunks.js';
 import { diffManifests } from '../src/manifest/diff.js';
 import { manifestSummary } from '../src/manifest/summary.js';
+import { manifestDigests } from '../src/manifest/digest.js';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 import type { Manifest } from '../src/types.js';
 
@@ -83,6 +84,12 @@ const indexOf = (m: Manifest) => ({
   sizes: m.files.map((f) => f.sizeBytes),
   mtimes: m.files.map((f) => f.mtimeMs),
   fingerprints: m.files.map((f) => f.fingerprint),
+  // The summary columns, after any deltas, say what the whole manifest says of each file.
+  rows: m.files.map((f) => f.rows),
+  live: m.files.map((f) => f.liveRows),
+  segs: m.files.map((f) => m.segments.filter((s) => s.ranges[0]!.path === f.path).length),
+  digests: manifestDigests(m).digests,
+  chunkOf: expect.any(Array),
 });
 
 describe('chunked manifests', () => {

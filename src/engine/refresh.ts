@@ -4,6 +4,7 @@ import { listFileSource, scanFileSource, scanTableSource, SCANNED, type SourceLi
 import { sameScannerOptions } from '../scan/file-scan.js';
 import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
 import { buildManifest, diffChanges } from '../manifest/build.js';
+import { refreshFromChange } from './refresh-change.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
@@ -83,6 +84,12 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
       job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
+    // Something changed: from a chunked version's index, the next version is built from the change alone.
+    // (An engine holding the previous manifest reads the chunked index too: cheaper than a whole build.)
+    const held = previous && previous.version === plan.baseVersion && previous.fileSchemas.length === 1 && previous.totalRowsExact; // else it would decline
+    const changeIndex = !withStats ? undefined : previous ? (held ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
+    const fromChange = changeIndex ? await refreshFromChange(plan, storage, changeIndex, listing) : undefined;
+    if (fromChange) return { ok: true, ...fromChange };
   }
   if (!previous && plan.loadPrevious) {
     const loaded = plan.loadPrevious();

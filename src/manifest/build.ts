@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { segmentMaxRows } from '../engine/definition.js';
 import { collectionSchema, encodeSchema } from './schema.js';
 import { segmentFile } from './segments.js';
+import { contentHashOf, manifestDigests } from './digest.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import type { ScanOutcome } from '../scan/sources.js';
 import type { SourceStorage } from '../scanner.js';
@@ -28,9 +28,12 @@ export function buildManifest(plan: RefreshPlan, storage: SourceStorage, o: Scan
   let totalRows = 0;
   let physicalRows = 0;
   let exact = true;
-  for (const f of o.files) {
+  const perFile = new Array<Segment[]>(o.files.length);
+  for (let k = 0; k < o.files.length; k++) {
+    const f = o.files[k]!;
     const carried = prevFingerprint.get(f.path) === f.fingerprint ? reuse.get(f.path) : undefined;
     const list = carried ?? segmentFile(f, maxRows);
+    perFile[k] = list;
     for (let i = 0; i < list.length; i++) segments.push(list[i]!);
     totalRows += f.liveRows;
     physicalRows += f.rows;
@@ -62,29 +65,8 @@ export function buildManifest(plan: RefreshPlan, storage: SourceStorage, o: Scan
     version: (previous?.version ?? 0) + 1,
     createdAt: Date.now(),
     jobId: plan.job.jobId,
-    contentHash: contentHash(base),
+    contentHash: contentHashOf(base, o.files.length, manifestDigests(base, (i) => perFile[i]!).sum),
   };
-}
-
-/** Digest of what a manifest says (not when or by whom it was written). */
-function contentHash(m: Omit<Manifest, 'version' | 'createdAt' | 'jobId' | 'contentHash'>): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify([m.format, m.externalSource, m.resolvedSource, m.externalSpec, m.fields, m.tableVersion]));
-  h.update(m.schema.arrowIpc);
-  h.update(JSON.stringify(m.skipped));
-  h.update(JSON.stringify(m.details ?? null));
-  // Fed in pieces of ~64 KB (one update per file costs more than the hashing): same digest.
-  let buf = '';
-  for (const f of m.files) {
-    buf += `${f.path}\0${f.fingerprint}\0${f.sizeBytes}\0${f.mtimeMs}\0${f.rows}\0${f.liveRows}\n`;
-    if (buf.length > 65536) (h.update(buf), (buf = ''));
-  }
-  for (const s of m.segments) {
-    buf += `${s.id}\n`;
-    if (buf.length > 65536) (h.update(buf), (buf = ''));
-  }
-  h.update(buf);
-  return h.digest('hex');
 }
 
 /** What changed between two manifest versions, as a job reports it. */

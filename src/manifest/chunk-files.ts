@@ -54,7 +54,8 @@ export function decodeVersion(text: string, chunksDir: string): Manifest {
 
 /**
  * Writes the chunks that are not on disk yet: each object complete and fsynced under a temporary
- * name, then linked to its final name (fails if it exists: then the same content is already there).
+ * name, then linked to its final name (fails if it exists: then the same content is normally already
+ * there; an object found with other content was damaged and is replaced by an atomic rename).
  * Returns the bytes written.
  */
 export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
@@ -68,7 +69,9 @@ export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
   for (const c of chunks) {
     for (const [ext, text] of [['i', c.index], ['c', c.entries]] as const) {
       const file = path.join(dir, `${c.id}.${ext}.json`);
-      if (fs.existsSync(file)) continue;
+      // An object already there is normally this content (same id). One that is not was damaged on
+      // disk: it is replaced (atomically) rather than left to break every version that lists it.
+      if (fs.existsSync(file) && sameText(file, text)) continue;
       const tmp = tempName(file);
       writeDurable(tmp, text);
       try {
@@ -76,6 +79,10 @@ export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
         bytes += Buffer.byteLength(text);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (!sameText(file, text)) {
+          fs.renameSync(tmp, file);
+          bytes += Buffer.byteLength(text);
+        }
       } finally {
         fs.rmSync(tmp, { force: true });
       }
@@ -83,6 +90,14 @@ export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
   }
   syncDir(dir);
   return bytes;
+}
+
+function sameText(file: string, text: string): boolean {
+  try {
+    return fs.readFileSync(file, 'utf8') === text;
+  } catch {
+    return false;
+  }
 }
 
 /**

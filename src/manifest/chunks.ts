@@ -3,8 +3,9 @@
  * content-addressed **chunks** shared between versions, so a commit writes what changed, not the lake.
  *
  * - A chunk holds a run of files in manifest order as two objects with the same id: a compact
- *   **file index** (`<id>.i.json`: paths, sizes, mtimes, fingerprints, columnar) that a no-change
- *   check loads alone, and the **entries** (`<id>.c.json`: rows, units, details and segments as
+ *   **file index** (`<id>.i.json`: paths, sizes, mtimes, fingerprints, and per file rows, live
+ *   rows, segment count and file digest, columnar) that a no-change check, and a refresh built from
+ *   a change (`engine/refresh-change.ts`), load alone, and the **entries** (`<id>.c.json`: rows, units, details and segments as
  *   `[id, rowOffset, rows]` triples; path, size, mtime and fingerprint live in the index only).
  *   The id is a digest of both, so equal content is written once and reused by every version.
  * - **Base** chunks cut the files into fixed runs of `chunkFiles` in manifest order.
@@ -22,6 +23,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { isPathOrdered, manifestDigests } from './digest.js';
 import type { Manifest, ManifestFile, Segment } from '../types.js';
 
 /** Files per base chunk by default: ~1 MiB of JSON for small parquet files. */
@@ -61,6 +63,11 @@ export interface ManifestRoot extends Omit<Manifest, 'manifestFormat' | 'files' 
   pathOrdered: boolean;
   /** Chunks, base chunks first, then deltas in the order they apply. */
   chunks: ChunkRef[];
+  /**
+   * Sum of the file digests (16 hex digits, see `digest.ts`), from which a refresh updates the
+   * content hash; absent in roots written before it (their chunks lack the summary columns too).
+   */
+  filesDigest?: string;
 }
 
 /** Compact per-chunk file index, loadable without entries or segments. */
@@ -75,6 +82,20 @@ export interface FileIndex {
   fingerprints: string[];
   /** Paths removed by a delta chunk (absent in base chunks). */
   removed?: string[];
+  /** Physical rows per file (absent in chunks written before the summary columns). */
+  rows?: number[];
+  /** Live rows per file, when some differ from `rows` (absent: the same as `rows`). */
+  live?: number[];
+  /** Segments per file. */
+  segs?: number[];
+  /** File digests (see `digest.ts`). */
+  digests?: string[];
+}
+
+/** A version's file index with where each row came from: `chunkOf[i]` indexes the root's chunk list. */
+export interface LoadedFileIndex extends FileIndex {
+  /** For each file, the position in `root.chunks` of the chunk holding its entry. */
+  chunkOf: number[];
 }
 
 /** One file's entry in a chunk, aligned with the index; segments as `[id, rowOffset, rows]`. */
@@ -139,7 +160,10 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
   if (!Number.isSafeInteger(chunkFiles) || chunkFiles < 1) throw new RangeError(`chunkFiles must be a positive integer, got ${chunkFiles}`);
   const groups = segmentsByFile(m);
   const pathOrdered = isPathOrdered(m.files);
-  const header = rootHeader(m, chunkFiles, pathOrdered);
+  const digests = manifestDigests(m, (i) => groups.get(m.files[i]!.path) ?? []);
+  const digestOf = new Map<string, string>();
+  m.files.forEach((f, i) => digestOf.set(f.path, digests.digests[i]!));
+  const header = { ...rootHeader(m, chunkFiles, pathOrdered), filesDigest: digests.sum };
 
   const prev = options.previous;
   // A delta is only as right as its base: the previous manifest must be the one its root encodes.
@@ -149,14 +173,15 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
     prev.root.contentHash === prev.manifest.contentHash &&
     prev.root.fileCount === prev.manifest.files.length &&
     prev.root.segmentCount === prev.manifest.segments.length;
-  if (prev && sameBase && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles) {
+  // Deltas only over a root whose chunks carry the summary columns (written with filesDigest).
+  if (prev && sameBase && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles && prev.root.filesDigest !== undefined) {
     const delta = deltaOver(prev.manifest, m, groups);
     const priorDeltaFiles = prev.root.chunks.reduce((n, c) => n + (c.kind === 'delta' ? c.files + c.removed : 0), 0);
     const deltas = prev.root.chunks.filter((c) => c.kind === 'delta').length;
     const budget = (options.maxDeltaFraction ?? DEFAULT_MAX_DELTA_FRACTION) * Math.max(1, m.files.length);
     if (delta && priorDeltaFiles + delta.files.length + delta.removed.length <= budget && deltas < MAX_DELTAS) {
       if (delta.files.length === 0 && delta.removed.length === 0) return { root: { ...header, chunks: prev.root.chunks }, chunks: [] };
-      const chunk = encodeChunk(delta.files, delta.files.map((f) => groups.get(f.path) ?? []), delta.removed);
+      const chunk = encodeChunk(delta.files, delta.files.map((f) => groups.get(f.path) ?? []), delta.files.map((f) => digestOf.get(f.path)!), delta.removed);
       return { root: { ...header, chunks: [...prev.root.chunks, ref(chunk, 'delta', delta.files.length, delta.removed.length)] }, chunks: [chunk] };
     }
   }
@@ -165,7 +190,7 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
   const chunks: EncodedChunk[] = [];
   for (let start = 0; start < m.files.length; start += chunkFiles) {
     const files = m.files.slice(start, start + chunkFiles);
-    const chunk = encodeChunk(files, files.map((f) => groups.get(f.path) ?? []));
+    const chunk = encodeChunk(files, files.map((f) => groups.get(f.path) ?? []), digests.digests.slice(start, start + chunkFiles));
     refs.push(ref(chunk, 'base', files.length, 0));
     if (!known.has(chunk.id)) chunks.push(chunk);
   }
@@ -196,7 +221,7 @@ export function assembleManifest(root: ManifestRoot, source: ChunkSource): Manif
     files.push(file);
     for (const s of segs) segments.push(s);
   }
-  const { chunks: _c, fileCount: _f, segmentCount: _s, chunkFiles: _k, pathOrdered: _p, manifestFormat: _m, ...rest } = root;
+  const { chunks: _c, fileCount: _f, segmentCount: _s, chunkFiles: _k, pathOrdered: _p, manifestFormat: _m, filesDigest: _d, ...rest } = root;
   const m = { manifestFormat: 1 as const, ...rest, files, segments };
   if (files.length !== root.fileCount || segments.length !== root.segmentCount) {
     throw new Error(`chunks of version ${root.version} hold ${files.length} files and ${segments.length} segments, the root says ${root.fileCount} and ${root.segmentCount}`);
@@ -224,54 +249,89 @@ export function* walkManifest(root: ManifestRoot, source: ChunkSource): Generato
   while (next < pending.length) yield pending[next++]!;
 }
 
-/** The file index of a version (paths, sizes, mtimes, fingerprints), without entries or segments. */
-export function loadFileIndex(root: ManifestRoot, source: ChunkSource): FileIndex {
-  const out: FileIndex = { paths: [], sizes: [], mtimes: [], fingerprints: [] };
-  const rows = new Map<string, [number, number, string]>();
+/**
+ * The file index of a version (paths, sizes, mtimes, fingerprints, and the summary columns when every
+ * chunk has them), without entries or segments; `chunkOf` says which chunk holds each file's entry.
+ */
+export function loadFileIndex(root: ManifestRoot, source: ChunkSource): LoadedFileIndex {
+  type Row = [FileIndex, number, number]; // index, row in it, chunk position
+  const parsed: (FileIndex | undefined)[] = root.chunks.map(() => undefined);
+  const rows = new Map<string, Row>();
   const removed = new Set<string>();
-  for (const c of root.chunks) {
-    if (c.kind !== 'delta') continue;
-    const idx = parseIndex(c.id, source);
+  root.chunks.forEach((c, k) => {
+    if (c.kind !== 'delta') return;
+    const idx = (parsed[k] = parseIndex(c.id, source));
     for (const p of idx.removed ?? []) {
       rows.delete(p);
       removed.add(p);
     }
     idx.paths.forEach((p, i) => {
-      rows.set(p, [idx.sizes[i]!, idx.mtimes[i]!, idx.fingerprints[i]!]);
+      rows.set(p, [idx, i, k]);
       removed.delete(p);
     });
-  }
-  const push = (p: string, size: number, mtime: number, fp: string): void => {
-    out.paths.push(p);
-    out.sizes.push(size);
-    out.mtimes.push(mtime);
-    out.fingerprints.push(fp);
+  });
+  root.chunks.forEach((c, k) => {
+    if (c.kind === 'base') parsed[k] = parseIndex(c.id, source);
+  });
+  const summary = parsed.every((x) => x !== undefined && x.rows !== undefined && x.segs !== undefined && x.digests !== undefined);
+  const out: LoadedFileIndex = { paths: [], sizes: [], mtimes: [], fingerprints: [], chunkOf: [] };
+  if (summary) Object.assign(out, { rows: [], live: [], segs: [], digests: [] });
+  const push = (idx: FileIndex, i: number, k: number): void => {
+    out.paths.push(idx.paths[i]!);
+    out.sizes.push(idx.sizes[i]!);
+    out.mtimes.push(idx.mtimes[i]!);
+    out.fingerprints.push(idx.fingerprints[i]!);
+    out.chunkOf.push(k);
+    if (summary) {
+      out.rows!.push(idx.rows![i]!);
+      out.live!.push((idx.live ?? idx.rows)![i]!);
+      out.segs!.push(idx.segs![i]!);
+      out.digests!.push(idx.digests![i]!);
+    }
   };
   const pending = [...rows.keys()].sort(cmp);
   let next = 0;
   const flushUpTo = (p: string | undefined): void => {
     while (next < pending.length && (p === undefined || pending[next]! < p)) {
-      const k = pending[next++]!;
-      const [size, mtime, fp] = rows.get(k)!;
-      push(k, size, mtime, fp);
+      const [idx, i, k] = rows.get(pending[next++]!)!;
+      push(idx, i, k);
     }
   };
-  for (const c of root.chunks) {
-    if (c.kind !== 'base') continue;
-    const idx = parseIndex(c.id, source);
-    idx.paths.forEach((p, i) => {
+  root.chunks.forEach((c, k) => {
+    if (c.kind !== 'base') return;
+    const idx = parsed[k]!;
+    const paths = idx.paths;
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i]!;
       if (root.pathOrdered) flushUpTo(p);
-      if (removed.has(p) || rows.has(p)) return;
-      push(p, idx.sizes[i]!, idx.mtimes[i]!, idx.fingerprints[i]!);
-    });
-  }
+      if (removed.has(p) || rows.has(p)) continue;
+      push(idx, i, k);
+    }
+  });
   flushUpTo(undefined);
   return out;
 }
 
+/**
+ * The files and segments of one chunk, after checking that its two objects still hash to its id
+ * (content addressing: a chunk read to be changed is verified, not trusted).
+ */
+export function readVerifiedChunk(id: string, source: ChunkSource): { items: FileWithSegments[]; removed: string[] } {
+  const indexText = source.index(id);
+  const entriesText = source.entries(id);
+  const digest = createHash('sha256').update(indexText).update('\n').update(entriesText).digest('hex').slice(0, 32);
+  if (digest !== id) throw new Error(`chunk ${id} does not match its id (its content hashes to ${digest})`);
+  return readChunk(id, { index: () => indexText, entries: () => entriesText });
+}
+
 // ---- encoding ----
 
-function encodeChunk(files: ManifestFile[], segs: Segment[][], removed?: string[]): EncodedChunk {
+/**
+ * A chunk of `files` (with their segments and file digests); `removed` makes it a delta. The index
+ * carries each file's rows, live rows, segment count and digest, so a refresh can update a version's
+ * totals and content hash without reading the entries of files it did not change.
+ */
+export function encodeChunk(files: readonly ManifestFile[], segs: readonly (readonly Segment[])[], digests: readonly string[], removed?: string[]): EncodedChunk {
   const index: FileIndex = {
     paths: files.map((f) => f.path),
     sizes: files.map((f) => f.sizeBytes),
@@ -279,6 +339,10 @@ function encodeChunk(files: ManifestFile[], segs: Segment[][], removed?: string[
     fingerprints: files.map((f) => f.fingerprint),
   };
   if (removed) index.removed = removed;
+  index.rows = files.map((f) => f.rows);
+  if (files.some((f) => f.liveRows !== f.rows)) index.live = files.map((f) => f.liveRows);
+  index.segs = segs.map((l) => l.length);
+  index.digests = digests.slice();
   const entries: ChunkEntries = {
     entries: files.map((f, i) => {
       const { path: _p, sizeBytes: _s, mtimeMs: _m, fingerprint: _f, ...rest } = f;
@@ -293,7 +357,8 @@ function encodeChunk(files: ManifestFile[], segs: Segment[][], removed?: string[
   return { id, segments, index: indexText, entries: entriesText };
 }
 
-function ref(c: EncodedChunk, kind: ChunkRef['kind'], files: number, removed: number): ChunkRef {
+/** The root's reference to an encoded chunk. */
+export function ref(c: EncodedChunk, kind: ChunkRef['kind'], files: number, removed: number): ChunkRef {
   return { id: c.id, kind, files, removed, segments: c.segments, bytes: Buffer.byteLength(c.index) + Buffer.byteLength(c.entries) };
 }
 
@@ -363,10 +428,6 @@ function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boole
   return a.length === b.length && a.every((s, i) => s.id === b[i]!.id && s.rows === b[i]!.rows && s.ranges[0]!.rowOffset === b[i]!.ranges[0]!.rowOffset);
 }
 
-function isPathOrdered(files: ManifestFile[]): boolean {
-  for (let i = 1; i < files.length; i++) if (!(files[i - 1]!.path < files[i]!.path)) return false;
-  return true;
-}
 
 // ---- decoding ----
 
@@ -375,6 +436,9 @@ function parseIndex(id: string, source: ChunkSource): FileIndex {
   const n = idx.paths?.length;
   if (!Array.isArray(idx.paths) || idx.sizes?.length !== n || idx.mtimes?.length !== n || idx.fingerprints?.length !== n) {
     throw new Error(`chunk index ${id} is malformed`);
+  }
+  for (const k of ['rows', 'live', 'segs', 'digests'] as const) {
+    if (idx[k] !== undefined && (!Array.isArray(idx[k]) || idx[k].length !== n)) throw new Error(`chunk index ${id}: column ${k} does not align with its paths`);
   }
   return idx;
 }

@@ -8,7 +8,8 @@
  */
 import type { FileStat } from '../scanner.js';
 import type { Manifest, RefreshChangeSet } from '../types.js';
-import type { FileIndex, ManifestRoot } from './chunks.js';
+import type { FileIndex, LoadedFileIndex, ManifestRoot } from './chunks.js';
+import { DigestSum, isDigest } from './digest.js';
 
 /** The previous version as a no-change check sees it. */
 export interface PreviousIndex {
@@ -24,6 +25,30 @@ export interface PreviousIndex {
   etags?: readonly (string | undefined)[];
   /** Segments of the version. */
   segmentCount: number;
+  /**
+   * A chunked version's root and its index's summary columns (fingerprints, rows, segments and
+   * digest per file, the chunk holding each entry), when its chunks carry them: what a refresh
+   * needs to build the next version from the files that changed alone.
+   */
+  chunked?: ChunkedIndex;
+}
+
+/** The parts of a chunked version a refresh updates from a change (see {@link PreviousIndex.chunked}). */
+export interface ChunkedIndex {
+  root: ManifestRoot & { filesDigest: string };
+  fingerprints: readonly string[];
+  rows: readonly number[];
+  live: readonly number[];
+  segs: readonly number[];
+  digests: readonly string[];
+  chunkOf: readonly number[];
+}
+
+/** The {@link ChunkedIndex} of a validated root and file index, when the index has the summary columns. */
+export function chunkedIndex(root: ManifestRoot, index: LoadedFileIndex): ChunkedIndex | undefined {
+  const { rows, live, segs, digests } = index;
+  if (!rows || !live || !segs || !digests || root.filesDigest === undefined) return undefined;
+  return { root: root as ChunkedIndex['root'], fingerprints: index.fingerprints, rows, live, segs, digests, chunkOf: index.chunkOf };
 }
 
 /** The index of a manifest held in memory. */
@@ -74,7 +99,50 @@ export function fileIndexProblems(root: ManifestRoot, index: FileIndex, expected
     if (!(typeof mtime === 'number' && Number.isFinite(mtime) && mtime >= 0)) problems.push(`file ${i}: mtime ${JSON.stringify(mtime)} is not a time`);
     if (problems.length >= 20) break;
   }
+  if (problems.length) return problems;
+  return summaryProblems(root, index);
+}
+
+/**
+ * The summary columns (rows, live rows, segments per file) must be sound and add up to the root's
+ * totals and segment count: a refresh derives the next version's from them. The digests are checked
+ * by {@link digestProblems} only where they are used (a refresh from a change), not on every
+ * no-change check.
+ */
+function summaryProblems(root: ManifestRoot, index: FileIndex): string[] {
+  const { rows, segs, digests } = index;
+  const live = index.live ?? rows;
+  if (!rows && !segs && !digests && !index.live) return root.filesDigest === undefined ? [] : ['the root has a files digest but its chunks lack the summary columns'];
+  if (!rows || !segs || !digests || !live) return ['some chunks lack the summary columns'];
+  if (!isDigest(root.filesDigest)) return ['filesDigest is not 16 hex digits'];
+  if (digests.length !== rows.length) return ['the digest column does not align'];
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  let physical = 0;
+  let liveSum = 0;
+  let segments = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const l = live[i];
+    const s = segs[i];
+    if (!count(r) || !count(l) || !count(s) || l > r) return [`file ${i}: its rows, live rows or segment count is malformed`];
+    physical += r;
+    liveSum += l;
+    segments += s;
+  }
+  const problems: string[] = [];
+  if (physical !== root.physicalRows || liveSum !== root.totalRows) problems.push(`the file index sums to ${liveSum}/${physical} rows, the root says ${root.totalRows}/${root.physicalRows}`);
+  if (segments !== root.segmentCount) problems.push(`the file index counts ${segments} segments, the root says ${root.segmentCount}`);
   return problems;
+}
+
+/** Problems of a chunked index's file digests: each 16 hex digits, summing to the root's files digest. */
+export function digestProblems(c: ChunkedIndex): string[] {
+  const sum = new DigestSum();
+  for (let i = 0; i < c.digests.length; i++) {
+    const d = c.digests[i];
+    if (typeof d !== 'string' || !sum.add(d)) return [`file ${i}: digest ${JSON.stringify(d)} is not 16 hex digits`];
+  }
+  return sum.hex() === c.root.filesDigest ? [] : [`the file digests sum to ${sum.hex()}, the root says ${c.root.filesDigest}`];
 }
 
 /**

@@ -29,7 +29,7 @@ const BATCH = 1024;
 
 /** The stream of a chunked root (`file` names the version file, for errors). */
 export function streamRoot(root: ManifestRoot, source: ChunkSource, file: string): ManifestStream {
-  const { chunks: _c, fileCount, segmentCount, chunkFiles: _k, pathOrdered: _p, manifestFormat: _m, ...rest } = root;
+  const { chunks: _c, fileCount, segmentCount, chunkFiles: _k, pathOrdered: _p, manifestFormat: _m, filesDigest: _d, ...rest } = root;
   const header = { manifestFormat: 1 as const, ...rest };
   const corrupt = (why: string): LakemapError => new LakemapError('MANIFEST_CORRUPT', `${file} is not a valid manifest: ${why}`, { path: file });
   const headerProblems = manifestProblems({ ...header, files: [], segments: [], totalRows: 0, physicalRows: 0 }, root.version);

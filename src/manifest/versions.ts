@@ -6,8 +6,8 @@ import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFil
 import { manifestProblems } from './validate.js';
 import { temporaryInUse } from './lock.js';
 import { CHUNK_DIR, decodeVersion, encodeVersion, fileChunkSource, pruneChunks, writeChunks } from './chunk-files.js';
-import { loadFileIndex, type ManifestRoot } from './chunks.js';
-import { fileIndexProblems, type PreviousIndex } from './file-index.js';
+import { loadFileIndex, type EncodedChunk, type ManifestRoot } from './chunks.js';
+import { chunkedIndex, fileIndexProblems, type PreviousIndex } from './file-index.js';
 import { manifestSummary, type ManifestSummary } from './summary.js';
 import { streamManifest, streamRoot, type ManifestStream } from './stream.js';
 import type { Manifest } from '../types.js';
@@ -171,7 +171,8 @@ export class VersionStore {
         if (fs.statSync(path.join(this.chunksDir, `${c.id}.c.json`)).size + (indexBytes.get(c.id) ?? NaN) !== c.bytes) return undefined;
       }
       if (fileIndexProblems(root, index, version).length > 0) return undefined;
-      return { header: root, paths: index.paths, sizes: index.sizes, mtimes: index.mtimes, segmentCount: root.segmentCount };
+      const chunked = chunkedIndex(root, index);
+      return { header: root, paths: index.paths, sizes: index.sizes, mtimes: index.mtimes, segmentCount: root.segmentCount, ...(chunked ? { chunked } : {}) };
     } catch {
       return undefined;
     }
@@ -258,7 +259,21 @@ export class VersionStore {
    * newest `keep` are deleted afterwards.
    */
   commit(manifest: Manifest, expected: CommitExpectation, keep: number, previous?: Manifest): void {
-    const version = manifest.version;
+    this.commitEncoded(manifest.version, expected, keep, () => {
+      const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
+      return encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined);
+    });
+  }
+
+  /**
+   * Commits a chunked version given as its root and the chunks it adds (a refresh that built it from
+   * a change), with the same checks and steps as {@link VersionStore.commit}.
+   */
+  commitRoot(root: ManifestRoot, chunks: EncodedChunk[], expected: CommitExpectation, keep: number): void {
+    this.commitEncoded(root.version, expected, keep, () => ({ text: JSON.stringify(root), chunks }));
+  }
+
+  private commitEncoded(version: number, expected: CommitExpectation, keep: number, encode: () => { text: string; chunks: EncodedChunk[] }): void {
     const conflict = (why: string): LakemapError =>
       new LakemapError('COMMIT_CONFLICT', `commit of ${this.label} version ${version} refused: ${why}; the previous version stays current`, { path: this.dir });
     if (version !== expected.version + 1) throw conflict(`the job started from version ${expected.version}`);
@@ -278,8 +293,7 @@ export class VersionStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       // Chunks first (only those not on disk yet), then the root as the version file.
-      const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
-      const encoded = encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined);
+      const encoded = encode();
       writeChunks(this.chunksDir, encoded.chunks);
       const tmp = tempName(file);
       writeDurable(tmp, encoded.text);
