@@ -95,6 +95,14 @@ describe('decimals, timestamps, nested types', () => {
     mismatch(() => merge([[col('s', new Struct([col('x', new Int32())]))], [col('s', new Struct([col('x', new Utf8())]))]]));
   });
 
+  it('a struct gains a field a later file adds, and widens a field alone', () => {
+    const added = merge([[col('s', new Struct([col('x', new Int32(), false)]))], [col('s', new Struct([col('x', new Int32(), false), col('y', new Utf8(), false)]))]]);
+    expect(typeName(typeOf(added, 's'))).toBe('Struct<x: Int32, y: Utf8>');
+    expect((typeOf(added, 's') as Struct).children[1]!.nullable).toBe(true);
+    const widened = merge([[col('s', new Struct([col('x', new Int32(), false)]))], [col('s', new Struct([col('x', new Int64(), false)]))]]);
+    expect(typeName(typeOf(widened, 's'))).toBe('Struct<x: Int64>');
+  });
+
   it('a struct that nothing changes keeps its type', () => {
     const st = new Struct([col('x', new Int32())]);
     const r = merge([[col('s', st)], [col('s', new Struct([col('x', new Int32())]))]]);
@@ -129,6 +137,13 @@ describe('which file a conflict names', () => {
     const e = mismatch(() => mergeFileSchemas({ files, schemaOf: (i) => s[i]!, fields: [], skipInvalid: false }));
     expect(e.message).toMatch(/^column "x" is Int64 in b but Utf8 in c, and neither widens/);
     expect(e.path).toBe('c');
+  });
+
+  it('a schema shared by several files is named by its first file', () => {
+    const s = [new Schema([col('x', new Int32())]), new Schema([col('x', new Utf8())])];
+    const files = [file('a', 0), file('a2', 0), file('b', 1)];
+    const e = mismatch(() => mergeFileSchemas({ files, schemaOf: (i) => s[i]!, fields: [], skipInvalid: false }));
+    expect(e.message).toContain('is Int32 in a but Utf8 in b');
   });
 
   it('a change of nullability or an equal type keeps the file where the type came from', () => {
