@@ -151,8 +151,9 @@ describe('RefreshJob progress', () => {
     const { j } = job();
     j.note({ path: 'a', code: 'CORRUPT_FILE', reason: 'r' }, ['w1', 'w2']);
     j.note(undefined, []);
+    j.note({ path: 'b', code: 'SCHEMA_MISMATCH', reason: 's' }); // a skipped file alone, as the schema merge notes it
     j.note(undefined, ['w3']);
-    expect(j.snapshot()).toMatchObject({ skipped: [{ path: 'a', code: 'CORRUPT_FILE', reason: 'r' }], warnings: ['w1', 'w2', 'w3'] });
+    expect(j.snapshot()).toMatchObject({ skipped: [{ path: 'a', code: 'CORRUPT_FILE', reason: 'r' }, { path: 'b', code: 'SCHEMA_MISMATCH', reason: 's' }], warnings: ['w1', 'w2', 'w3'] });
   });
 });
 
