@@ -1,17 +1,18 @@
 import * as path from 'node:path';
 import { LakemapError } from '../errors.js';
 import { checkFields, checkName, parseSpec } from './definition.js';
-import { isFinal, JobRegistry, RefreshJob, type RefreshJobEvent } from './jobs.js';
+import { isFinal, JobRegistry, type RefreshJobEvent } from './jobs.js';
 import { JobRecords } from './job-records.js';
 import { JobQueries } from './job-queries.js';
 import { makeHolder, type Holder } from '../manifest/lock.js';
-import { repairCollection, startingPoint } from './repair.js';
+import { repairCollection } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
-import { runRefresh, type RefreshPlan } from './refresh.js';
+import { currentManifest, startRefresh, type EngineState, type ManifestCache } from './plan.js';
+import { watchHost } from './watch-host.js';
 import { JobEventTarget } from './events.js';
 export type { RefreshEngineEventType } from './events.js';
-import { openLocalSource, openSource, parseSource } from '../storage/source.js';
+import { parseSource } from '../storage/source.js';
 import { WatchHandle, closeWatches } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
 import { specStorageOptions } from '../storage/options.js';
@@ -67,7 +68,7 @@ export class RefreshEngine extends JobEventTarget {
   private readonly jobs: JobRegistry;
   private readonly keepVersions: number;
   private readonly concurrency: number;
-  private readonly cache = new Map<string, { manifest: Manifest; incarnation: string | undefined }>();
+  private readonly cache: ManifestCache = new Map();
   private readonly records: JobRecords;
   private readonly queries: JobQueries;
   private readonly keepJobs: number;
@@ -76,6 +77,8 @@ export class RefreshEngine extends JobEventTarget {
   private readonly workers: ProbeWorkers | undefined;
   private readonly storage: OpenStorageOptions;
   private closing: Promise<void> | undefined;
+  /** What starting a refresh reads and updates (see plan.ts). */
+  private readonly state: EngineState;
 
   constructor(options: RefreshEngineOptions = {}) {
     super();
@@ -92,6 +95,24 @@ export class RefreshEngine extends JobEventTarget {
     this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
     for (const s of builtinScanners) this.registerScanner(s);
     for (const s of options.scanners ?? []) this.registerScanner(s);
+    this.state = {
+      store: this.store,
+      jobs: this.jobs,
+      records: this.records,
+      holder: this.holder,
+      cache: this.cache,
+      scanners: this.scanners,
+      volumes: this.volumes,
+      storage: this.storage,
+      workers: this.workers,
+      keepVersions: this.keepVersions,
+      concurrency: this.concurrency,
+      formats: () => this.formats(),
+      schemes: () => this.schemes(),
+      loadDefinition: (db, name) => this.loadDefinition(db, name),
+      emitJob: (e) => this.emitJob(e),
+      pruneRecords: () => this.pruneRecords(),
+    };
   }
 
   /** Adds a scanner; one registered for an existing format replaces it. */
@@ -168,64 +189,8 @@ export class RefreshEngine extends JobEventTarget {
    */
   async refreshExternalCollection(req: RefreshRequest): Promise<RefreshStarted> {
     const { dbName, collectionName } = this.ref(req);
-    const key = `${dbName}.${collectionName}`;
-    if (this.closing) throw new LakemapError('ENGINE_CLOSED', `this engine on ${this.root} is closed; create a new RefreshEngine to refresh ${key}`);
-    this.loadDefinition(dbName, collectionName);
-    const requestedSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, this.formats()) : undefined;
-    const jobId = this.jobs.nextId();
-    const lock = this.store.lock(dbName, collectionName, this.holder, jobId, 'refresh');
-    try {
-      // Everything below is read under the lock: no other commit can slip in before this job's.
-      const def = this.loadDefinition(dbName, collectionName);
-      const versions = this.store.versions(dbName, collectionName);
-      const start = startingPoint(versions, this.cache.get(key), def.incarnation);
-      const head = start.previous ?? start.index?.header;
-      const externalSpec = requestedSpec ?? head?.externalSpec ?? def.externalSpec;
-      const externalSource = req.externalSource ?? head?.externalSource ?? def.externalSource;
-      const source = parseSource(externalSource, this.volumes, this.schemes());
-      specStorageOptions(externalSpec);
-      const scanner = this.scanners.get(externalSpec.format);
-      if (!scanner) {
-        throw new LakemapError('UNKNOWN_FORMAT', `unknown format "${externalSpec.format}"; known formats: ${this.formats().join(', ')}`);
-      }
-      const job = new RefreshJob(jobId, { dbName, collectionName }, externalSource, externalSpec, (e) => this.emitJob(e));
-      job.note(undefined, start.warnings);
-      this.records.write({ ...job.snapshot(), holder: this.holder });
-      if (req.signal) {
-        if (req.signal.aborted) job.controller.abort();
-        else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
-      }
-      this.jobs.add(key, job);
-      void job.finished().then(() => this.pruneRecords());
-      this.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
-      if (scanner.kind === 'file' && scanner.workerModule) this.workers?.warm(scanner.workerModule);
-      const plan: RefreshPlan = {
-        job,
-        definition: { ...def, externalSource, externalSpec },
-        source,
-        scanner,
-        versions,
-        lock,
-        baseVersion: start.version,
-        currentIncarnation: () => {
-          const now = this.store.load(dbName, collectionName);
-          return now ? (now.incarnation ?? '') : undefined;
-        },
-        keepVersions: this.keepVersions,
-        concurrency: this.concurrency,
-        ...(this.workers ? { workers: this.workers } : {}),
-        onCommit: (m: Manifest) => this.cache.set(key, { manifest: m, incarnation: def.incarnation }),
-        ...(start.previous ? { previous: start.previous } : {}),
-        ...(start.index && start.loadPrevious ? { previousIndex: start.index, loadPrevious: start.loadPrevious } : {}),
-        warnings: start.warnings,
-        storage: this.storage,
-      };
-      setImmediate(() => void runRefresh(plan));
-      return { jobId };
-    } catch (e) {
-      lock.release();
-      throw e;
-    }
+    if (this.closing) throw new LakemapError('ENGINE_CLOSED', `this engine on ${this.root} is closed; create a new RefreshEngine to refresh ${dbName}.${collectionName}`);
+    return { jobId: startRefresh(this.state, dbName, collectionName, req) };
   }
 
   /** A job's current info, from any engine or process on the same root. Throws `JOB_NOT_FOUND` for an unknown id. */
@@ -389,26 +354,7 @@ export class RefreshEngine extends JobEventTarget {
    */
   watch(ref: CollectionRef, options: WatchOptions = {}): WatchHandle {
     this.ref(ref);
-    return new WatchHandle(
-      {
-        owner: this,
-        root: this.root,
-        describeCollection: (r) => this.describeCollection(r),
-        refreshExternalCollection: (r) => this.refreshExternalCollection(r),
-        waitForRefresh: (id) => this.waitForRefresh(id),
-        scannerFor: (format) => this.scanners.get(format),
-        openStorage: async (source, spec) => {
-          const loc = parseSource(source, this.volumes, this.schemes());
-          // a local tree is watched as such (events or directory polls); an object store through its listing
-          return loc.url === undefined ? openLocalSource(loc) : openSource(loc, { ...this.storage, ...specStorageOptions(spec) });
-        },
-        onRefreshEnd: (listener) => this.on('statechange', (e) => {
-          if (e.job.state !== e.previousState && (e.job.state === 'RefreshCompleted' || e.job.state === 'RefreshFailed')) listener(e.job);
-        }),
-      },
-      ref,
-      options,
-    );
+    return new WatchHandle(watchHost(this, this.state), ref, options);
   }
   /** `await using engine = new RefreshEngine(…)` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
@@ -416,15 +362,7 @@ export class RefreshEngine extends JobEventTarget {
   }
 
   private currentManifest(dbName: string, collectionName: string): Manifest {
-    const key = `${dbName}.${collectionName}`;
-    const versions = this.store.versions(dbName, collectionName);
-    const incarnation = this.store.load(dbName, collectionName)?.incarnation;
-    const cached = this.cache.get(key);
-    // Another engine or process may have committed since: the pointer is one small read.
-    if (cached && cached.incarnation === incarnation && cached.manifest.version === versions.current()) return cached.manifest;
-    const manifest = versions.read();
-    this.cache.set(key, { manifest, incarnation });
-    return manifest;
+    return currentManifest(this.store, this.cache, dbName, collectionName);
   }
 
   private emitJob(e: RefreshJobEvent): void {

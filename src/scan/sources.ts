@@ -6,6 +6,7 @@ import { fileGlobs } from '../engine/definition.js';
 import { LakemapError } from '../errors.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import { tableLocation } from '../storage/source.js';
+import { checkTablePaths } from './table-paths.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileStat, JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
@@ -159,32 +160,4 @@ function noFiles(storage: ScanStorage, format: string, spec: ScanContext['spec']
     `${what} under ${storage.root} for ${selection}; the previous manifest is kept. Set "allow_empty": true in the spec if an empty source is expected`,
     { path: storage.root },
   );
-}
-
-/**
- * Every path a table scanner returns goes through the storage's own resolution, as listed files do:
- * `..`, absolute paths, percent-encoded dot segments and symlinks that lead outside the source are
- * refused (`PATH_ESCAPE`), and a path that is not an existing regular file is `NOT_FOUND`. With
- * `skip_invalid` such entries are skipped instead.
- */
-async function checkTablePaths(
-  storage: ScanStorage,
-  format: string,
-  entries: TableEntry[],
-  skipInvalid: boolean,
-  skip: (s: SkippedFile) => void,
-): Promise<TableEntry[]> {
-  const out: TableEntry[] = [];
-  for (const e of entries) {
-    try {
-      if (typeof e.path !== 'string' || e.path === '') throw new LakemapError('SCANNER_ERROR', `scanner "${format}" returned an entry without a path`);
-      const st = storage.statSync ? storage.statSync(e.path) : await storage.stat(e.path);
-      if (!st) throw new LakemapError('NOT_FOUND', `${format} table entry ${e.path} is not a file under ${storage.root}`, { path: e.path });
-      out.push(st.path === e.path ? e : { ...e, path: st.path });
-    } catch (err) {
-      if (!skipInvalid || !LakemapError.is(err)) throw err;
-      skip({ path: String(e.path), code: err.code, reason: err.message });
-    }
-  }
-  return out;
 }

@@ -1,0 +1,75 @@
+// checkTablePaths resolves each folder once and lstats files: its answers must be exactly those of
+// LocalStorage.statSync, path by path (the storage's own resolution is the oracle), links included.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LakemapError } from '../src/index.js';
+import { LocalStorage } from '../src/storage/local.js';
+import { checkTablePaths } from '../src/scan/table-paths.js';
+import type { TableEntry } from '../src/index.js';
+import type { SkippedFile } from '../src/types.js';
+import { tempDir, writeFile } from './helpers/tmp.js';
+
+function tree(): string {
+  const outside = tempDir();
+  writeFile(path.join(outside, 'secret.bin'), 'outside');
+  const dir = tempDir();
+  writeFile(path.join(dir, 'data', 'a.bin'), 'a');
+  writeFile(path.join(dir, 'data', 'b.bin'), 'bb');
+  writeFile(path.join(dir, 'data', 'deep', 'c.bin'), 'ccc');
+  fs.mkdirSync(path.join(dir, 'data', 'folder.bin'));
+  fs.symlinkSync(path.join(outside, 'secret.bin'), path.join(dir, 'data', 'out.bin'));
+  fs.symlinkSync(path.join(dir, 'data', 'a.bin'), path.join(dir, 'data', 'in-link.bin'));
+  fs.symlinkSync(outside, path.join(dir, 'linked-out'));
+  fs.symlinkSync(path.join(dir, 'data', 'deep'), path.join(dir, 'linked-in'));
+  fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'data', 'dangling.bin'));
+  return dir;
+}
+
+const paths = [
+  'data/a.bin', 'data/b.bin', './data//b.bin', 'data/deep/c.bin', 'data/deep/../a.bin', 'data/in-link.bin',
+  'linked-in/c.bin', 'linked-in/c.bin', 'data/out.bin', 'linked-out/secret.bin', 'linked-out/secret.bin',
+  'data/missing.bin', 'missing-dir/x.bin', 'missing-dir/y.bin', 'data/folder.bin', 'data/dangling.bin',
+  'data', '.', 'data/%2e%2e/%2e%2e/x', '../x.bin', '/etc/passwd', 'a.bin',
+];
+
+function oracle(storage: LocalStorage, p: string): { path: string; size: number } | { code: string } {
+  try {
+    const st = storage.statSync(p);
+    return st ? { path: st.path, size: st.size } : { code: 'NOT_FOUND' };
+  } catch (e) {
+    return { code: LakemapError.is(e) ? e.code : 'THROWN' };
+  }
+}
+
+describe('checkTablePaths on local storage', () => {
+  it('answers every path exactly as LocalStorage.statSync does, with skip_invalid', async () => {
+    const storage = new LocalStorage(tree());
+    const entries = paths.map((p, i): TableEntry => ({ path: p, sizeBytes: 1, fingerprint: `f${i}`, rows: 1, units: [{ rows: 1, byteSize: 1 }] }));
+    const skipped: SkippedFile[] = [];
+    const kept = await checkTablePaths(storage, 't', entries, true, (s) => skipped.push(s));
+    const got = new Map<number, unknown>();
+    let k = 0;
+    let s = 0;
+    for (let i = 0; i < paths.length; i++) {
+      if (kept[k] && kept[k]!.fingerprint === `f${i}`) got.set(i, { path: kept[k++]!.path });
+      else got.set(i, { code: skipped[s++]!.code });
+    }
+    const want = new Map(paths.map((p, i) => {
+      const o = oracle(storage, p);
+      return [i, 'path' in o ? { path: o.path } : { code: o.code }];
+    }));
+    expect(got).toEqual(want);
+    // the tree really exercises both answers and both refusals
+    const codes = [...want.values()].map((v) => (v as { code?: string }).code);
+    expect(codes).toContain('PATH_ESCAPE');
+    expect(codes).toContain('NOT_FOUND');
+    expect(kept.map((e) => e.path)).toEqual(expect.arrayContaining(['data/a.bin', 'data/b.bin', 'data/deep/c.bin', 'data/in-link.bin', 'linked-in/c.bin']));
+  });
+
+  it('without skip_invalid the first bad path fails the check with its code', async () => {
+    const storage = new LocalStorage(tree());
+    const entries = ['data/a.bin', 'linked-out/secret.bin'].map((p, i): TableEntry => ({ path: p, sizeBytes: 1, fingerprint: `f${i}`, rows: 1, units: [{ rows: 1, byteSize: 1 }] }));
+    await expect(checkTablePaths(storage, 't', entries, false, () => {})).rejects.toMatchObject({ code: 'PATH_ESCAPE' });
+  });
+});
