@@ -3,6 +3,8 @@
 // lock. The engine tests cover the lock through refreshes; these pin each rule the engine relies on.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import fsObject from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -41,6 +43,31 @@ function lockFile(): string {
 /** A lock file as another holder wrote it. */
 function writeLock(file: string, r: Partial<LockRecord>): void {
   fs.writeFileSync(file, JSON.stringify({ token: 'theirs', jobId: 'j-theirs', purpose: 'refresh', acquiredAt: 1, hostname: os.hostname(), ...r }));
+}
+
+/**
+ * Runs `fn` while the first read of `file` is followed by `after()` (another process rewriting the lock
+ * between our look at it and our takeover); the lock module's own `node:fs` bindings see the hook.
+ */
+function afterFirstRead<T>(file: string, after: () => void, fn: () => T): T {
+  const target = fsObject as unknown as { readFileSync: (...a: unknown[]) => unknown };
+  const orig = target.readFileSync;
+  let first = true;
+  target.readFileSync = (...args: unknown[]) => {
+    const out = orig(...args);
+    if (first && args[0] === file) {
+      first = false;
+      after();
+    }
+    return out;
+  };
+  syncBuiltinESMExports();
+  try {
+    return fn();
+  } finally {
+    target.readFileSync = orig;
+    syncBuiltinESMExports();
+  }
 }
 
 function refused(f: () => unknown): LakemapError {
@@ -150,6 +177,7 @@ describe('acquireLock', () => {
     fs.writeFileSync(`${file}.takeover`, '1');
     const e = refused(() => acquireLock(file, makeHolder(), 'mine', 'refresh', 'collection d.c'));
     expect(e.message).toBe(`collection d.c: could not take the lock ${file}`);
+    expect(e.path).toBe(file);
     expect(readLock(file)!.jobId).toBe('j-theirs');
     expect(fs.existsSync(`${file}.takeover`), "the guard is another process's").toBe(true);
   });
@@ -165,6 +193,27 @@ describe('acquireLock', () => {
     expect(readLock(file)!.jobId).toBe('mine');
     expect(fs.existsSync(guard)).toBe(false);
     lock.release();
+  });
+
+  it('does not break a lock that a live holder took between our look and our takeover', () => {
+    const liveRecord = () => ({ pid: live.pid!, startTime: processStartTime(live.pid!) });
+    // a stale record replaced by another holder
+    const a = lockFile();
+    writeLock(a, { pid: deadPid(), startTime: '1' });
+    const e = afterFirstRead(a, () => writeLock(a, { ...liveRecord(), token: 'next', jobId: 'j-next' }), () => refused(() => acquireLock(a, makeHolder(), 'mine', 'refresh', 'c')));
+    expect(e.message).toContain('job j-next');
+    expect(readLock(a)!.jobId).toBe('j-next');
+    // the same holder token, taken again at another time
+    const b = lockFile();
+    writeLock(b, { pid: deadPid(), startTime: '1' });
+    afterFirstRead(b, () => writeLock(b, { ...liveRecord(), acquiredAt: 2, jobId: 'j-again' }), () => refused(() => acquireLock(b, makeHolder(), 'mine', 'refresh', 'c')));
+    expect(readLock(b)!.jobId).toBe('j-again');
+    // an unreadable lock file that a live holder replaced
+    const c = lockFile();
+    fs.writeFileSync(c, '{"pid": 12');
+    afterFirstRead(c, () => writeLock(c, { ...liveRecord(), jobId: 'j-fresh' }), () => refused(() => acquireLock(c, makeHolder(), 'mine', 'refresh', 'c')));
+    expect(readLock(c)!.jobId).toBe('j-fresh');
+    expect(fs.existsSync(`${c}.takeover`)).toBe(false);
   });
 
   it('keeps a guard younger than ten seconds', () => {
@@ -189,6 +238,20 @@ describe('CollectionLock', () => {
     const next = acquireLock(file, makeHolder(), 'k', 'refresh', 'c');
     lock.release(); // the old lock's second release leaves the new holder's file alone
     expect(readLock(file)!.jobId).toBe('k');
+    next.release();
+  });
+
+  it('a second release of an old lock leaves the same engine\'s next lock, taken in the same millisecond, alone', () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    const file = lockFile();
+    const h = makeHolder();
+    const old = acquireLock(file, h, 'j1', 'refresh', 'c');
+    old.release();
+    const next = acquireLock(file, h, 'j2', 'refresh', 'c');
+    old.release();
+    expect(readLock(file)!.jobId).toBe('j2');
+    expect(next.stillHeld()).toBe(true);
+    refused(() => acquireLock(file, makeHolder(), 'j3', 'refresh', 'c'));
     next.release();
   });
 
@@ -232,6 +295,10 @@ describe('holderAlive', () => {
     for (const pid of [0, -1, 1.5, Number.NaN, '12' as unknown as number, undefined]) {
       expect(holderAlive({ pid, hostname: os.hostname() }), String(pid)).toBe(false);
     }
+  });
+
+  it('counts a pid written as a string as dead, even when that process runs', () => {
+    expect(holderAlive({ pid: String(live.pid) as unknown as number, hostname: os.hostname() })).toBe(false);
   });
 
   it('counts another host as alive, whatever its pid', () => {
@@ -287,6 +354,15 @@ describe('linkExclusive and temporaries', () => {
 
   it('fails loudly on errors other than an existing file', () => {
     expect(() => linkExclusive(path.join(tempDir(), 'missing', 'f'), 'x')).toThrow(/ENOENT/);
+  });
+
+  it('readLock: undefined for a missing file, bad JSON or JSON that is not a record', () => {
+    const file = lockFile();
+    expect(readLock(file)).toBeUndefined();
+    for (const text of ['42', 'null', '"x"', 'true', '{"pid"']) {
+      fs.writeFileSync(file, text);
+      expect(readLock(file), text).toBeUndefined();
+    }
   });
 
   it('temporaryInUse: only names of the temporary pattern whose writer runs', () => {
