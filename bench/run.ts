@@ -48,6 +48,7 @@ const benches: Bench[] = [
   { name: 'watch', run: async (c) => (await import('./watch.js')).watchBench(c.log) },
   { name: 's3', run: async (c) => (await import('./s3.js')).s3Bench(c.log) },
   { name: 'read', run: async (c) => (await import('./read.js')).readBench(c.log) },
+  { name: 'read-lance', run: async (c) => (await import('./read-lance.js')).readLanceBench(c.log) },
 ];
 
 async function withParquetLake<T>(n: number, fn: (dir: string) => Promise<T>): Promise<T> {

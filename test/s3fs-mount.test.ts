@@ -8,6 +8,9 @@ import { S3Client, CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client
 import { RefreshEngine, type Manifest } from 'lakemap';
 import { writeExampleLake } from '../fixtures/parquet/index.js';
 import { fileSystemType, isHighLatencyDir, isHighLatencyType } from '../src/storage/mounts.js';
+import { openSource, parseSource } from '../src/storage/source.js';
+import { LocalStorage } from '../src/storage/local.js';
+import type { ScanStorage } from '../src/storage/scan-storage.js';
 import { mountS3fs, s3fsMissing, startS3Child, walk, S3_KEY, S3_SECRET, type ChildS3Server } from './helpers/object-servers.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -58,6 +61,22 @@ describe('a bucket mounted with s3fs', () => {
     const shape = (m: Manifest) => m.files.map((f) => [f.path, f.sizeBytes, f.rows, f.units]);
     expect(shape(remote)).toEqual(shape(local));
     expect(remote.totalRows).toBe(local.totalRows);
+  });
+});
+
+describe('listing a bucket mounted with s3fs', () => {
+  it('is asynchronous there, with the same files as a synchronous walk of the mount and as the local lake', async () => {
+    if (missing) throw new Error(`cannot run the mounted-bucket test: ${missing}`);
+    const source = path.join(mount!.dir, 'trips');
+    const storage = (await openSource(parseSource(source, undefined))) as ScanStorage;
+    expect(storage.listSync).toBeUndefined(); // the scan cannot take the one-call-at-a-time walk
+    const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
+    const piped = await storage.listFiltered!('', visible, true);
+    expect(piped).toEqual(new LocalStorage(source).listSync('', visible, true));
+    const local = new LocalStorage(lake).listSync('', visible, true);
+    expect(piped.map((f) => [f.path, f.size])).toEqual(local.map((f) => [f.path, f.size]));
+    expect(piped.length).toBeGreaterThan(1);
+    expect(await storage.list('')).toEqual(new LocalStorage(source).listSync(''));
   });
 });
 

@@ -1,12 +1,15 @@
 /**
  * Reading a segment's rows: dispatch on the manifest's format. Parquet files (and iceberg's parquet
- * data files) go through our own decoder; lance through lancedb; vortex is refused for now.
+ * data files) go through our own decoder; lance through lancedb; vortex through our decoder of its
+ * canonical encodings (others refused by name).
  */
 import type { RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { Manifest } from '../types.js';
 import { readIcebergRange } from './iceberg.js';
+import { readLanceSegments } from './lance.js';
 import { readParquetRange } from './parquet/reader.js';
+import { readVortexRange } from './vortex/reader.js';
 import { openManifestFile, outputColumns, resolveSegment } from './segment.js';
 
 /** Options shared by the readers. */
@@ -36,10 +39,18 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
     case 'iceberg-table':
       yield* readIcebergRange(manifest, seg.file, seg, { schema, columns }, options);
       return;
-    case 'vortex':
-      throw new LakemapError('UNSUPPORTED', `${seg.file.path}: reading vortex values is not supported yet (its encodings — FastLanes, ALP, FSST … — are not decoded by lakemap); map only`, { path: seg.file.path });
+    case 'vortex': {
+      const file = openManifestFile(manifest, seg.file, options.readBudgetBytes);
+      try {
+        yield* readVortexRange(file, { rowOffset: seg.rowOffset, rows: seg.rows, columns, schema, signal: options.signal });
+      } finally {
+        file.close();
+      }
+      return;
+    }
     case 'lance-table':
-      throw new LakemapError('UNSUPPORTED', `${seg.file.path}: reading lance rows (through lancedb) is not built yet; map only`, { path: seg.file.path });
+      yield* readLanceSegments(manifest, [segmentId], options);
+      return;
     default:
       throw new LakemapError('UNSUPPORTED', `reading rows of format "${manifest.format}" is not supported`);
   }
@@ -47,5 +58,6 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
 
 /** Every segment of `manifest` in order. */
 export async function* readCollectionRows(manifest: Manifest, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+  if (manifest.format === 'lance-table') return yield* readLanceSegments(manifest, manifest.segments.map((s) => s.id), options); // opens the dataset once
   for (const s of manifest.segments) yield* readSegmentRows(manifest, s.id, options);
 }

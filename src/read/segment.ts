@@ -54,6 +54,11 @@ export function outputColumns(manifest: Manifest, columns: readonly string[] | u
 
 /** A list field declared with `dim`: read as FixedSizeList of the same values. */
 function withDim(f: Field, dim: number): Field {
+  if (f.type.typeId === Type.FixedSizeList) {
+    // lance (and Arrow-typed sources) already store vectors as FixedSizeList: dim must match
+    if ((f.type as FixedSizeList).listSize === dim) return f;
+    throw new LakemapError('SCHEMA_MISMATCH', `field "${f.name}" declares dim ${dim} but its column is ${String(f.type)}`);
+  }
   if (f.type.typeId !== Type.List) {
     throw new LakemapError('FIELD_TYPE_UNSUPPORTED', `field "${f.name}" declares dim ${dim} but its column is ${String(f.type)}, not a list`);
   }

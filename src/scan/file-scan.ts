@@ -44,7 +44,9 @@ export async function listSourceFiles(
   const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
   const all = storage.listSync
     ? storage.listSync('', visible, withStats, (w) => warnings.push(w))
-    : (await storage.list('')).filter((f) => f.path.split('/').every(visible));
+    : storage.listFiltered
+      ? await storage.listFiltered('', visible, withStats, (w) => warnings.push(w))
+      : (await storage.list('')).filter((f) => f.path.split('/').every(visible));
   return all.filter((f) => matches(f.path));
 }
 

@@ -317,13 +317,13 @@ function isLinkRefused(e: unknown): boolean {
 }
 
 /** The name as a string when its bytes are valid UTF-8. */
-function utf8Name(bytes: Buffer): string | undefined {
+export function utf8Name(bytes: Buffer): string | undefined {
   const s = bytes.toString('utf8');
   return s.includes('\uFFFD') && !Buffer.from(s, 'utf8').equals(bytes) ? undefined : s;
 }
 
 /** Bytes of a name with each byte outside printable ASCII shown as `\xNN`. */
-function escapeBytes(bytes: Uint8Array): string {
+export function escapeBytes(bytes: Uint8Array): string {
   let out = '';
   for (const b of bytes) out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   return out;

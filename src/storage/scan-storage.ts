@@ -18,4 +18,6 @@ export interface ScanStorage extends SourceStorage {
    * are reported through `onSkip` instead of failing the listing.
    */
   listSync?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): FileStat[];
+  /** Asynchronous `listSync` (many calls in flight), for file systems where each call is a round trip. */
+  listFiltered?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): Promise<FileStat[]>;
 }

@@ -4,6 +4,8 @@ import { LakemapError } from '../errors.js';
 import * as fs from 'node:fs';
 import { LocalStorage, checkRange, isInside, normalizeRelative, type FileTail } from './local.js';
 import { isHighLatencyDir } from './mounts.js';
+import { listTreeAsync } from './async-list.js';
+import type { ScanStorage } from './scan-storage.js';
 import { BUILTIN_SCHEMES, openStorage, urlScheme, type OpenStorageOptions } from './open.js';
 import type { SourceStorage } from '../scanner.js';
 
@@ -89,7 +91,7 @@ export function tableLocation(loc: SourceLocation, scanner: { kind: string; maps
 export async function openSource(loc: SourceLocation, options: OpenStorageOptions = {}): Promise<SourceStorage> {
   if (loc.url !== undefined) return openStorage(loc.url, options);
   const local = openLocalSource(loc);
-  return isHighLatencyDir(local.root) ? pipelined(local) : local;
+  return isHighLatencyDir(local.root) ? pipelined(local, options.signal, options.concurrency) : local;
 }
 
 /** The local directory of a parsed local source, its sub path resolved inside the root (symlinks checked). */
@@ -102,9 +104,9 @@ export function openLocalSource(loc: SourceLocation): LocalStorage {
  * A local storage without its synchronous read paths, so the scan pipelines tail reads (many in
  * flight) instead of one blocking round trip at a time: for mounted buckets and network file systems.
  * Every step of a read (realpath check, open, fstat, read, close) is asynchronous here: on such a
- * mount each is a network round trip. Listing stays synchronous: one walk, mostly from the stat cache.
+ * mount each is a network round trip. Listing too: directories and stats many at once (async-list.ts).
  */
-function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'listSync'> & { readTail(p: string, want: number): Promise<FileTail> } {
+function pipelined(local: LocalStorage, signal?: AbortSignal, concurrency?: number): SourceStorage & Pick<ScanStorage, 'listFiltered'> & { readTail(p: string, want: number): Promise<FileTail> } {
   const open = async (rel: string): Promise<fs.promises.FileHandle> => {
     const clean = normalizeRelative(rel, local.root);
     const abs = path.join(local.root, ...clean.split('/'));
@@ -131,8 +133,9 @@ function pipelined(local: LocalStorage): SourceStorage & Pick<LocalStorage, 'lis
     root: local.root,
     stat: (p) => local.stat(p),
     readFile: (p, max) => local.readFile(p, max),
-    list: (dir) => local.list(dir),
-    listSync: (...args) => local.listSync(...args),
+    list: (dir, o) => listTreeAsync(local.root, dir, { withStats: o?.stats !== false, ...(signal ? { signal } : {}), ...(concurrency ? { concurrency } : {}) }),
+    listFiltered: (dir, filter, withStats, onSkip) =>
+      listTreeAsync(local.root, dir, { ...(filter ? { filter } : {}), withStats: withStats !== false, ...(onSkip ? { onSkip } : {}), ...(signal ? { signal } : {}), ...(concurrency ? { concurrency } : {}) }),
     read: async (rel, offset, length) => {
       const fh = await open(rel);
       try {

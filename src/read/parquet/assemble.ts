@@ -44,48 +44,36 @@ function assembleList(chunk: DecodedChunk, shape: ColumnShape, type: DataType, r
   const childField = (type as List | FixedSizeList).children[0] as Field;
   const values = toArrowValues(chunk.values, shape.physical, childField.type);
   const def = chunk.def!;
-  const rep = chunk.rep!;
+  const starts = chunk.starts!; // rows + 1 entries, checked against the row group by the chunk decoder
   const n = chunk.levels;
   const { listDef, elemDef, maxDef } = shape;
   const fixedDim = type.typeId === Type.FixedSizeList ? (type as FixedSizeList).listSize : 0;
-  // Fast path: every level holds a value (no null or empty lists, no null elements).
+  // Fast path: every level holds a value (no null or empty lists, no null elements), so the row
+  // starts are the list offsets.
   if (values.count === n) {
     if (fixedDim > 0) {
-      if (n !== rows * fixedDim) throw new RowShapeError(`${n} values in ${rows} rows: some row's list does not have the declared ${fixedDim}`);
-      for (let i = 0; i < n; i++) {
-        if ((rep[i] === 0) !== (i % fixedDim === 0)) throw new RowShapeError(`row ${Math.floor(i / fixedDim)} does not have exactly ${fixedDim} values`);
+      for (let r = 0; r <= rows; r++) {
+        if (starts[r] !== r * fixedDim) throw new RowShapeError(`row ${r - 1} has ${starts[r]! - starts[r - 1]!} values, the field declares dim ${fixedDim}`);
       }
       return makeData({ type: type as FixedSizeList, length: rows, nullCount: 0, child: leafData(childField.type, values, null, n) });
     }
-    const offsets = new Int32Array(rows + 1);
-    let row = 0;
-    for (let i = 0; i < n; i++) {
-      if (rep[i] === 0) {
-        if (row === rows) throw new Error(`the levels start more rows than the row group's ${rows}`);
-        offsets[row++] = i;
-      }
-    }
-    if (row !== rows) throw new Error(`the levels start ${row} rows, the row group has ${rows}`);
-    offsets[rows] = n;
-    return makeData({ type: type as List, length: rows, nullCount: 0, valueOffsets: offsets, child: leafData(childField.type, values, null, n) });
+    return makeData({ type: type as List, length: rows, nullCount: 0, valueOffsets: starts, child: leafData(childField.type, values, null, n) });
   }
-  // General path: walk the levels once for list validity, offsets and element validity.
+  // General path: walk each row's levels once for list validity, offsets and element validity.
   const offsets = new Int32Array(rows + 1);
   const listValid = new Uint8Array(rows);
   const elemValid = new Uint8Array(n);
-  let row = -1;
   let e = 0;
-  for (let i = 0; i < n; i++) {
-    const d = def[i]!;
-    if (rep[i] === 0) {
-      row++;
-      if (row === rows) throw new Error(`the levels start more rows than the row group's ${rows}`);
-      offsets[row] = e;
-      listValid[row] = d >= listDef ? 1 : 0;
+  for (let r = 0; r < rows; r++) {
+    const a = starts[r]!;
+    const b = starts[r + 1]!;
+    offsets[r] = e;
+    listValid[r] = def[a]! >= listDef ? 1 : 0;
+    for (let i = a; i < b; i++) {
+      const d = def[i]!;
+      if (d >= elemDef) elemValid[e++] = d === maxDef ? 1 : 0;
     }
-    if (d >= elemDef) elemValid[e++] = d === maxDef ? 1 : 0;
   }
-  if (row + 1 !== rows) throw new Error(`the levels start ${row + 1} rows, the row group has ${rows}`);
   offsets[rows] = e;
   if (fixedDim > 0) return fixedFromGeneral(type as FixedSizeList, childField.type, values, offsets, listValid, elemValid, rows, fixedDim);
   const child = leafData(childField.type, values, values.count === e ? null : elemValid.subarray(0, e), e);

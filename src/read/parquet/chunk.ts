@@ -4,12 +4,12 @@
  * checked against the chunk's declared value count and the row group's row count.
  */
 import { PhysicalType } from '../../../scanners/parquet/types.js';
-import { codecNames, decompressors } from '../decompress.js';
+import { codecNames, decompressorInto, decompressors, snappyHead, snappyInto, type Decompressor, type DecompressorInto } from '../decompress.js';
 import type { ChunkMeta } from './footer.js';
 import { Encoding, PageType, encodingNames, readPageHeader, type PageHeader } from './page-header.js';
 import { readRareEncoding, Unsupported } from './rare-encodings.js';
-import { bitWidthOf, decodeHybrid } from './rle.js';
-import { allocValues, physicalWidth, readDictionaryIndices, readPlain, type Values } from './values.js';
+import { bitWidthOf, countRunsAtMax, decodeHybrid, decodeRowStarts } from './rle.js';
+import { allocValues, physicalWidth, readDictionaryIndices, readPlain, type FixedValues, type Values } from './values.js';
 
 /** A leaf column of the parquet schema. */
 export interface Leaf {
@@ -29,33 +29,63 @@ export interface DecodedChunk {
   levels: number;
   /** Definition levels, or null when the column is required all the way down. */
   def: Uint8Array | null;
-  /** Repetition levels, or null for a column outside any list. */
-  rep: Uint8Array | null;
+  /**
+   * For a list column: the level index where each row starts, then the level count
+   * (`rows + 1` entries; with no null or empty list these are the list offsets); else null.
+   */
+  starts: Int32Array | null;
   /** The non-null values, in order. */
   values: Values;
 }
 
-/** Level buffers reused from one row group to the next (levels never escape into the Arrow output). */
+/**
+ * Buffers reused from one row group to the next: levels, and decompressed pages whose values are
+ * copied out (none of them escapes into the Arrow output).
+ */
 export interface LevelScratch {
   def: Uint8Array;
   rep: Uint8Array;
+  /** Decompressed pages, when the codec decodes into a caller's buffer. */
+  page?: Uint8Array;
+}
+
+/** How a decompressed page reached its values (for tests: `adopted` means no copy of the values). */
+export type PageFate = 'adopted' | 'copied';
+
+/** The codec functions of one chunk. */
+interface Codec {
+  /** Allocating decoder, or undefined for UNCOMPRESSED. */
+  decompress: Decompressor | undefined;
+  /** Decoder into a caller's buffer, when the codec has one. */
+  into: DecompressorInto | undefined;
 }
 
 /** Decodes the chunk whose bytes are `bytes` (exactly the chunk's range). */
-export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, numRows: number, budget: number, scratch: LevelScratch = { def: new Uint8Array(0), rep: new Uint8Array(0) }): DecodedChunk {
+export function decodeChunk(
+  bytes: Uint8Array,
+  chunk: ChunkMeta,
+  leaf: Leaf,
+  numRows: number,
+  budget: number,
+  scratch: LevelScratch = { def: new Uint8Array(0), rep: new Uint8Array(0) },
+  onPage?: (fate: PageFate) => void,
+): DecodedChunk {
   if (leaf.maxDef > 255 || leaf.maxRep > 255) throw new Unsupported('nesting deeper than 255 levels');
   const decompress = chunk.codec === 0 ? undefined : decompressors[chunk.codec];
   if (chunk.codec !== 0 && !decompress) throw new Unsupported(`${codecNames[chunk.codec] ?? `codec ${chunk.codec}`} compression`);
+  const codec: Codec = { decompress, into: chunk.codec === 0 ? undefined : decompressorInto(chunk.codec) };
   const n = chunk.numValues;
   const width = physicalWidth(leaf.type, leaf.typeLength);
   if (n * Math.max(1, width) > budget || n > 0x7ffffffe) throw new Error(`the chunk declares ${n} values, above the read budget`);
   if (leaf.maxRep === 0 && n !== numRows) throw new Error(`the chunk holds ${n} values for ${numRows} rows`);
-  if (leaf.maxDef > 0 && scratch.def.length < n) scratch.def = new Uint8Array(n);
-  if (leaf.maxRep > 0 && scratch.rep.length < n) scratch.rep = new Uint8Array(n);
-  // every level slot is written by a page before use: the reused buffers need no clearing
-  const def = leaf.maxDef > 0 ? scratch.def.subarray(0, n) : null;
-  const rep = leaf.maxRep > 0 ? scratch.rep.subarray(0, n) : null;
-  const values = allocValues(width, n, Math.min(chunk.uncompressed, budget));
+  if (leaf.maxRep > 1) throw new Unsupported('lists of lists');
+  const def = leaf.maxDef > 0 ? new DefLevels(scratch, n, leaf.maxDef) : null;
+  // repetition levels are read straight into row starts: no per-level array
+  const starts = leaf.maxRep > 0 ? new Int32Array(numRows + 1) : null;
+  let rows = 0;
+  // allocated at the first page that copies values: a page that holds the whole chunk's PLAIN
+  // fixed-width values becomes the values' storage instead (no second buffer, no copy)
+  let values: Values | undefined;
   const indices = { idx: new Int32Array(0) };
   let dict: Values | undefined;
   let done = 0;
@@ -70,7 +100,7 @@ export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, num
     const raw = bytes.subarray(start, pos);
     if (h.type === PageType.DICTIONARY_PAGE) {
       if (h.numValues < 0 || h.numValues * Math.max(1, width) > budget) throw new Error(`dictionary of ${h.numValues} entries`);
-      const page = inflate(raw, h.uncompressedSize, decompress);
+      const page = inflate(raw, h.uncompressedSize, codec, scratch);
       dict = allocValues(width, h.numValues, page.length);
       readPlain(page, 0, page.length, h.numValues, dict, budget);
     } else if (h.type === PageType.DATA_PAGE || h.type === PageType.DATA_PAGE_V2) {
@@ -79,42 +109,179 @@ export function decodeChunk(bytes: Uint8Array, chunk: ChunkMeta, leaf: Leaf, num
       let present = m; // values present: levels at the maximum definition level
       let page: Uint8Array;
       let p: number;
+      // the page's values are the whole chunk's, PLAIN and fixed-width: decompress into a buffer of its own and keep it
+      const adopt = width > 0 && done === 0 && m === n && h.encoding === Encoding.PLAIN && decompress !== undefined;
+      let own = false;
       if (h.type === PageType.DATA_PAGE) {
-        page = inflate(raw, h.uncompressedSize, decompress);
+        const prefix = adopt ? levelPrefix(raw, codec, starts ? h.repEncoding : -1, def ? h.defEncoding : -1) : 0;
+        ({ page, own } = adopt ? inflateOwn(raw, h.uncompressedSize, codec, prefix) : { page: inflate(raw, h.uncompressedSize, codec, scratch), own: false });
         p = 0;
-        if (rep) p = readLevelsV1(page, p, leaf.maxRep, m, rep, done, h.repEncoding).end;
+        if (starts) ({ end: p, rows } = readRowStartsV1(page, p, m, done, h.repEncoding, starts, rows, numRows, scratch));
         if (def) {
-          const r = readLevelsV1(page, p, leaf.maxDef, m, def, done, h.defEncoding);
-          p = r.end;
-          present = r.atMax;
+          if (h.defEncoding === Encoding.RLE) {
+            const len = levelLength(page, p);
+            present = def.read(page, p + 4, p + 4 + len, m, done);
+            p += 4 + len;
+          } else {
+            const r = readLevelsV1(page, p, leaf.maxDef, m, def.materialize(done), done, h.defEncoding);
+            p = r.end;
+            present = r.atMax;
+          }
         }
       } else {
         const levelBytes = h.repLength + h.defLength;
         if (h.repLength < 0 || h.defLength < 0 || levelBytes > raw.length) throw new Error('v2 page level lengths run past the page');
-        if (rep) decodeHybrid(raw, 0, h.repLength, bitWidthOf(leaf.maxRep), m, rep, done, leaf.maxRep);
-        if (def) present = decodeHybrid(raw, h.repLength, levelBytes, bitWidthOf(leaf.maxDef), m, def, done, leaf.maxDef);
+        if (starts) rows = decodeRowStarts(raw, 0, h.repLength, m, done, starts, rows, numRows);
+        if (def) present = def.read(raw, h.repLength, levelBytes, m, done);
         const body = raw.subarray(levelBytes);
         const size = h.uncompressedSize - levelBytes;
-        page = h.compressed && decompress && size > 0 ? inflate(body, size, decompress) : body;
+        if (size < 0) throw new Error('v2 page levels are longer than the page');
+        if (h.compressed && decompress && size > 0) {
+          ({ page, own } = adopt ? inflateOwn(body, size, codec, 0) : { page: inflate(body, size, codec, scratch), own: false });
+        } else page = body;
         p = 0;
       }
-      if (rep && done === 0 && m > 0 && rep[0] !== 0) throw new Error('the first level of the chunk does not start a row');
-      readValues(page, p, present, h, leaf.type, values, dict, budget, indices);
+      if (starts && done === 0 && m > 0 && (rows === 0 || starts[0] !== 0)) throw new Error('the first level of the chunk does not start a row');
+      if (own) {
+        values = adoptPlain(page, p, present, width);
+        onPage?.('adopted');
+      } else {
+        values ??= allocValues(width, n, Math.min(chunk.uncompressed, budget));
+        readValues(page, p, present, h, leaf.type, values, dict, budget, indices);
+        onPage?.('copied');
+      }
       done += m;
     } else if (h.type !== PageType.INDEX_PAGE) {
       throw new Error(`unknown page type ${h.type}`);
     }
   }
-  // Rows started by the repetition levels are counted (and checked) while assembling the lists.
-  return { levels: n, def, rep, values };
+  if (starts) {
+    if (rows !== numRows) throw new Error(`the levels start ${rows} rows, the row group has ${numRows}`);
+    starts[rows] = n;
+  }
+  return { levels: n, def: def?.array ?? null, starts, values: values ?? allocValues(width, 0, 0) };
 }
 
-function inflate(raw: Uint8Array, size: number, decompress: ((i: Uint8Array, n: number) => Uint8Array) | undefined): Uint8Array {
-  if (!decompress) {
+/**
+ * A chunk's definition levels, written out only from the first page that has a level below the
+ * maximum (the earlier ones are then all at the maximum): a column without nulls costs a scan of
+ * its level runs, no per-level array.
+ */
+class DefLevels {
+  /** The levels `[0, done)`, or null while every level so far is at the maximum. */
+  array: Uint8Array | null = null;
+
+  constructor(
+    private readonly scratch: LevelScratch,
+    private readonly n: number,
+    private readonly max: number,
+  ) {}
+
+  /** Reads `m` RLE/bit-packed levels at level index `at` from `bytes[pos, end)`; returns how many are at the maximum. */
+  read(bytes: Uint8Array, pos: number, end: number, m: number, at: number): number {
+    const width = bitWidthOf(this.max);
+    if (!this.array && countRunsAtMax(bytes, pos, end, width, m, this.max) === m) return m;
+    return decodeHybrid(bytes, pos, end, width, m, this.materialize(at), at, this.max);
+  }
+
+  /** The level array, its first `at` levels filled with the maximum. */
+  materialize(at: number): Uint8Array {
+    if (!this.array) {
+      if (this.scratch.def.length < this.n) this.scratch.def = new Uint8Array(this.n);
+      this.array = this.scratch.def.subarray(0, this.n);
+      this.array.fill(this.max, 0, at);
+    }
+    return this.array;
+  }
+}
+
+/** A decompressed page, valid until the next page of this scratch (a view of the chunk when uncompressed). */
+function inflate(raw: Uint8Array, size: number, codec: Codec, scratch: LevelScratch): Uint8Array {
+  if (!codec.decompress) {
     if (raw.length !== size) throw new Error(`an uncompressed page of ${raw.length} bytes declares ${size}`);
     return raw;
   }
-  return decompress(raw, size);
+  if (!codec.into) return codec.decompress(raw, size);
+  if (!scratch.page || scratch.page.length < size) scratch.page = new Uint8Array(Math.max(size, Math.ceil((scratch.page?.length ?? 0) * 1.25)));
+  codec.into(raw, scratch.page, 0, size);
+  return scratch.page.subarray(0, size);
+}
+
+/**
+ * A decompressed page in a buffer of its own (`own`: it may become the output's storage). With a
+ * decoder into a caller's buffer, the page is placed so that its values, `prefix` bytes in, start
+ * 8-byte aligned: kept where they are, with no move.
+ */
+function inflateOwn(raw: Uint8Array, size: number, codec: Codec, prefix: number): { page: Uint8Array; own: boolean } {
+  if (codec.into) {
+    const shift = (8 - (prefix % 8)) % 8;
+    // not zero-filled (a 66 MiB page costs ~10 ms to clear): the decoder writes every byte of its
+    // window or throws, and the `shift` bytes before it are never viewed
+    const buffer = new Uint8Array(Buffer.allocUnsafeSlow(shift + size).buffer, 0, shift + size);
+    codec.into(raw, buffer, shift, size);
+    return { page: buffer.subarray(shift), own: true };
+  }
+  const page = codec.decompress!(raw, size);
+  // a decoder may hand back a view of a larger or shared buffer (zlib's pool): then copy as usual
+  return { page, own: page.byteOffset === 0 && page.buffer.byteLength === page.length };
+}
+
+/**
+ * Bytes of the RLE levels before a v1 page's values (`-1`: no such levels), read from the head of the
+ * compressed page when the codec can decode a head alone; 0 when unknown (the values are then moved).
+ */
+function levelPrefix(raw: Uint8Array, codec: Codec, repEncoding: number, defEncoding: number): number {
+  const head = codec.into ? headOf.get(codec.into) : undefined;
+  if (!head || repEncoding === Encoding.BIT_PACKED || defEncoding === Encoding.BIT_PACKED) return 0;
+  try {
+    let p = 0;
+    for (const enc of [repEncoding, defEncoding]) {
+      if (enc < 0) continue;
+      const h = head(raw, p + 4);
+      if (h.length < p + 4) return 0;
+      p += 4 + ((h[p]! | (h[p + 1]! << 8) | (h[p + 2]! << 16)) + h[p + 3]! * 0x1000000);
+    }
+    return p;
+  } catch {
+    return 0; // the full decode reports what is wrong with the page
+  }
+}
+
+const headOf = new Map<DecompressorInto, (input: Uint8Array, k: number) => Uint8Array>([[snappyInto, snappyHead]]);
+
+/** The page's `present` PLAIN values, kept in place when aligned, else moved to the start of its own buffer, as the chunk's values. */
+function adoptPlain(page: Uint8Array, p: number, present: number, width: number): FixedValues {
+  const len = present * width;
+  if (p + len > page.length) throw new Error(`${present} PLAIN values need ${len} bytes, the page has ${page.length - p}`);
+  const at = page.byteOffset + p;
+  if (at % 8 === 0) return { kind: 'fixed', width, count: present, bytes: page.subarray(p, p + len) };
+  const whole = new Uint8Array(page.buffer); // the page's own buffer: nothing else views it
+  whole.copyWithin(0, at, at + len);
+  return { kind: 'fixed', width, count: present, bytes: whole.subarray(0, len) };
+}
+
+/** v1 repetition levels (of a one-level list) into row starts; see {@link decodeRowStarts}. */
+function readRowStartsV1(page: Uint8Array, p: number, m: number, at: number, encoding: number, starts: Int32Array, rows: number, maxRows: number, scratch: LevelScratch): { end: number; rows: number } {
+  if (encoding === Encoding.RLE) {
+    const len = levelLength(page, p);
+    return { end: p + 4 + len, rows: decodeRowStarts(page, p + 4, p + 4 + len, m, at, starts, rows, maxRows) };
+  }
+  // the deprecated BIT_PACKED levels: decoded per level, then scanned
+  if (scratch.rep.length < m) scratch.rep = new Uint8Array(m);
+  const { end } = readLevelsV1(page, p, 1, m, scratch.rep, 0, encoding);
+  for (let i = 0; i < m; i++) {
+    if (scratch.rep[i] !== 0) continue;
+    if (rows === maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+    starts[rows++] = at + i;
+  }
+  return { end, rows };
+}
+
+function levelLength(page: Uint8Array, p: number): number {
+  if (p + 4 > page.length) throw new Error('level length runs past the page');
+  const len = (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16)) + page[p + 3]! * 0x1000000;
+  if (len > page.length - p - 4) throw new Error(`levels of ${len} bytes run past the page`);
+  return len;
 }
 
 /** v1 levels: RLE with a 4-byte length prefix, or the deprecated BIT_PACKED (MSB first) encoding. */
@@ -137,9 +304,7 @@ function readLevelsV1(page: Uint8Array, p: number, max: number, m: number, out: 
     return { end: p + len, atMax };
   }
   if (encoding !== Encoding.RLE) throw new Unsupported(`${encodingNames[encoding] ?? encoding} levels`);
-  if (p + 4 > page.length) throw new Error('level length runs past the page');
-  const len = (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16)) + page[p + 3]! * 0x1000000;
-  if (len > page.length - p - 4) throw new Error(`levels of ${len} bytes run past the page`);
+  const len = levelLength(page, p);
   const atMax = decodeHybrid(page, p + 4, p + 4 + len, width, m, out, at, max);
   return { end: p + 4 + len, atMax };
 }

@@ -8,7 +8,7 @@ import { LakemapError, corruptFile } from '../../errors.js';
 import { Repetition, type SchemaElement } from '../../../scanners/parquet/types.js';
 import type { SourceFile } from '../source-file.js';
 import { assembleColumn, RowShapeError, type ColumnShape } from './assemble.js';
-import { decodeChunk, type Leaf } from './chunk.js';
+import { decodeChunk, type Leaf, type LevelScratch, type PageFate } from './chunk.js';
 import { readFooter, type ParquetFooter } from './footer.js';
 import { Unsupported } from './rare-encodings.js';
 
@@ -32,6 +32,18 @@ export interface ParquetRangeRequest {
   schema: Schema;
   /** Stops between row groups when aborted. */
   signal?: AbortSignal | undefined;
+  /** Observes the reading (tests assert with it that memory stays at a row group). */
+  trace?: ReadTrace | undefined;
+}
+
+/** Callbacks that watch a range being read. */
+export interface ReadTrace {
+  /** A column chunk of row group `rowGroup` (index in the file) was read: `bytes` compressed bytes. */
+  onChunkRead?(rowGroup: number, column: string, bytes: number): void;
+  /** A data page's values were adopted as output storage, or copied out of a reused page buffer. */
+  onPage?(fate: PageFate): void;
+  /** The reader's reused buffers after each row group: their bytes in total. */
+  onScratch?(bytes: number): void;
 }
 
 interface TopColumn {
@@ -50,10 +62,24 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
     if (!top) throw new LakemapError('FIELD_NOT_FOUND', `${file.rel}: column "${c.external}" (field "${c.field.name}") is not in the file`, { path: file.rel });
     if (!top.shape || !top.leaf) throw new LakemapError('UNSUPPORTED', `${file.rel}: column "${c.external}": ${top.why}`, { path: file.rel });
     checkTypes(file.rel, c, top.fileType);
-    // per-column buffers reused across row groups: the chunk's bytes and its levels never reach the output
-    return { req: c, top, bytes: { buffer: new Uint8Array(0) }, levels: { def: new Uint8Array(0), rep: new Uint8Array(0) } };
+    return { req: c, top };
   });
+  // One set of buffers reused by every column and row group: chunks are decoded one after the other,
+  // and neither a chunk's bytes, its levels nor a copied-out page reach the output. What stays alive
+  // is the largest chunk, page and level count — not the segment, nor the sum of the columns.
+  const bytes = { buffer: new Uint8Array(0) };
+  const levels: LevelScratch = { def: new Uint8Array(0), rep: new Uint8Array(0) };
+  const trace = req.trace;
+  const onPage = trace?.onPage?.bind(trace);
   const end = req.rowOffset + req.rows;
+  // the chunk buffer is sized once for the largest chunk to read (growing by doubling would hold twice that)
+  let largest = 0;
+  for (let g = 0, at = 0; g < footer.rowGroups.length && at < end; at += footer.rowGroups[g]!.numRows, g++) {
+    const rg = footer.rowGroups[g]!;
+    if (at + rg.numRows <= req.rowOffset) continue;
+    for (const { top } of plans) largest = Math.max(largest, rg.columns[top.leaves[0]!]!.length);
+  }
+  if (largest <= file.budget) bytes.buffer = new Uint8Array(largest);
   let first = 0;
   for (let g = 0; g < footer.rowGroups.length && first < end; g++) {
     const rg = footer.rowGroups[g]!;
@@ -62,13 +88,14 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
       if (req.signal?.aborted) throw new LakemapError('CANCELLED', `reading ${file.rel} was cancelled`, { path: file.rel });
       const from = Math.max(req.rowOffset, first) - first;
       const to = Math.min(end, last) - first;
-      const children: Data[] = plans.map(({ req: c, top, bytes: scratch, levels }) => {
+      const children: Data[] = plans.map(({ req: c, top }) => {
         const leafIndex = top.leaves[0]!;
         const meta = rg.columns[leafIndex]!;
         const what = `column "${c.external}" of row group ${g}`;
         try {
-          const bytes = file.read(meta.start, meta.length, what, scratch);
-          const chunk = decodeChunk(bytes, meta, top.leaf!, rg.numRows, file.budget, levels);
+          const chunkBytes = file.read(meta.start, meta.length, what, bytes);
+          trace?.onChunkRead?.(g, c.external, meta.length);
+          const chunk = decodeChunk(chunkBytes, meta, top.leaf!, rg.numRows, file.budget, levels, onPage);
           const data = assembleColumn(chunk, top.shape!, c.field.type, rg.numRows);
           return from === 0 && to === rg.numRows ? data : data.slice(from, to - from);
         } catch (e) {
@@ -76,6 +103,7 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
         }
       });
       const length = to - from;
+      trace?.onScratch?.(bytes.buffer.length + levels.def.length + levels.rep.length + (levels.page?.length ?? 0));
       yield new RecordBatch(req.schema, makeData({ type: new Struct(req.schema.fields), length, nullCount: 0, children }));
     }
     first = last;

@@ -147,3 +147,79 @@ function unpack(bytes: Uint8Array, pos: number, bitWidth: number, n: number, out
 export function bitWidthOf(max: number): number {
   return max === 0 ? 0 : 32 - Math.clz32(max);
 }
+
+/**
+ * Repetition levels of a one-level list (values 0 and 1, bit width 1) read on their encoded runs:
+ * appends to `starts` the level index (`base` + position) of every 0 — each starts a row — and
+ * returns the new row count. Nothing is written per level: a bit-packed byte of ones (eight
+ * continued lists) costs one comparison.
+ */
+export function decodeRowStarts(bytes: Uint8Array, pos: number, end: number, count: number, base: number, starts: Int32Array, rows: number, maxRows: number): number {
+  const state = { pos };
+  let done = 0;
+  while (done < count) {
+    const header = varint(bytes, state, end);
+    if ((header & 1) === 0) {
+      const run = header >>> 1;
+      if (run === 0) throw new Error('RLE run of length 0');
+      if (state.pos >= end) throw new Error('RLE run value runs past the end of its data');
+      const v = bytes[state.pos++]!;
+      if (v > 1) throw new Error(`RLE value ${v} is out of range`);
+      const n = Math.min(run, count - done);
+      if (v === 0) {
+        if (rows + n > maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+        for (let k = 0; k < n; k++) starts[rows++] = base + done + k;
+      }
+      done += n;
+    } else {
+      const groups = header >>> 1;
+      if (state.pos + groups > end) throw new Error(`bit-packed run of ${groups * 8} values needs ${groups} bytes, ${end - state.pos} are left`);
+      const n = Math.min(groups * 8, count - done);
+      const whole = n >> 3;
+      const p = state.pos;
+      const at = base + done;
+      for (let j = 0; j < whole; j++) {
+        const b = bytes[p + j]!;
+        if (b === 0xff) continue; // eight continued lists
+        rows = rowStartsOfByte(~b & 0xff, at + j * 8, starts, rows, maxRows);
+      }
+      // the values past `count` in the last group are not levels
+      if (n & 7) rows = rowStartsOfByte(~bytes[p + whole]! & ((1 << (n & 7)) - 1), at + whole * 8, starts, rows, maxRows);
+      state.pos += groups;
+      done += n;
+    }
+  }
+  return rows;
+}
+
+/** Appends a row start for each set bit of `zeros` (the 0 levels of one bit-packed byte at level `at`). */
+function rowStartsOfByte(zeros: number, at: number, starts: Int32Array, rows: number, maxRows: number): number {
+  while (zeros !== 0) {
+    if (rows === maxRows) throw new Error(`the levels start more rows than the row group's ${maxRows}`);
+    starts[rows++] = at + (31 - Math.clz32(zeros & -zeros));
+    zeros &= zeros - 1;
+  }
+  return rows;
+}
+
+/**
+ * How many of `count` levels are at `maxValue`, read from RLE runs alone; -1 as soon as a
+ * bit-packed run or a run below the maximum shows the levels must be decoded one by one.
+ */
+export function countRunsAtMax(bytes: Uint8Array, pos: number, end: number, bitWidth: number, count: number, maxValue: number): number {
+  if (bitWidth === 0) return maxValue === 0 ? count : -1;
+  const state = { pos };
+  const valueBytes = (bitWidth + 7) >> 3;
+  let done = 0;
+  while (done < count) {
+    const header = varint(bytes, state, end);
+    if ((header & 1) !== 0 || header === 0) return -1;
+    if (state.pos + valueBytes > end) return -1;
+    let v = 0;
+    for (let b = 0; b < valueBytes; b++) v += bytes[state.pos + b]! * 2 ** (8 * b);
+    state.pos += valueBytes;
+    if (v !== maxValue) return -1;
+    done += Math.min(header >>> 1, count - done);
+  }
+  return count;
+}
