@@ -42,13 +42,16 @@ const childProcessOnly = [
   'test/docs-snippets.test.ts',
   'test/vortex-flatc.test.ts',
 ];
+// Compares a refresh's resolved (realpath'd) source with the corpus path, which in the sandbox is the link
+// above: it fails there whatever the mutant.
+const linkedCorpusUnfit = ['test/iceberg-volume.test.ts'];
 const mixedWithDist = ['test/engine-close.test.ts', 'test/engine-events.test.ts', 'test/scan-faults.test.ts'];
 const hasDist = fs.existsSync(fileURLToPath(new URL('./dist/src/index.js', import.meta.url)));
 const narrowed = process.env.MUTATE_TESTS?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const config = mergeConfig(
   base,
-  defineConfig({ test: { exclude: [...childProcessOnly, ...(hasDist ? [] : mixedWithDist), '**/node_modules/**'] } }),
+  defineConfig({ test: { exclude: [...childProcessOnly, ...linkedCorpusUnfit, ...(hasDist ? [] : mixedWithDist), '**/node_modules/**'] } }),
 );
 // mergeConfig concatenates arrays, so a narrowed include replaces the base one here.
 if (narrowed?.length) config.test!.include = narrowed;
