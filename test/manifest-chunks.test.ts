@@ -113,6 +113,20 @@ describe('chunked manifests', () => {
     expect(again.root.chunks).toEqual(root.chunks);
   });
 
+  it('hands each new base chunk over as it is encoded when asked (onChunk), the same chunks in the same order', () => {
+    const m = versions[0]!;
+    const whole = splitManifest(m, { chunkFiles: 16 });
+    const handed: string[] = [];
+    const streamed = splitManifest(m, { chunkFiles: 16, onChunk: (c) => handed.push(c.id) });
+    expect(streamed.chunks).toEqual([]);
+    expect(handed).toEqual(whole.chunks.map((c) => c.id));
+    expect(streamed.root).toEqual(whole.root);
+    // chunks a previous version already has are neither collected nor handed over
+    const again: string[] = [];
+    splitManifest(m, { chunkFiles: 16, previous: { root: { ...whole.root, chunks: whole.root.chunks.slice(0, 2) }, manifest: { ...m, contentHash: 'other' } }, onChunk: (c) => again.push(c.id) });
+    expect(again).toEqual(whole.chunks.slice(2).map((c) => c.id));
+  });
+
   it('writes a delta of the changed files only, and assembles, walks and indexes versions with deltas', () => {
     const [m1, m2, m3] = versions as [Manifest, Manifest, Manifest];
     const store = new MemoryChunks();

@@ -146,6 +146,12 @@ export interface SplitOptions {
   previous?: { root: ManifestRoot; manifest: Manifest };
   /** Share of the files the deltas may hold before compaction (default {@link DEFAULT_MAX_DELTA_FRACTION}). */
   maxDeltaFraction?: number;
+  /**
+   * Takes each new base chunk as soon as it is encoded, instead of collecting it in
+   * {@link SplitManifest.chunks}: a commit that writes it at once holds one chunk's text at a time,
+   * not the whole version's (tens of MB at 100k files).
+   */
+  onChunk?: (chunk: EncodedChunk) => void;
 }
 
 /** The root of `m` and the chunks it references that {@link SplitOptions.previous} did not already have. */
@@ -194,7 +200,9 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
     const files = m.files.slice(start, start + chunkFiles);
     const chunk = encodeChunk(files, files.map((f) => groups.get(f.path) ?? []), digests.digests.slice(start, start + chunkFiles));
     refs.push(ref(chunk, 'base', files.length, 0));
-    if (!known.has(chunk.id)) chunks.push(chunk);
+    if (known.has(chunk.id)) continue;
+    if (options.onChunk) options.onChunk(chunk);
+    else chunks.push(chunk);
   }
   return { root: { ...header, chunks: refs }, chunks };
 }

@@ -261,7 +261,9 @@ export class VersionStore {
   commit(manifest: Manifest, expected: CommitExpectation, keep: number, previous?: Manifest): void {
     this.commitEncoded(manifest.version, expected, keep, () => {
       const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
-      return encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined);
+      // Base chunks are written as they are encoded (chunks before the root, as always), one in memory at a time.
+      const onChunk = (c: EncodedChunk): void => void writeChunks(this.chunksDir, [c]);
+      return encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined, { onChunk });
     });
   }
 
