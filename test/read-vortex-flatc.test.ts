@@ -3,14 +3,11 @@
 // at test time. Segments of the fixture writer's files and of the real Vortex files of the corpus are
 // read with it and compared with what lakemap's segment parser finds: encodings, metadata, buffer
 // indexes and lengths, node by node.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasFlatc, loadFlatcReader } from './helpers/flatc.js';
 import { dictArray, primitiveArray, structArray, varBinArray, varBinViewArray } from '../fixtures/vortex/arrays.js';
 import { writeVortexFile } from '../fixtures/vortex/file-writer.js';
 import { PType } from '../fixtures/vortex/flatbuffers.js';
@@ -19,14 +16,6 @@ import { readPostscript } from '../scanners/vortex/postscript.js';
 import { readTrailer } from '../scanners/vortex/trailer.js';
 import { parseArraySegment, type ArrayNode } from '../src/read/vortex/array-segment.js';
 
-const hasFlatc = (() => {
-  try {
-    execFileSync('flatc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasFlatc) console.warn('flatc missing (Debian package flatbuffers-compiler): the independent flatc-generated Vortex array reader is NOT run');
 
 const schemaFile = path.resolve(import.meta.dirname, '../fixtures/vortex/array-schema.fbs');
@@ -40,15 +29,7 @@ let ByteBuffer: any;
 
 beforeAll(async () => {
   if (!hasFlatc) return;
-  execFileSync('flatc', ['--ts', '--ts-flat-files', '-o', tmp, schemaFile]);
-  const generated = fs.readFileSync(path.join(tmp, 'array-schema_generated.ts'), 'utf8');
-  const flatbuffersUrl = pathToFileURL(createRequire(import.meta.url).resolve('flatbuffers').replace(/js[/\\]flatbuffers\.js$/, 'mjs/flatbuffers.js')).href;
-  const js = ts.transpileModule(generated, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText
-    .replace(/from 'flatbuffers'/g, `from '${flatbuffersUrl}'`);
-  const out = path.join(tmp, 'array-schema.mjs');
-  fs.writeFileSync(out, js);
-  vxa = await import(/* @vite-ignore */ pathToFileURL(out).href);
-  ByteBuffer = (await import(/* @vite-ignore */ flatbuffersUrl)).ByteBuffer;
+  ({ module: vxa, ByteBuffer } = await loadFlatcReader(schemaFile, tmp));
 });
 
 interface Node { encoding: string; metadata: string; buffers: number[]; children: Node[] }

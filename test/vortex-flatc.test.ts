@@ -3,27 +3,16 @@
 // spec) at test time, into a temp folder. The fixture writer's files and the real Vortex files of the
 // corpus are read with it and compared with what the scanner reports, so neither the writer nor the
 // scanner is checked only by its own hand-coded flatbuffer slots.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasFlatc, loadFlatcReader } from './helpers/flatc.js';
 import { writeVortexFile } from '../fixtures/vortex/file-writer.js';
 import { SAMPLES } from '../fixtures/vortex/samples.js';
 import { vortexScanner } from '../scanners/vortex/index.js';
 import { probeLocalFile } from './helpers/scan.js';
 
-const hasFlatc = (() => {
-  try {
-    execFileSync('flatc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 if (!hasFlatc) console.warn('flatc missing (Debian package flatbuffers-compiler): the independent flatc-generated Vortex footer reader is NOT run');
 
 const schemaFile = path.resolve(import.meta.dirname, '../fixtures/vortex/footer-schema.fbs');
@@ -37,16 +26,7 @@ let ByteBuffer: any;
 
 beforeAll(async () => {
   if (!hasFlatc) return;
-  execFileSync('flatc', ['--ts', '--ts-flat-files', '-o', tmp, schemaFile]);
-  const generated = fs.readFileSync(path.join(tmp, 'footer-schema_generated.ts'), 'utf8');
-  // Plain JS for Node: transpile, and point the runtime import at this project's flatbuffers package.
-  const flatbuffersUrl = pathToFileURL(createRequire(import.meta.url).resolve('flatbuffers').replace(/js[/\\]flatbuffers\.js$/, 'mjs/flatbuffers.js')).href;
-  const js = ts.transpileModule(generated, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText
-    .replace(/from 'flatbuffers'/g, `from '${flatbuffersUrl}'`);
-  const out = path.join(tmp, 'footer-schema.mjs');
-  fs.writeFileSync(out, js);
-  vx = await import(/* @vite-ignore */ pathToFileURL(out).href);
-  ByteBuffer = (await import(/* @vite-ignore */ flatbuffersUrl)).ByteBuffer;
+  ({ module: vx, ByteBuffer } = await loadFlatcReader(schemaFile, tmp));
 });
 
 /** PType codes of the spec, in order, with the Arrow type each maps to. */
