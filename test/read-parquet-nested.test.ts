@@ -14,20 +14,8 @@ import { readFooter } from '../src/read/parquet/footer.js';
 import { readPageHeader } from '../src/read/parquet/page-header.js';
 import { sqlString } from '../fixtures/parquet/duckdb.js';
 import { writeLegacyRepeatedParquet, writeNestedParquet, type NestedParquetOptions } from '../fixtures/read/nested.js';
-import { arrowRows, duckCanon, type Canon } from './helpers/canonical-rows.js';
+import { arrowRows, duckRows } from './helpers/canonical-rows.js';
 import { tempDir } from './helpers/tmp.js';
-
-async function duckRows(sql: string): Promise<Record<string, Canon>[]> {
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const con = await db.connect();
-  try {
-    const rows = (await con.runAndReadAll(sql)).getRowObjects();
-    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, duckCanon(v)])));
-  } finally {
-    con.closeSync();
-    db.closeSync();
-  }
-}
 
 async function collect(it: AsyncIterable<RecordBatch>): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];

@@ -3,7 +3,6 @@
 // the same for a one-row-group segment as for a six-row-group one. Values checked against DuckDB.
 import * as path from 'node:path';
 import { Schema } from 'apache-arrow';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { snappyCompress } from 'hysnappy';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lz4RawInto, snappyHead, snappyInto } from '../src/read/decompress.js';
@@ -13,19 +12,8 @@ import { countRunsAtMax, decodeRowStarts } from '../src/read/parquet/rle.js';
 import type { PageFate } from '../src/read/parquet/chunk.js';
 import { SourceFile } from '../src/read/source-file.js';
 import { vectorSelect, writeVectorParquet, type VectorParquetOptions } from '../fixtures/read/vectors.js';
-import { arrowRows, duckCanon, type Canon } from './helpers/canonical-rows.js';
+import { arrowRows, duckRows, type Canon } from './helpers/canonical-rows.js';
 import { tempDir } from './helpers/tmp.js';
-
-async function duckRows(sql: string): Promise<Record<string, Canon>[]> {
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const con = await db.connect();
-  try {
-    return (await con.runAndReadAll(sql)).getRowObjects().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, duckCanon(v)])));
-  } finally {
-    con.closeSync();
-    db.closeSync();
-  }
-}
 
 interface Traced {
   batches: number[];

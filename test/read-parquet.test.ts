@@ -4,27 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FixedSizeList, Type, type RecordBatch } from 'apache-arrow';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LakemapError, RefreshEngine } from '../src/index.js';
 import { SourceFile } from '../src/read/source-file.js';
 import { readParquetRange } from '../src/read/parquet/reader.js';
 import { readFooter } from '../src/read/parquet/footer.js';
 import { vectorSelect, writeVectorParquet, type VectorParquetOptions } from '../fixtures/read/vectors.js';
-import { arrowRows, duckCanon, type Canon } from './helpers/canonical-rows.js';
+import { arrowRows, duckRows } from './helpers/canonical-rows.js';
 import { tempDir } from './helpers/tmp.js';
-
-async function duckRows(sql: string): Promise<Record<string, Canon>[]> {
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const con = await db.connect();
-  try {
-    const rows = (await con.runAndReadAll(sql)).getRowObjects();
-    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, duckCanon(v)])));
-  } finally {
-    con.closeSync();
-    db.closeSync();
-  }
-}
 
 async function collect(it: AsyncIterable<RecordBatch>): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];

@@ -7,7 +7,7 @@ import { Type, type Data, type DataType, type RecordBatch } from 'apache-arrow';
 import {
   DuckDBBlobValue, DuckDBDateValue, DuckDBDecimalValue, DuckDBListValue, DuckDBArrayValue, DuckDBTimeValue, DuckDBTimestampMillisecondsValue,
   DuckDBTimestampNanosecondsValue, DuckDBTimestampSecondsValue, DuckDBTimestampTZValue, DuckDBTimestampValue, DuckDBUUIDValue, DuckDBTimeNSValue, DuckDBTimeTZValue,
-  DuckDBStructValue, DuckDBMapValue,
+  DuckDBStructValue, DuckDBMapValue, DuckDBInstance,
 } from '@duckdb/node-api';
 
 /** A canonical value. */
@@ -15,6 +15,19 @@ export type Canon = null | boolean | number | string | Canon[] | { struct: [stri
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 const num = (n: number): Canon => (Number.isNaN(n) ? 'NaN' : n);
+
+/** The rows of a DuckDB query (a fresh one-thread in-memory instance) in canonical form. */
+export async function duckRows(sql: string): Promise<Record<string, Canon>[]> {
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const con = await db.connect();
+  try {
+    const rows = (await con.runAndReadAll(sql)).getRowObjects();
+    return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, duckCanon(v)])));
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}
 
 /** DuckDB's JS value (from `getRowObjects`) in canonical form. */
 export function duckCanon(v: unknown): Canon {
