@@ -50,6 +50,18 @@ async function refresh(e: RefreshEngine, spec?: ExternalSpec): Promise<RefreshJo
 }
 
 const chunksOf = (root: string): string => path.join(root, 'default', 'c', 'chunks');
+
+/** A copy of the template lake under `tmp/<name>`, a parquet collection over it, refreshed once. */
+async function refreshedCopy(name: string): Promise<{ dir: string; lake: string; root: string; e: RefreshEngine }> {
+  const dir = path.join(tmp, name);
+  const lake = path.join(dir, 'lake');
+  fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
+  const root = path.join(dir, 'root');
+  const e = new RefreshEngine({ root, workers: 0 });
+  await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+  await refresh(e);
+  return { dir, lake, root, e };
+}
 const strip = ({ createdAt: _c, jobId: _j, ...rest }: Manifest) => rest;
 
 /**
@@ -198,13 +210,7 @@ describe('a refresh built from the change alone gives the same manifest as one b
 
 describe('damaged chunks', () => {
   it('a chunk object damaged on disk is replaced when a refresh writes the same content again (after repair)', async () => {
-    const dir = path.join(tmp, 'heal');
-    const lake = path.join(dir, 'lake');
-    fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
-    const root = path.join(dir, 'root');
-    const e = new RefreshEngine({ root, workers: 0 });
-    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    await refresh(e);
+    const { lake, root, e } = await refreshedCopy('heal');
     const m1 = await e.getManifest({ collectionName: 'c' });
     for (const f of fs.readdirSync(chunksOf(root)).filter((x) => x.endsWith('.c.json'))) {
       const file = path.join(chunksOf(root), f);
@@ -222,13 +228,7 @@ describe('damaged chunks', () => {
 
 describe('an index that does not add up', () => {
   it('file digests that do not sum to the root: the change is not built from them, the whole-manifest path gives the right version', async () => {
-    const dir = path.join(tmp, 'bad-digest');
-    const lake = path.join(dir, 'lake');
-    fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
-    const root = path.join(dir, 'root');
-    const e = new RefreshEngine({ root, workers: 0 });
-    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    await refresh(e);
+    const { dir, lake, root, e } = await refreshedCopy('bad-digest');
     const [idx] = fs.readdirSync(chunksOf(root)).filter((x) => x.endsWith('.i.json'));
     const file = path.join(chunksOf(root), idx!);
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -249,13 +249,7 @@ describe('an index that does not add up', () => {
 
 describe('versions written by earlier layouts', () => {
   it('a single-file (format 1) previous version: loaded whole, the next version chunked, the one after from the change', async () => {
-    const dir = path.join(tmp, 'format1');
-    const lake = path.join(dir, 'lake');
-    fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
-    const root = path.join(dir, 'root');
-    const e = new RefreshEngine({ root, workers: 0 });
-    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    await refresh(e);
+    const { dir, lake, root, e } = await refreshedCopy('format1');
     const m1 = await e.getManifest({ collectionName: 'c' });
     fs.writeFileSync(path.join(root, 'default', 'c', 'manifests', 'v000001.json'), JSON.stringify(m1));
     fs.rmSync(chunksOf(root), { recursive: true });
@@ -290,13 +284,7 @@ describe('versions written by earlier layouts', () => {
   });
 
   it('a chunked version without the summary columns (as written before them): the next version is cut into fresh base chunks', async () => {
-    const dir = path.join(tmp, 'older-chunks');
-    const lake = path.join(dir, 'lake');
-    fs.cpSync(template, lake, { recursive: true, preserveTimestamps: true });
-    const root = path.join(dir, 'root');
-    const e = new RefreshEngine({ root, workers: 0 });
-    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    await refresh(e);
+    const { lake, root, e } = await refreshedCopy('older-chunks');
     const m1 = await e.getManifest({ collectionName: 'c' });
     // Rewrite version 1 as the earlier layout: index without summary columns, root without filesDigest.
     const v1 = path.join(root, 'default', 'c', 'manifests', 'v000001.json');
