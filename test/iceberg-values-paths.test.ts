@@ -1,11 +1,18 @@
 // The per-file helpers a snapshot runs 10,000s of times, against the slower code they replace:
 // dates as Date.toISOString writes them, URIs and prefixes as the regex forms gave them.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeFixtureTable } from '../fixtures/iceberg/table-writer.js';
+import { schemaV0 } from '../fixtures/iceberg/sample-tables.js';
+import { icebergScanner } from '../scanners/iceberg/index.js';
+import { snapshotLocalTable } from './helpers/scan.js';
 import { dataFileEntry } from '../scanners/iceberg/entries.js';
 import { normalizeUri, TableRebaser } from '../scanners/iceberg/paths.js';
 import type { SchemaColumn } from '../scanners/iceberg/schema.js';
 import type { ContentFile } from '../scanners/iceberg/types.js';
-import { formatDate } from '../scanners/iceberg/values.js';
+import { formatDate, jsonInt64 } from '../scanners/iceberg/values.js';
 import type { SourceStorage } from '../src/scanner.js';
 
 const viaDate = (days: number) => new Date(days * 86_400_000).toISOString().slice(0, 10);
@@ -19,6 +26,33 @@ describe('formatDate', () => {
     expect(formatDate(-719_528)).toBe('0000-01-01');
     expect(formatDate(2_932_896)).toBe('9999-12-31');
     expect(formatDate(-719_529)).toBe('-000001-12');
+  });
+});
+
+describe('jsonInt64', () => {
+  it('is a number inside the safe-integer range and a decimal string outside', () => {
+    const max = 2n ** 53n - 1n;
+    expect([max, -max, 0n, max + 1n, -max - 1n, 2n ** 63n - 1n].map(jsonInt64)).toEqual([
+      Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0, '9007199254740992', '-9007199254740992', '9223372036854775807']);
+  });
+});
+
+describe('record counts and sizes of manifest entries', () => {
+  it('take values up to 2^53 - 1 and refuse larger ones as CORRUPT_FILE', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakemap-iceberg-counts-'));
+    try {
+      const write = (records: number) => writeFixtureTable(dir, {
+        schemas: [schemaV0], partitionFields: [],
+        snapshots: [{ id: 1n, timestampMs: 1, sequenceNumber: 1n, manifests: [[{ path: 'data/a.parquet', records, size: 10 }]] }],
+      });
+      write(Number.MAX_SAFE_INTEGER);
+      expect((await snapshotLocalTable(icebergScanner, dir)).entries[0]!.rows).toBe(Number.MAX_SAFE_INTEGER);
+      fs.rmSync(path.join(dir, 'metadata'), { recursive: true });
+      write(2 ** 53);
+      await expect(snapshotLocalTable(icebergScanner, dir)).rejects.toThrow(/no valid record_count/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

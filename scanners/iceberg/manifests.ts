@@ -10,7 +10,7 @@ import { parseLosslessJson } from './lossless-json.js';
 import type { TableRebaser } from './paths.js';
 import { toBigInt } from './table-metadata.js';
 import { CONTENT_DATA, CONTENT_POSITION_DELETES, type ContentFile, type PartitionField, type PartitionSpec, type Snapshot, type TableMetadata } from './types.js';
-import { partitionResultType, partitionValue } from './values.js';
+import { MAX_SAFE_BIGINT, partitionResultType, partitionValue } from './values.js';
 import type { SchemaColumn } from './schema.js';
 
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
@@ -69,7 +69,7 @@ function asRecord(v: unknown): Rec | undefined {
 
 function safeNumber(v: unknown): number | undefined {
   const b = toBigInt(v);
-  return b !== undefined && b >= 0n && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : undefined;
+  return b !== undefined && b >= 0n && b <= MAX_SAFE_BIGINT ? Number(b) : undefined;
 }
 
 /** `array<record{key,value}>` (Iceberg's int-keyed Avro maps) as a Map. */
