@@ -31,7 +31,7 @@ import type {
   RefreshRequest,
   RepairReport,
 } from '../types.js';
-import { builtinScanners } from '../../scanners/index.js';
+import { builtinStandIns } from '../../scanners/builtin.js';
 import type { RecordBatch } from 'apache-arrow';
 import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
 import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
@@ -92,7 +92,7 @@ export class RefreshEngine extends JobEventTarget {
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
     this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
-    for (const s of builtinScanners) this.registerScanner(s);
+    for (const s of builtinStandIns) this.registerScanner(s); // each loads on first use
     for (const s of options.scanners ?? []) this.registerScanner(s);
     this.state = {
       store: this.store,
