@@ -6,7 +6,7 @@
 import { DataType, FixedSizeList, List, RecordBatch, Schema, Struct, Type, makeData, util, type Data, type Field } from 'apache-arrow';
 import { LakemapError, corruptFile } from '../../errors.js';
 import { Repetition, type SchemaElement } from '../../../scanners/parquet/types.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 import { assembleColumn, RowShapeError, type ColumnShape } from './assemble.js';
 import { decodeChunk, type Leaf, type LevelScratch, type PageFate } from './chunk.js';
 import { readFooter, type ParquetFooter } from './footer.js';
@@ -56,7 +56,7 @@ interface TopColumn {
 }
 
 /** Yields the batches of `req` from `file` (which the caller closes). */
-export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, footer: ParquetFooter = readFooter(file)): Generator<RecordBatch> {
+export function* readParquetRange(file: ByteSource, req: ParquetRangeRequest, footer: ParquetFooter = readFooter(file)): Generator<RecordBatch> {
   const tops = topColumns(footer);
   const plans = req.columns.map((c) => {
     const top = tops.get(c.external);

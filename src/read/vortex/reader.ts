@@ -14,7 +14,7 @@ import { PTYPES, topLevelFields, type VortexDType } from '../../../scanners/vort
 import { FlatbufferError } from '../../../scanners/vortex/flatbuffer-reader.js';
 import { CHUNKED, DICT, STRUCT, ZONED } from '../../../scanners/vortex/layout.js';
 import type { ColumnRequest } from '../parquet/reader.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 import { parseArraySegment } from './array-segment.js';
 import { Allocator, concat, gather, slice, take, toArrow, type Decoded } from './columns.js';
 import { decodeArray, protoFields } from './encodings.js';
@@ -36,7 +36,7 @@ export interface VortexRangeRequest {
 }
 
 /** Yields the batches of `req` from `file` (which the caller closes). */
-export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Generator<RecordBatch> {
+export function* readVortexRange(file: ByteSource, req: VortexRangeRequest): Generator<RecordBatch> {
   const path = file.rel;
   const meta = guard(path, 'the footer', () => readVortexMeta(file));
   const fields = topLevelFields(meta.dtype);
@@ -81,7 +81,7 @@ export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Gen
 }
 
 interface Ctx {
-  file: SourceFile;
+  file: ByteSource;
   meta: VortexFileMeta;
   alloc: Allocator;
   cache: Cache;
