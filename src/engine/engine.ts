@@ -312,13 +312,13 @@ export class RefreshEngine extends JobEventTarget {
    */
   async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, req); // loaded on first read: keeps start-up lean
+    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, { ...req, storage: this.storage }); // loaded on first read: keeps start-up lean
   }
 
   /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
   async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readCollectionRows(manifest, req);
+    yield* (await import('../read/read.js')).readCollectionRows(manifest, { ...req, storage: this.storage });
   }
 
   /**

@@ -117,6 +117,40 @@ export function* readParquetRange(file: ByteSource, req: ParquetRangeRequest, fo
   if (first < end) throw corruptFile(file.rel, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${first}: it changed since the manifest was written`);
 }
 
+/** A row group {@link readParquetRange} decodes for a request, and the bytes it reads there. */
+export interface RowGroupRead {
+  /** Index in the file. */
+  group: number;
+  /** `[start, end)` of every chunk of the requested columns (all leaves of a nested one). */
+  ranges: [number, number][];
+}
+
+/**
+ * The row groups {@link readParquetRange} decodes for `req`, in the order it yields them, with the
+ * byte ranges each reads: what a remote read fetches before each batch is decoded.
+ */
+export function rowGroupReads(footer: ParquetFooter, req: Pick<ParquetRangeRequest, 'rowOffset' | 'rows' | 'columns'>): RowGroupRead[] {
+  const tops = topColumns(footer);
+  const end = req.rowOffset + req.rows;
+  const out: RowGroupRead[] = [];
+  // the same walk as readParquetRange's loop: a row group is read when it has rows in range
+  for (let g = 0, first = 0; g < footer.rowGroups.length && first < end; g++) {
+    const rg = footer.rowGroups[g]!;
+    if (first + rg.numRows > req.rowOffset && rg.numRows > 0) {
+      const ranges: [number, number][] = [];
+      for (const c of req.columns) {
+        for (const leaf of tops.get(c.external)?.leaves ?? []) {
+          const m = rg.columns[leaf]!;
+          ranges.push([m.start, m.start + m.length]);
+        }
+      }
+      out.push({ group: g, ranges });
+    }
+    first += rg.numRows;
+  }
+  return out;
+}
+
 function nestedPlan(rel: string, footer: ParquetFooter, c: ColumnRequest): ReturnType<typeof planNested> {
   try {
     return planNested(footer.elements, c.external, c.field.type);

@@ -32,14 +32,14 @@ export interface VortexFileMeta {
 }
 
 /** Bytes read at once from the end of the file (the footer segments usually lie inside). */
-const TAIL_BYTES = 65536;
+export const VORTEX_TAIL_BYTES = 65536;
 /** Slot of `metadata` and `children` in `table Layout`. */
 const LAYOUT_METADATA = 2, LAYOUT_CHILDREN = 3;
 
 /** Reads and checks the footer of `file`. */
 export function readVortexMeta(file: ByteSource): VortexFileMeta {
   const path = file.rel;
-  const tailLength = Math.min(file.size, TAIL_BYTES);
+  const tailLength = Math.min(file.size, VORTEX_TAIL_BYTES);
   const tailStart = file.size - tailLength;
   const tail = file.read(tailStart, tailLength, 'the Vortex footer');
   const trailer = readTrailer(path, file.size, tail);
