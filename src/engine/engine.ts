@@ -302,7 +302,8 @@ export class RefreshEngine extends JobEventTarget {
 
   /**
    * The live rows of one segment as Arrow record batches, in file order, one row group (or its part
-   * in the segment) per batch, with the collection's field names and types.
+   * in the segment) per batch, with the collection's field names and types. An `s3://` or `az://`
+   * source is read with the engine's `storageOptions` by ranged GETs of the needed column chunks.
    *
    * @example
    * ```ts
