@@ -16,7 +16,10 @@ import { rowGroupReads } from '../src/read/parquet/reader.js';
 import { outputColumns } from '../src/read/segment.js';
 import { SourceFile } from '../src/read/source-file.js';
 import { readVortexMeta } from '../src/read/vortex/meta.js';
-import { COALESCE_GAP, coalesce } from '../src/read/remote/object-file.js';
+import { COALESCE_GAP, ObjectFile, coalesce } from '../src/read/remote/object-file.js';
+import { loadParquetFooter, readParquetObject } from '../src/read/remote/parquet.js';
+import { openStorage } from '../src/storage/open.js';
+import type { ObjectStorage } from '../src/storage/object-store.js';
 import { writeVectorParquet } from '../fixtures/read/vectors.js';
 import { sqlString, withDuckDB } from '../fixtures/parquet/index.js';
 import { writeFixtureTable } from '../fixtures/iceberg/table-writer.js';
@@ -107,6 +110,26 @@ describe('parquet on S3', () => {
       expect(ranges.every(([a, b]) => b - a < size)).toBe(true);
       if (columns?.length === 1) expect(seen.length).toBe(1 + groups.length); // one GET per row group for one column
     }
+  });
+
+  it('holds at most two row groups of the requested columns: the one decoded and the one prefetched', async () => {
+    const engine = await mapped('s3://lake/pq', { format: 'parquet' }, s3Options());
+    const m = await engine.getManifest({ collectionName: 'c' });
+    const f = m.files[0]!;
+    const storage = (await openStorage('s3://lake/pq', s3Options())) as ObjectStorage;
+    const file = new ObjectFile(storage, f.path, { size: f.sizeBytes, etag: f.etag, by: 'the test' });
+    const footer = await loadParquetFooter(file);
+    const { schema, columns } = outputColumns(m, undefined);
+    const req = { rowOffset: 0, rows: f.rows, columns, schema };
+    const groupBytes = rowGroupReads(footer, req).map((g) => coalesce(g.ranges, COALESCE_GAP, 1 << 30).reduce((n, [a, b]) => n + b - a, 0));
+    expect(groupBytes.length).toBeGreaterThan(3);
+    let rows = 0;
+    for await (const b of readParquetObject(file, req, footer)) rows += b.numRows;
+    expect(rows).toBe(f.rows);
+    const pairs = groupBytes.slice(1).map((n, i) => n + groupBytes[i]!);
+    expect(file.stats.peak).toBeLessThanOrEqual(Math.max(...pairs));
+    expect(file.stats.peak).toBeLessThan(groupBytes.reduce((a, b) => a + b, 0));
+    expect(file.stats.live).toBe(0);
   });
 
   it('an object overwritten with other bytes of the same size is SOURCE_CHANGED (its ETag differs); a deleted one NOT_FOUND', async () => {

@@ -49,8 +49,10 @@ export function coalesce(ranges: readonly ByteRange[], gap: number, limit: numbe
 export class ObjectFile implements ByteSource {
   readonly size: number;
   private held: Piece[] = [];
-  /** GETs issued and bytes received (tests and reports). */
-  readonly stats = { gets: 0, bytes: 0 };
+  /** Fetched pieces not dropped yet: what `stats.live` counts. */
+  private readonly live = new Set<Piece>();
+  /** GETs issued, bytes received, bytes fetched and not yet dropped (`live`) and their peak (tests and reports). */
+  readonly stats = { gets: 0, bytes: 0, live: 0, peak: 0 };
 
   constructor(
     private readonly storage: ObjectStorage,
@@ -73,8 +75,12 @@ export class ObjectFile implements ByteSource {
         const r = await this.storage.readRange(this.rel, s, e - s);
         this.checkIdentity(r);
         this.stats.bytes += r.bytes.length;
+        this.stats.live += r.bytes.length;
+        this.stats.peak = Math.max(this.stats.peak, this.stats.live);
         if (r.bytes.length !== e - s) throw corruptFile(this.rel, `the object ended at byte ${s + r.bytes.length} while reading ${what} at [${s}, ${e}) (was it truncated?)`);
-        return { start: s, bytes: r.bytes };
+        const piece = { start: s, bytes: r.bytes };
+        this.live.add(piece);
+        return piece;
       }),
     );
   }
@@ -87,6 +93,7 @@ export class ObjectFile implements ByteSource {
   /** Forgets pieces (their memory goes once no batch refers to it). */
   drop(pieces: readonly Piece[]): void {
     this.held = this.held.filter((p) => !pieces.includes(p));
+    for (const p of pieces) if (this.live.delete(p)) this.stats.live -= p.bytes.length;
   }
 
   /** Serves a read from a held piece; the result stays valid while the piece is held, so `scratch` is not needed. */
@@ -101,6 +108,7 @@ export class ObjectFile implements ByteSource {
   }
 
   close(): void {
+    this.drop([...this.live]);
     this.held = [];
   }
 

@@ -29,6 +29,7 @@ export async function loadParquetFooter(file: ObjectFile): Promise<ParquetFooter
     const bytes = new Uint8Array(file.size - loc.offset);
     bytes.set(head!.bytes, 0);
     bytes.set(tail!.bytes, tailStart - loc.offset);
+    file.drop([head!, tail!]);
     piece = { start: loc.offset, bytes };
   }
   file.hold([piece]);

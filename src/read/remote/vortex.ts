@@ -47,6 +47,7 @@ export async function loadVortexMeta(file: ObjectFile): Promise<VortexFileMeta> 
       const joined = new Uint8Array(file.size - start);
       joined.set(head!.bytes, 0);
       joined.set(tail.bytes, tail.start - start);
+      file.drop([head!]);
       const piece = { start, bytes: joined };
       pieces.push(piece);
       file.hold([piece]);
