@@ -132,6 +132,26 @@ describe('parquet on S3', () => {
     expect(file.stats.live).toBe(0);
   });
 
+  it('a footer longer than the 64 KiB tail costs one more GET, for exactly the bytes before the tail', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'wide.parquet');
+    const cols = Array.from({ length: 1500 }, (_, k) => `(i * ${k + 1})::BIGINT AS column_with_a_long_name_${k}`).join(', ');
+    await withDuckDB((con) => con.run(`COPY (SELECT ${cols} FROM range(3000) t(i)) TO ${sqlString(file)} (FORMAT parquet, ROW_GROUP_SIZE 2048)`));
+    const bytes = fs.readFileSync(file);
+    const footerLength = bytes.readUInt32LE(bytes.length - 8);
+    expect(footerLength).toBeGreaterThan(65536);
+    await s3.upload(dir, 'lake', 'wide');
+    const local = await mapped(dir, { format: 'parquet' });
+    const remote = await mapped('s3://lake/wide', { format: 'parquet' }, s3Options());
+    const columns = ['column_with_a_long_name_0', 'column_with_a_long_name_1499'];
+    let got: RecordBatch[] = [];
+    const seen = await requestsOf(async () => (got = await collect(remote.readCollection({ collectionName: 'c', columns }))));
+    expect(arrowRows(got)).toEqual(arrowRows(await collect(local.readCollection({ collectionName: 'c', columns }))));
+    const size = bytes.length;
+    expect(seen.map(rangeOf).slice(0, 2)).toEqual([[size - 65536, size], [size - 8 - footerLength, size - 65536]]);
+    expect(seen.length).toBe(2 + 2 * 2); // two row groups, the two columns far apart: two GETs each
+  });
+
   it('an object overwritten with other bytes of the same size is SOURCE_CHANGED (its ETag differs); a deleted one NOT_FOUND', async () => {
     const engine = await mapped('s3://lake/pq-changed', { format: 'parquet' }, s3Options());
     const bytes = new Uint8Array(fs.readFileSync(path.join(pqDir, 'v.parquet')));
