@@ -18,6 +18,7 @@ import { SourceFile } from '../src/read/source-file.js';
 import { readVortexMeta } from '../src/read/vortex/meta.js';
 import { COALESCE_GAP, ObjectFile, coalesce } from '../src/read/remote/object-file.js';
 import { loadParquetFooter, readParquetObject } from '../src/read/remote/parquet.js';
+import { loadVortexMeta } from '../src/read/remote/vortex.js';
 import { openStorage } from '../src/storage/open.js';
 import type { ObjectStorage } from '../src/storage/object-store.js';
 import { writeVectorParquet } from '../fixtures/read/vectors.js';
@@ -269,6 +270,35 @@ describe('vortex on S3', () => {
       return [spec.offset, spec.offset + spec.length];
     };
     expect(ranges.slice(2)).toEqual([idSegment(2), idSegment(3)]);
+  });
+
+  it('footer segments before the 64 KiB tail (a layout of 4,000 chunks) cost one more GET, ending at the tail', async () => {
+    const many = tempDir();
+    const chunks: FixtureLayout[] = Array.from({ length: 4000 }, (_, k) => ({
+      id: 'vortex.struct',
+      rows: 2,
+      children: [{ id: 'vortex.flat', rows: 2, array: primitiveArray('I64', [BigInt(2 * k), BigInt(2 * k + 1)]) }],
+    }));
+    const bytes = writeVortexFile({ dtype: { kind: 'struct', fields: [['id', { kind: 'primitive', ptype: PType.I64 }]] }, layout: { id: 'vortex.chunked', rows: 8000, children: chunks } }).bytes;
+    writeFile(path.join(many, 'm.vortex'), bytes);
+    await s3.upload(many, 'lake', 'vx-many');
+    const f = new SourceFile(path.join(many, 'm.vortex'), 'm.vortex');
+    const meta = readVortexMeta(f);
+    f.close();
+    const storage = (await openStorage('s3://lake/vx-many', s3Options())) as ObjectStorage;
+    const file = new ObjectFile(storage, 'm.vortex', { size: bytes.length, by: 'the test' });
+    let remoteMeta: Awaited<ReturnType<typeof loadVortexMeta>> | undefined;
+    const seen = await requestsOf(async () => (remoteMeta = await loadVortexMeta(file)));
+    expect(remoteMeta!.footer.segments).toEqual(meta.footer.segments);
+    expect(remoteMeta!.layout.children.length).toBe(4000);
+    const size = bytes.length;
+    const tailStart = size - 65544;
+    const ranges = seen.map(rangeOf);
+    expect(ranges.length).toBe(3);
+    expect(ranges.slice(0, 2).sort((x, y) => x[0] - y[0])).toEqual([[0, 4], [tailStart, size]]);
+    expect(ranges[2]![1]).toBe(tailStart); // the footer segments before the tail, in one GET ending where the tail starts
+    expect(ranges[2]![0]).toBeLessThan(tailStart);
+    expect(meta.layout.children.length).toBe(4000);
   });
 
   it('an overwritten vortex object is SOURCE_CHANGED', async () => {
