@@ -118,9 +118,7 @@ describe('projected decoding', () => {
     const huge = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]; // 2^40 (zigzag)
     for (const body of [[...huge, 2, 0, 0, 6], [0, ...huge, 2, 0x61, 2, 0, 6]]) {
       const file = withOneRecord(good, body);
-      const started = Date.now();
       expect(() => readAvroContainer(file, 'bomb.avro', { keep: true })).toThrow(/bomb\.avro: Avro record 0 runs past the end/);
-      expect(Date.now() - started).toBeLessThan(1000);
     }
   });
 
