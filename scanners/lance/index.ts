@@ -5,10 +5,10 @@
  * @module
  */
 import { LakemapError, corruptFile } from '../../src/scanner.js';
-import type { ExternalSpec, JsonObject, SnapshotContext, SourceStorage, TableEntry, TableScanner, TableSnapshot } from '../../src/scanner.js';
+import type { ExternalSpec, JsonObject, SnapshotContext, SourceStorage, TableEntry, TableScanner, TableSnapshot, UnchangedContext } from '../../src/scanner.js';
 import { fragmentEntry, fragmentFingerprint } from './fragments.js';
 import type { FragmentReadPolicy } from './fragments.js';
-import { readManifestFile } from './manifest-file.js';
+import { decodeManifestMessage, manifestDigest, readManifestMessage } from './manifest-file.js';
 import { lanceSchemaToArrow } from './schema.js';
 import type { LanceFragment, LanceManifest } from './types.js';
 import { describeVersions, listVersions, pickVersion } from './versions.js';
@@ -41,6 +41,7 @@ export const lanceScanner: TableScanner = {
     specVersion(spec);
   },
   snapshot: snapshotLanceTable,
+  unchanged: lanceUnchanged,
 };
 
 /** Reads the `version` spec key: undefined, or a positive integer (a decimal string is accepted). */
@@ -58,7 +59,8 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const wanted = specVersion(ctx.spec);
   const found = await listVersions(source);
   const loc = pickVersion(found, source.root, wanted);
-  const manifest = await readManifestFile(source, loc.path, loc.size);
+  const message = await readManifestMessage(source, loc.path, loc.size);
+  const manifest = decodeManifestMessage(loc.path, message);
   const warnings = found.skipped.map((p) => `${p} is not a version of the table (detached, staging or misnamed) and was skipped`);
 
   let version = loc.version;
@@ -104,6 +106,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
     version,
     manifestPath: loc.path,
     manifestNaming: loc.naming,
+    manifestSha256: manifestDigest(message),
     writerVersion: manifest.writerVersion ? { ...manifest.writerVersion } : null,
     dataFormat: manifest.dataFormat ? { ...manifest.dataFormat } : null,
     timestamp: isoTime(manifest.timestampMs),
@@ -118,6 +121,25 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const snapshot: TableSnapshot = { tableVersion: String(version), schema: mapped.schema, entries, details };
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/**
+ * True when the dataset is still at the version the previous snapshot mapped, from that very
+ * manifest: the version the spec asks for (or the newest) is the same number under the same name,
+ * and its message has the digest recorded then. Lance never rewrites a version's manifest nor the
+ * files it lists, so the snapshot would be the same; this costs a names-only listing of `_versions/`
+ * and one manifest read, without decoding it. `_latest.manifest` (rewritten in place by old writers),
+ * recomputed counts and snapshots without a digest always answer false.
+ */
+async function lanceUnchanged(source: SourceStorage, ctx: UnchangedContext): Promise<boolean> {
+  const d = ctx.previous.details;
+  if (!d || d['manifestNaming'] === 'latest-manifest' || d['countsRecomputed'] !== false) return false;
+  if (typeof d['manifestPath'] !== 'string' || typeof d['manifestSha256'] !== 'string') return false;
+  const found = await listVersions(source);
+  if (found.skipped.length > 0) return false;
+  const loc = pickVersion(found, source.root, specVersion(ctx.spec));
+  if (loc.naming === 'latest-manifest' || String(loc.version) !== ctx.previous.tableVersion || loc.path !== d['manifestPath']) return false;
+  return manifestDigest(await readManifestMessage(source, loc.path, loc.size)) === d['manifestSha256'];
 }
 
 /** ISO time of an epoch-ms value, or null when absent or outside what a Date can hold. */

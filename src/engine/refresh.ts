@@ -5,6 +5,7 @@ import { sameScannerOptions } from '../scan/file-scan.js';
 import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
 import { buildManifest, diffChanges } from '../manifest/build.js';
 import { refreshFromChange } from './refresh-change.js';
+import { keptAll, tableUnchanged } from './table-unchanged.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
@@ -73,6 +74,12 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   job.start();
   const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
+  const previousTable = previous ?? plan.previousIndex;
+  if (previousTable && (await tableUnchanged(plan, storage, previousTable))) {
+    const changes = keptAll(previousTable);
+    job.setProgress(SCANNED, changes.files.unchanged, changes.files.unchanged);
+    return { ok: true, version: plan.baseVersion, committed: false, changes };
+  }
   let listing: SourceListing | undefined;
   if (plan.scanner.kind === 'file') {
     // The listing (with stats when files may be reused) against the previous file index: when every
