@@ -100,16 +100,10 @@ describe('SIGKILL at every commit step', () => {
     for (const [name, bytes] of history) {
       if (fs.existsSync(path.join(manifests, name))) expect(fs.readFileSync(path.join(manifests, name)).equals(bytes), name).toBe(true);
     }
-    // Nothing is visible before its chunks: a version file in place, or complete under its temporary
-    // name, lists only chunks already linked.
-    for (const name of fs.readdirSync(manifests).filter((n) => n.startsWith('v000003') || n.startsWith('.tmp-v000003'))) {
-      let listed: { chunks?: { id: string }[] } | undefined;
-      try {
-        listed = JSON.parse(fs.readFileSync(path.join(manifests, name), 'utf8')) as typeof listed;
-      } catch {
-        continue; // written half-way
-      }
-      for (const c of listed?.chunks ?? []) {
+    // Nothing is visible before its chunks: a version file in place lists only chunks already linked.
+    for (const name of fs.readdirSync(manifests).filter((n) => n === 'v000003.json')) {
+      const listed = JSON.parse(fs.readFileSync(path.join(manifests, name), 'utf8')) as { chunks?: { id: string }[] };
+      for (const c of listed.chunks ?? []) {
         for (const ext of ['i', 'c']) expect(fs.existsSync(path.join(path.dirname(manifests), 'chunks', `${c.id}.${ext}.json`)), `${name} lists ${c.id}`).toBe(true);
       }
     }

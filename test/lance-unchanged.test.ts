@@ -92,6 +92,29 @@ describe('lance no-change refresh', () => {
     expect((await engine.getManifest({ collectionName: 'events' })).totalRows).toBe(m1.totalRows + 5);
   });
 
+  it('sees a next version under either naming without listing _versions/', async () => {
+    const dataset = await writeVersions(tempDir(), 3);
+    const c = counting();
+    const root = tempDir();
+    const engine = new RefreshEngine({ root, scanners: [c.scanner] });
+    await engine.createCollection({ collectionName: 'events', externalSource: dataset, externalSpec: { format: 'lance-table' } });
+    await refresh(engine);
+    const { manifestNames } = await import('../scanners/lance/versions.js');
+    const v3 = path.join(dataset, manifestNames(3).v2);
+    for (const name of [manifestNames(4).v1, manifestNames(4).v2]) {
+      const extra = path.join(dataset, name);
+      fs.copyFileSync(v3, extra); // a manifest named for version 4 (holding 3: the snapshot warns)
+      expect(await lanceScanner.unchanged!(new (await import('../src/storage/local.js')).LocalStorage(dataset), {
+        spec: { format: 'lance-table' },
+        signal: new AbortController().signal,
+        previous: { tableVersion: '3', details: (await engine.getManifest({ collectionName: 'events' })).details },
+      })).toBe(false);
+      fs.rmSync(extra);
+    }
+    expect((await refresh(new RefreshEngine({ root, scanners: [c.scanner] }))).committed).toBe(false);
+    expect(c.answers.at(-1)).toBe(true);
+  });
+
   it('takes a snapshot when the dataset was written again with the same version number', async () => {
     const lake = tempDir();
     const dataset = await writeVersions(lake, 2);

@@ -11,7 +11,7 @@ import type { FragmentReadPolicy } from './fragments.js';
 import { decodeManifestMessage, manifestDigest, readManifestMessage } from './manifest-file.js';
 import { lanceSchemaToArrow } from './schema.js';
 import type { LanceFragment, LanceManifest } from './types.js';
-import { describeVersions, listVersions, pickVersion } from './versions.js';
+import { describeVersions, listVersions, manifestNames, pickVersion } from './versions.js';
 
 /** Reader feature flags this scanner understands (`rust/lance-table/src/feature_flags.rs`): deletion
  * files, stable row ids, the deprecated v2 marker, table config, base paths, no transaction file. */
@@ -125,21 +125,34 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
 
 /**
  * True when the dataset is still at the version the previous snapshot mapped, from that very
- * manifest: the version the spec asks for (or the newest) is the same number under the same name,
- * and its message has the digest recorded then. Lance never rewrites a version's manifest nor the
- * files it lists, so the snapshot would be the same; this costs a names-only listing of `_versions/`
- * and one manifest read, without decoding it. `_latest.manifest` (rewritten in place by old writers),
- * recomputed counts and snapshots without a digest always answer false.
+ * manifest: its manifest is still there under the same name with the digest recorded then, and
+ * (unless the spec pins that version) no manifest of the next version exists under either naming.
+ * Lance numbers versions without gaps (version N + 1 is created, put-if-not-exists, only over N;
+ * cleanup removes old versions, never the newest), so the newest is still the one mapped; and it never
+ * rewrites a version's manifest nor the files it lists, so the snapshot would be the same. This costs
+ * three stats and one manifest read, without listing `_versions/` (10,000 versions: most of the time
+ * lancedb's own open takes) or decoding the manifest. `_latest.manifest` (rewritten in place by old
+ * writers), recomputed counts and snapshots without a digest always answer false.
  */
 async function lanceUnchanged(source: SourceStorage, ctx: UnchangedContext): Promise<boolean> {
   const d = ctx.previous.details;
-  if (!d || d['manifestNaming'] === 'latest-manifest' || d['countsRecomputed'] !== false) return false;
-  if (typeof d['manifestPath'] !== 'string' || typeof d['manifestSha256'] !== 'string') return false;
-  const found = await listVersions(source);
-  if (found.skipped.length > 0) return false;
-  const loc = pickVersion(found, source.root, specVersion(ctx.spec));
-  if (loc.naming === 'latest-manifest' || String(loc.version) !== ctx.previous.tableVersion || loc.path !== d['manifestPath']) return false;
-  return manifestDigest(await readManifestMessage(source, loc.path, loc.size)) === d['manifestSha256'];
+  if (!d || d['countsRecomputed'] !== false || typeof d['manifestPath'] !== 'string' || typeof d['manifestSha256'] !== 'string') return false;
+  const naming = d['manifestNaming'];
+  const version = Number(ctx.previous.tableVersion);
+  if ((naming !== 'v1' && naming !== 'v2') || !Number.isSafeInteger(version) || version < 1 || d['version'] !== version) return false;
+  const wanted = specVersion(ctx.spec);
+  if (wanted !== undefined && wanted !== version) return false;
+  const names = manifestNames(version);
+  if (d['manifestPath'] !== names[naming]) return false;
+  // The V2 name wins when both exist (a dataset migrating to V2 names): one appearing is a change.
+  if (naming === 'v1' && (await source.stat(names.v2))) return false;
+  if (wanted === undefined) {
+    const next = manifestNames(version + 1);
+    if ((await source.stat(next.v2)) || (await source.stat(next.v1))) return false;
+  }
+  const st = await source.stat(names[naming]);
+  if (!st) return false;
+  return manifestDigest(await readManifestMessage(source, st.path, st.size)) === d['manifestSha256'];
 }
 
 /** ISO time of an epoch-ms value, or null when absent or outside what a Date can hold. */

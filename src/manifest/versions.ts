@@ -266,7 +266,9 @@ export class VersionStore {
       const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
       // Base chunks start writing as they are encoded (one chunk's text in memory at a time).
       const onChunk = (c: EncodedChunk): void => writer.add(c);
-      return encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined, { onChunk }).text;
+      const encoded = encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined, { onChunk });
+      for (const c of encoded.chunks) writer.add(c); // a delta comes back whole, not through onChunk
+      return encoded.text;
     });
   }
 
