@@ -68,7 +68,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
       if (req.signal.aborted) job.controller.abort();
       else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
     }
-    engine.jobs.add(key, job);
+    engine.jobs.add(job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
     if (scanner.kind === 'file' && scanner.workerModule) engine.workers?.warm(scanner.workerModule);
