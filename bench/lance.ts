@@ -79,7 +79,12 @@ export async function lanceBench(log: (line: string) => void, fragments = 1000):
     await held.createCollection({ collectionName: 'bench', externalSource: datasetDir, externalSpec: { format: 'lance-table' } });
     await refreshOnce(held, true);
     const noChangeMs = await medianMs(7, () => refreshOnce(held, false));
-    const noChangeFreshMs = await medianMs(7, () => refreshOnce(new RefreshEngine({ root, scanners: [lanceScanner] }), false));
+    const noChangeFreshMs = await medianMs(7, async () => {
+      const engine = new RefreshEngine({ root, scanners: [lanceScanner] });
+      await refreshOnce(engine, false);
+      await engine.close();
+    });
+    await held.close();
 
     let lancedbRows = 0;
     const lancedbCountMs = await medianMs(7, async () => {
