@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { segmentId } from '../src/manifest/segments.js';
 import { fileDigest, fileDigestOfSegments } from '../src/manifest/digest.js';
+import { encodeChunk, ref } from '../src/manifest/chunks.js';
 
 describe('stored digests keep their values', () => {
   it('segment ids', () => {
@@ -21,5 +22,14 @@ describe('stored digests keep their values', () => {
     const seg = (id: string) => ({ id, rows: 1, ranges: [{ path: f.path, rowOffset: 0, rows: 1 }] });
     expect(fileDigestOfSegments(f, [seg('aaaa'), seg('bbbb')])).toBe('a880cb82ad444475');
     expect(fileDigestOfSegments(f, [], 3)).toBe('a43473421c725598');
+  });
+
+  it('chunk ids and sizes (content addresses shared with versions already written)', () => {
+    const f = { path: 'a/é.parquet', sizeBytes: 100, mtimeMs: 1700000000000.5, fingerprint: 'fp', rows: 10, liveRows: 9, liveRowsExact: true, schemaIndex: 0, units: [{ rowOffset: 0, rows: 10, byteSize: 100 }], details: { k: 'ü' } };
+    const segs = [[{ id: 'abcdefabcdefabcdefab', rows: 10, ranges: [{ path: f.path, rowOffset: 0, rows: 10 }] }]];
+    const c = encodeChunk([f], segs, ['0123456789abcdef']);
+    expect(c.id).toBe('f3bc02b8fb3f8c17f3a0899103ac92f3');
+    expect(ref(c, 'base', 1, 0).bytes).toBe(340);
+    expect(encodeChunk([f], segs, ['0123456789abcdef'], ['gone.parquet']).id).toBe('0206560e8b01ceda1deb96ad9b5c6b1d');
   });
 });

@@ -76,10 +76,10 @@ export class ChunkWriter {
       }
       this.made = true;
     }
-    for (const [ext, text] of [['i', c.index], ['c', c.entries]] as const) {
+    for (const [ext, content] of [['i', c.bytes?.index ?? c.index], ['c', c.bytes?.entries ?? c.entries]] as const) {
       const file = path.join(this.dir, `${c.id}.${ext}.json`);
-      if (fs.existsSync(file) && sameText(file, text)) continue;
-      this.pending.push(writePending(file, text));
+      if (fs.existsSync(file) && sameContent(file, content)) continue;
+      this.pending.push(writePending(file, content));
     }
   }
 
@@ -94,7 +94,7 @@ export class ChunkWriter {
           bytes += p.bytes;
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-          if (!sameText(p.file, fs.readFileSync(p.tmp, 'utf8'))) {
+          if (!sameContent(p.file, fs.readFileSync(p.tmp))) {
             fs.renameSync(p.tmp, p.file);
             bytes += p.bytes;
           }
@@ -127,9 +127,10 @@ export async function writeChunks(dir: string, chunks: EncodedChunk[]): Promise<
   return writer.finish();
 }
 
-function sameText(file: string, text: string): boolean {
+function sameContent(file: string, content: string | Uint8Array): boolean {
   try {
-    return fs.readFileSync(file, 'utf8') === text;
+    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+    return fs.readFileSync(file).equals(bytes);
   } catch {
     return false;
   }

@@ -26,7 +26,7 @@ export interface PendingFile {
  * Creates a temporary file beside `file` with `data` and starts its fsync. A failed write removes
  * the temporary file and throws; a failed fsync rejects `synced` (the caller removes `tmp`).
  */
-export function writePending(file: string, data: string): PendingFile {
+export function writePending(file: string, data: string | Uint8Array): PendingFile {
   const tmp = tempName(file);
   const fd = fs.openSync(tmp, 'wx');
   try {
@@ -46,7 +46,7 @@ export function writePending(file: string, data: string): PendingFile {
     });
   });
   synced.catch(() => {}); // awaited by the caller; never an unhandled rejection meanwhile
-  return { file, tmp, bytes: Buffer.byteLength(data), synced };
+  return { file, tmp, bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.length, synced };
 }
 
 /** Waits for every pending file's fsync; the first failure is thrown once all have ended. */
