@@ -5,12 +5,12 @@
  * while the current one is decoded, so at most two row groups of requested columns are held.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { LakemapError } from '../../errors.js';
 import { locateFooter } from '../../../scanners/parquet/footer.js';
 import { readFooter, type ParquetFooter } from '../parquet/footer.js';
 import { readParquetRange, rowGroupReads, type ParquetRangeRequest } from '../parquet/reader.js';
 import { checkRead } from '../source-file.js';
-import type { ObjectFile, Piece } from './object-file.js';
+import type { ObjectFile } from './object-file.js';
+import { fetchAhead } from './pipeline.js';
 
 /** Bytes fetched from the end of the object first: most footers lie inside. */
 export const PARQUET_TAIL_BYTES = 64 * 1024;
@@ -43,37 +43,6 @@ export async function loadParquetFooter(file: ObjectFile): Promise<ParquetFooter
 /** Yields the batches of `req` from a parquet object (footer loaded here unless given). */
 export async function* readParquetObject(file: ObjectFile, req: ParquetRangeRequest, footer?: ParquetFooter): AsyncGenerator<RecordBatch> {
   footer ??= await loadParquetFooter(file);
-  const groups = rowGroupReads(footer, req);
-  const batches = readParquetRange(file, req, footer);
-  const fetchGroup = (i: number): Promise<Piece[]> => {
-    const g = groups[i]!;
-    const p = file.fetch(g.ranges, `row group ${g.group}`);
-    p.catch(() => undefined); // a prefetch the caller abandons must not become an unhandled rejection
-    return p;
-  };
-  let next = groups.length > 0 ? fetchGroup(0) : undefined;
-  for (let i = 0; i < groups.length; i++) {
-    const pieces = await cancellable(file.rel, next!, req.signal);
-    next = i + 1 < groups.length ? fetchGroup(i + 1) : undefined;
-    file.hold(pieces);
-    let r: IteratorResult<RecordBatch>;
-    try {
-      r = batches.next();
-    } finally {
-      file.drop(pieces);
-    }
-    if (r.done) throw new LakemapError('INTERNAL', `${file.rel}: row group ${groups[i]!.group} was planned but the decoder yielded no batch for it`, { path: file.rel });
-    yield r.value;
-  }
-  if (!batches.next().done) throw new LakemapError('INTERNAL', `${file.rel}: the decoder yielded more batches than row groups were planned`, { path: file.rel });
-}
-
-/** Awaits a fetch; when the read's signal aborted it (the request policy cancels in-flight GETs), says the read was cancelled. */
-export async function cancellable<T>(rel: string, p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    if (signal?.aborted) throw new LakemapError('CANCELLED', `reading ${rel} was cancelled`, { path: rel, cause: e });
-    throw e;
-  }
+  const steps = rowGroupReads(footer, req).map((g) => ({ ranges: g.ranges, what: `row group ${g.group}` }));
+  yield* fetchAhead(file, steps, readParquetRange(file, req, footer), req.signal);
 }

@@ -5,15 +5,14 @@
  * before it is decoded, the next batch's while the current one is decoded.
  */
 import type { RecordBatch } from 'apache-arrow';
-import { LakemapError } from '../../errors.js';
 import { readPostscript } from '../../../scanners/vortex/postscript.js';
 import { readTrailer } from '../../../scanners/vortex/trailer.js';
 import { readVortexMeta, VORTEX_TAIL_BYTES, type VortexFileMeta } from '../vortex/meta.js';
 import { guard, readVortexRange, vortexCuts, type VortexRangeRequest } from '../vortex/reader.js';
 import { VortexSegmentPlan } from '../vortex/segment-plan.js';
 import { checkRead } from '../source-file.js';
-import type { ByteRange, ObjectFile, Piece } from './object-file.js';
-import { cancellable } from './parquet.js';
+import type { ByteRange, ObjectFile } from './object-file.js';
+import { fetchAhead } from './pipeline.js';
 
 /**
  * The tail fetched first: the local reader's tail plus the 8-byte end-of-file marker, so the
@@ -64,25 +63,6 @@ export async function* readVortexObject(file: ObjectFile, req: VortexRangeReques
   const cuts = vortexCuts(file.rel, meta, req);
   const plan = new VortexSegmentPlan(meta, req.columns);
   const ranges = cuts.map(([from, to]) => guard(file.rel, 'the layout', () => plan.next(from, to)));
-  const batches = readVortexRange(file, req, meta);
-  const fetchCut = (i: number): Promise<Piece[]> => {
-    const p = file.fetch(ranges[i]!, `the segments of rows [${cuts[i]![0]}, ${cuts[i]![1]})`);
-    p.catch(() => undefined); // a prefetch the caller abandons must not become an unhandled rejection
-    return p;
-  };
-  let next = cuts.length > 0 ? fetchCut(0) : undefined;
-  for (let i = 0; i < cuts.length; i++) {
-    const pieces = await cancellable(file.rel, next!, req.signal);
-    next = i + 1 < cuts.length ? fetchCut(i + 1) : undefined;
-    file.hold(pieces);
-    let r: IteratorResult<RecordBatch>;
-    try {
-      r = batches.next();
-    } finally {
-      file.drop(pieces);
-    }
-    if (r.done) throw new LakemapError('INTERNAL', `${file.rel}: rows [${cuts[i]![0]}, ${cuts[i]![1]}) were planned but the decoder yielded no batch for them`, { path: file.rel });
-    yield r.value;
-  }
-  if (!batches.next().done) throw new LakemapError('INTERNAL', `${file.rel}: the decoder yielded more batches than were planned`, { path: file.rel });
+  const steps = cuts.map(([from, to], i) => ({ ranges: ranges[i]!, what: `the segments of rows [${from}, ${to})` }));
+  yield* fetchAhead(file, steps, readVortexRange(file, req, meta), req.signal);
 }
