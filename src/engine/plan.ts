@@ -9,7 +9,7 @@ import { runRefresh, type RefreshPlan } from './refresh.js';
 import { parseSource } from '../storage/source.js';
 import { specStorageOptions } from '../storage/options.js';
 import type { OpenStorageOptions } from '../storage/open.js';
-import type { ProbeWorkers } from '../scan/file-scan.js';
+import { workerModule, type ProbeWorkers } from '../scan/file-scan.js';
 import type { Scanner } from '../scanner.js';
 import type { Manifest, RefreshRequest } from '../types.js';
 
@@ -71,7 +71,8 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
     engine.jobs.add(key, job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
-    if (scanner.kind === 'file' && scanner.workerModule) engine.workers?.warm(scanner.workerModule);
+    const wm = scanner.kind === 'file' ? workerModule(scanner) : undefined;
+    if (wm) engine.workers?.warm(wm.module, wm.lean);
     const plan: RefreshPlan = {
       job,
       definition: { ...def, externalSource, externalSpec },

@@ -23,6 +23,7 @@ export interface FileScanHooks {
 
 import { DEFAULT_TAIL_BYTES, Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
 import { readBudget } from './budget.js';
+import type { DecodedFile } from './probe-lean.js';
 export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
 
 /** Files probed between two yields to the event loop (bounds the async probes in flight too). */
@@ -87,8 +88,8 @@ const LIST_REPORT_MS = 100;
 export interface ProbeWorkers {
   /** How many worker threads to add to the engine's own thread. */
   count: number;
-  /** Starts the threads and has them load a scanner ahead of its first job. */
-  warm(module: { url: string; exportName: string }): void;
+  /** Starts the threads and has them load a scanner (`lean`: a split scanner's decoder) ahead of its first job. */
+  warm(module: { url: string; exportName: string }, lean?: boolean): void;
   /** Starts one free worker on a share of `paths`; undefined when none is free (another refresh uses them). */
   start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void } | undefined;
   /** Ends every thread; later `start` calls return undefined. */
@@ -100,6 +101,11 @@ export interface WorkerJob {
   root: string;
   spec: ScanContext['spec'];
   module: { url: string; exportName: string };
+  /** `module` is a split scanner's {@link FileDecoder}: the worker posts decoded files for the engine's thread to finish. */
+  lean?: boolean;
+  /** The scanner's format (names it in errors) and tail bytes. */
+  format: string;
+  tailBytes?: number;
   paths: string[];
   /** Shared counter of the next unclaimed index into `paths`. */
   counter: SharedArrayBuffer;
@@ -112,7 +118,7 @@ export interface WorkerJob {
 export interface WorkerBatch {
   /** Index into `paths` of the first file of the batch. */
   start: number;
-  outcomes: ({ ok: true; file: ManifestFile; warnings: string[] } | { ok: false; code: LakemapError['code']; message: string })[];
+  outcomes: ({ ok: true; file: ManifestFile; warnings: string[] } | { ok: true; decoded: DecodedFile } | { ok: false; code: LakemapError['code']; message: string })[];
   /** Schemas the worker met for the first time, in its own index order. */
   newSchemas: ManifestSchema[];
 }
@@ -224,17 +230,22 @@ export async function scanFiles(
     const counter = new SharedArrayBuffer(4);
     const next = new Int32Array(counter);
     const running: { done: Promise<void>; stop(): void }[] = [];
-    if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
+    const module = workerModule(scanner);
+    if (workers && module && toProbe.length >= WORKER_MIN_FILES) {
       const budget = { limit: readBudget.limit, shared: readBudget.shared };
-      const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
+      const job: WorkerJob = { root: storage.root, spec: ctx.spec, ...module, format: scanner.format, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
+      if (scanner.tailBytes !== undefined) job.tailBytes = scanner.tailBytes;
       for (let w = 0; w < workers.count; w++) {
         const remap: number[] = [];
         const started = workers.start(job, (b) => {
           for (const s of b.newSchemas) remap.push(schemas.indexOfStored(s));
           b.outcomes.forEach((o, j) => {
-            const outcome: ProbeOutcome = o.ok
-              ? { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings }
-              : { ok: false, error: new LakemapError(o.code, o.message, { path: job.paths[b.start + j]! }) };
+            const path = job.paths[b.start + j]!;
+            const outcome: ProbeOutcome = !o.ok
+              ? { ok: false, error: new LakemapError(o.code, o.message, { path }) }
+              : 'decoded' in o
+                ? prober.finishDecoded(path, o.decoded)
+                : { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings };
             recordSafely(b.start + j, outcome);
           });
           probed += b.outcomes.length;
@@ -302,6 +313,13 @@ export async function scanFiles(
     const lanes = Math.max(1, Math.min(concurrency, toProbe.length));
     await Promise.all(Array.from({ length: lanes }, lane));
   }
+}
+
+/** What a probe worker loads for `scanner`: its split decoder (lean) or the whole scanner; undefined when neither. */
+export function workerModule(scanner: FileScanner): { module: { url: string; exportName: string }; lean: boolean } | undefined {
+  if (scanner.split) return { module: scanner.split.module, lean: true };
+  if (scanner.workerModule) return { module: scanner.workerModule, lean: false };
+  return undefined;
 }
 
 /** Spec keys the engine itself reads; changing them never changes what a probe returns. */

@@ -45,10 +45,10 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
   };
   return {
     count,
-    warm(module) {
+    warm(module, lean) {
       if (closed) return;
       while (pool.length < count) spawn();
-      for (const w of pool) w.postMessage({ warm: module });
+      for (const w of pool) w.postMessage({ warm: module, lean });
     },
     start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void) {
       const worker = free();
