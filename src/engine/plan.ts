@@ -9,7 +9,7 @@ import { runRefresh, type RefreshPlan } from './refresh.js';
 import { parseSource } from '../storage/source.js';
 import { specStorageOptions } from '../storage/options.js';
 import type { OpenStorageOptions } from '../storage/open.js';
-import { workerModule, type ProbeWorkers } from '../scan/file-scan.js';
+import { WORKER_MIN_FILES, workerModule, type ProbeWorkers } from '../scan/file-scan.js';
 import type { Scanner } from '../scanner.js';
 import type { Manifest, RefreshRequest } from '../types.js';
 
@@ -71,8 +71,9 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
     engine.jobs.add(key, job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
+    // Threads start ahead only for a collection large enough to use them; else the listing starts them when it gets there.
     const wm = scanner.kind === 'file' ? workerModule(scanner) : undefined;
-    if (wm) engine.workers?.warm(wm.module, wm.lean);
+    if (wm && (start.previous?.files.length ?? start.index?.paths.length ?? 0) >= WORKER_MIN_FILES) engine.workers?.warm(wm.module, wm.lean);
     const plan: RefreshPlan = {
       job,
       definition: { ...def, externalSource, externalSpec },

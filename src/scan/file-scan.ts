@@ -23,6 +23,7 @@ export interface FileScanHooks {
 
 import { DEFAULT_TAIL_BYTES, Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
 import { readBudget } from './budget.js';
+import { statListed } from './stat-share.js';
 import type { DecodedFile } from './probe-lean.js';
 export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
 
@@ -44,14 +45,18 @@ export async function listSourceFiles(
   warnings: string[] = [],
   progress?: (found: number) => void,
   signal?: AbortSignal,
+  workers?: ProbeWorkers,
 ): Promise<FileStat[]> {
   const globs = fileGlobs(spec);
   const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
   const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
   const onSkip = (w: string): number => warnings.push(w);
   let all: FileStat[];
+  // On local disk the stats come after the names, for the selected files only, and a worker takes a
+  // share of them on large listings.
+  const statLater = withStats && storage.statListedSync !== undefined;
   if (storage.listSteps) {
-    const steps = storage.listSteps('', visible, withStats, onSkip);
+    const steps = storage.listSteps('', visible, withStats && !statLater, onSkip);
     let last = performance.now();
     let reported = -1;
     let step = 0;
@@ -74,11 +79,13 @@ export async function listSourceFiles(
   } else if (storage.listSync) all = storage.listSync('', visible, withStats, onSkip);
   else if (storage.listFiltered) all = await storage.listFiltered('', visible, withStats, onSkip);
   else all = (await storage.list('')).filter((f) => f.path.split('/').every(visible));
-  return all.filter((f) => matches(f.path));
+  const selected = all.filter((f) => matches(f.path));
+  if (statLater && storage.listSteps) await statListed(storage as ScanStorage & Required<Pick<ScanStorage, 'statListedSync'>>, selected, workers, signal);
+  return selected;
 }
 
 /** How long a listing runs between two turns of the event loop (and progress reports)… */
-const LIST_YIELD_MS = 8;
+export const LIST_YIELD_MS = 8;
 /** …or how many of the storage's steps (256 entries each for local disk), whichever comes first. */
 const LIST_YIELD_STEPS = 8;
 /** Least time between two progress reports of a listing (the first comes at its first yield). */
@@ -92,6 +99,8 @@ export interface ProbeWorkers {
   warm(module: { url: string; exportName: string }, lean?: boolean): void;
   /** Starts one free worker on a share of `paths`; undefined when none is free (another refresh uses them). */
   start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void } | undefined;
+  /** Starts one free worker stat'ing a share of a listing's paths; undefined when none is free. */
+  start(job: StatJob, onBatch: (batch: StatBatch) => void): { done: Promise<void>; stop(): void } | undefined;
   /** Ends every thread; later `start` calls return undefined. */
   close(): Promise<void>;
 }
@@ -114,6 +123,21 @@ export interface WorkerJob {
   budget: { limit: number; shared: SharedArrayBuffer };
 }
 
+/** A worker's share of a local listing's stats: root-relative paths, claimed in batches from `counter`. */
+export interface StatJob {
+  stat: true;
+  root: string;
+  paths: string[];
+  counter: SharedArrayBuffer;
+  batch: number;
+}
+
+/** Sizes and mtimes (pairs, NaN when the worker could not stat the file) from `paths[start]` on. */
+export interface StatBatch {
+  start: number;
+  values: Float64Array;
+}
+
 /** Results a probe worker posts for one claimed batch. */
 export interface WorkerBatch {
   /** Index into `paths` of the first file of the batch. */
@@ -124,7 +148,7 @@ export interface WorkerBatch {
 }
 
 /** Files below which starting a worker costs more than it saves. */
-const WORKER_MIN_FILES = 1000;
+export const WORKER_MIN_FILES = 1000;
 
 /**
  * Probes every listed file that changed since `previous` (size or mtime differ; every file with
@@ -230,6 +254,9 @@ export async function scanFiles(
     const counter = new SharedArrayBuffer(4);
     const next = new Int32Array(counter);
     const running: { done: Promise<void>; stop(): void }[] = [];
+    let finished = false;
+    let markAllIn = (): void => {};
+    const allIn = new Promise<true>((resolve) => (markAllIn = () => resolve(true)));
     const module = workerModule(scanner);
     if (workers && module && toProbe.length >= WORKER_MIN_FILES) {
       const budget = { limit: readBudget.limit, shared: readBudget.shared };
@@ -249,6 +276,7 @@ export async function scanFiles(
             recordSafely(b.start + j, outcome);
           });
           probed += b.outcomes.length;
+          if (probed >= toProbe.length) markAllIn();
         });
         if (started) running.push(started);
       }
@@ -270,16 +298,22 @@ export async function scanFiles(
         report();
         await yieldToEventLoop();
       }
-      // Wait for the workers, but not past a cancellation or a failure.
+      // Wait for the workers' batches in flight (not for a worker still starting: it has nothing left
+      // to claim), but not past a cancellation or a failure.
       const ended = Promise.all(running.map((r) => r.done)).then(
-        () => undefined,
-        (e: unknown) => void (fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e)),
+        () => true,
+        (e: unknown) => ((fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e)), true),
       );
-      while (running.length && !(await Promise.race([ended.then(() => true), tick(50)]))) {
+      while (running.length && probed < toProbe.length && !(await Promise.race([ended, allIn, tick(50)]))) {
         if (ctx.signal.aborted || fatal) return;
       }
+      finished = true;
     } finally {
-      for (const r of running) r.stop();
+      // A worker that has not ended yet returns to the pool when it does; on a cancellation or failure it is ended.
+      for (const r of running) {
+        if (finished && !fatal) void r.done.then(r.stop, r.stop);
+        else r.stop();
+      }
     }
   }
 
@@ -332,7 +366,7 @@ export function sameScannerOptions(a: ScanContext['spec'], b: ScanContext['spec'
   return pick(a) === pick(b);
 }
 
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

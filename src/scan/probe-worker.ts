@@ -3,9 +3,10 @@
 // posts each batch back, then 'end'. A split scanner's decoder (the lean path) returns plain data the
 // engine's thread finishes; nothing on that path loads Apache Arrow, which would cost most of the
 // thread's start-up. A scanner with only `workerModule` is probed whole (that path loads the prober).
+import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { ProbeOutcome } from './prober.js';
-import type { WorkerBatch, WorkerJob } from './file-scan.js';
+import type { StatBatch, StatJob, WorkerBatch, WorkerJob } from './file-scan.js';
 import { LeanProber, type DecodeOutcome } from './probe-lean.js';
 import { isPromise } from './probe-util.js';
 import { shareReadBudget } from './budget.js';
@@ -76,9 +77,42 @@ async function run(job: WorkerJob): Promise<void> {
   }
 }
 
-parentPort!.on('message', (job: WorkerJob | { warm: WorkerJob['module']; lean?: boolean }) => {
+/**
+ * Stats listed files in batches claimed from the shared counter, as the listing would have (`stat`
+ * of the root-relative path, links followed: the listing already checked where they lead). A file
+ * that cannot be stat'ed here gets NaN: the engine's thread stats it again and reports what it finds.
+ */
+function runStat(job: StatJob): void {
+  const prefix = job.root.endsWith('/') ? job.root : `${job.root}/`;
+  const next = new Int32Array(job.counter);
+  for (;;) {
+    const start = Atomics.add(next, 0, job.batch);
+    if (start >= job.paths.length) return;
+    const end = Math.min(job.paths.length, start + job.batch);
+    const values = new Float64Array(2 * (end - start));
+    for (let k = start; k < end; k++) {
+      const i = 2 * (k - start);
+      try {
+        const st = fs.statSync(prefix + job.paths[k]!);
+        values[i] = st.size;
+        values[i + 1] = st.mtimeMs;
+      } catch {
+        values[i] = values[i + 1] = NaN;
+      }
+    }
+    const batch: StatBatch = { start, values };
+    parentPort!.postMessage(batch, [values.buffer]);
+  }
+}
+
+parentPort!.on('message', (job: WorkerJob | StatJob | { warm: WorkerJob['module']; lean?: boolean }) => {
   if ('warm' in job) {
     void load(job.warm, job.lean === true);
+    return;
+  }
+  if ('stat' in job) {
+    runStat(job);
+    parentPort!.postMessage('end');
     return;
   }
   run(job).then(

@@ -1,21 +1,22 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LakemapError } from '../errors.js';
-import type { ProbeWorkers, WorkerBatch, WorkerJob } from './file-scan.js';
+import type { ProbeWorkers, StatBatch, StatJob, WorkerBatch, WorkerJob } from './file-scan.js';
 
 const ENTRY = new URL('./probe-worker.js', import.meta.url);
 
 function defaultCount(): number {
-  const cores = availableParallelism();
-  return cores >= 4 ? Math.min(cores - 1, 3) : 0;
+  return Math.max(0, Math.min(availableParallelism() - 1, 3));
 }
 
 /**
- * Probe worker threads of one engine, beside the engine's own thread. By default one less than the
- * cores (at most 3) on machines with 4 or more cores, and none on 2: there, measured, a fresh
- * engine's first refresh lost more to starting a worker (~60 ms) than the worker saved, and a warm
- * one gained ~20%. They start on first use, load each scanner once, and keep the process alive only
- * while they work. Undefined when the engine runs from TypeScript sources (a worker cannot load them).
+ * Probe worker threads of one engine, beside the engine's own thread: by default one less than the
+ * cores, at most 3 (one on 2 cores, none on 1). A split scanner's worker loads only its decoder, not
+ * Apache Arrow, so it is ready in tens of milliseconds and pays off from a few thousand files; the
+ * engine's thread never waits for one to start (both claim work from one counter). They start on
+ * first use (or when a refresh is about to need them), load each scanner once, take a share of
+ * large local listings' stats too, and keep the process alive only while they work. Undefined when
+ * the engine runs from TypeScript sources (a worker cannot load them).
  *
  * Not a generic task pool: the threads claim batches from a counter they share with the engine's
  * thread and stream results back, so a small fixed set of long-lived threads is all it takes.
@@ -50,7 +51,9 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       while (pool.length < count) spawn();
       for (const w of pool) w.postMessage({ warm: module, lean });
     },
-    start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void) {
+    // The batch type follows the job's kind (see the overloads of ProbeWorkers.start).
+    start(job: WorkerJob | StatJob, onBatch: (batch: never) => void) {
+      const deliver = onBatch as (batch: WorkerBatch | StatBatch) => void;
       const worker = free();
       if (!worker) return undefined; // all busy with another refresh: the caller probes with fewer threads
       busy.add(worker);
@@ -58,8 +61,8 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       let cleanup = (): void => {};
       let finished = false;
       const done = new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerBatch | 'end'): void => {
-          if (m !== 'end') return onBatch(m);
+        const onMessage = (m: WorkerBatch | StatBatch | 'end'): void => {
+          if (m !== 'end') return deliver(m);
           finished = true;
           resolve();
         };

@@ -1,5 +1,5 @@
 import { Schema } from 'apache-arrow';
-import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
+import { WORKER_MIN_FILES, listSourceFiles, scanFiles, checkEntry, sameScannerOptions, workerModule } from './file-scan.js';
 import { adoptSchema } from '../manifest/arrow-adopt.js';
 import { mergeFileSchemas } from '../manifest/schema-evolution.js';
 import { fileGlobs } from '../engine/definition.js';
@@ -42,7 +42,17 @@ export async function listFileSource(plan: RefreshPlan, storage: ScanStorage, wi
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const warnings: string[] = [];
   const job = plan.job;
-  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, (found) => job.listing(found), job.controller.signal);
+  const wm = plan.workers ? workerModule(scanner) : undefined;
+  let warmed = false;
+  const progress = (found: number): void => {
+    job.listing(found);
+    // A listing this large will use the workers (probing, or stat'ing): start them while it goes on.
+    if (wm && !warmed && found >= WORKER_MIN_FILES) {
+      warmed = true;
+      plan.workers!.warm(wm.module, wm.lean);
+    }
+  };
+  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, progress, job.controller.signal, plan.workers);
   plan.job.note(undefined, warnings);
   return { listed, warnings };
 }

@@ -198,6 +198,19 @@ export class LocalStorage implements SourceStorage {
   }
 
   /**
+   * Size and mtime of a path {@link LocalStorage.listSteps} returned: `stat` of the path under the
+   * root, links followed (the listing checked that they stay inside).
+   */
+  statListedSync(rel: string): { size: number; mtimeMs: number } {
+    try {
+      const st = fs.statSync(`${this.root}/${rel}`);
+      return { size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      throw ioError(rel, e);
+    }
+  }
+
+  /**
    * Opens a file for reading so that what is opened is what was checked: the last component is
    * opened without following links (a file swapped for a symlink after listing fails instead of
    * being read through it), a symlink met there is resolved and checked first, and on Linux the
