@@ -92,7 +92,9 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       closed = true;
       const all = pool.splice(0);
       busy.clear();
-      await Promise.all(all.map((w) => w.terminate()));
+      // Referenced until they are gone: an unreferenced worker's exit does not keep the event loop
+      // alive, and a caller awaiting close() would otherwise see its process end mid-await (exit code 13).
+      await Promise.all(all.map((w) => (w.ref(), w.terminate())));
     },
   };
 }
