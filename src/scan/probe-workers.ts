@@ -6,13 +6,16 @@ import type { ProbeWorkers, StatBatch, StatJob, WorkerBatch, WorkerJob } from '.
 const ENTRY = new URL('./probe-worker.js', import.meta.url);
 
 function defaultCount(): number {
-  return Math.max(0, Math.min(availableParallelism() - 1, 3));
+  const cores = availableParallelism();
+  return cores >= 4 ? Math.min(cores - 1, 3) : 0;
 }
 
 /**
  * Probe worker threads of one engine, beside the engine's own thread: by default one less than the
- * cores, at most 3 (one on 2 cores, none on 1). A split scanner's worker loads only its decoder, not
- * Apache Arrow, so it is ready in tens of milliseconds and pays off from a few thousand files; the
+ * cores (at most 3) with 4 or more cores, none on fewer. On 2 cores one worker did not pay off in
+ * the interleaved A/B runs of issue #10 (a machine loaded far beyond its cores: 10k-file full
+ * refreshes were slower with it); `workers: 1` turns it on. A split scanner's worker loads only its
+ * decoder, not Apache Arrow, so it starts several times faster than one that loads the scanner; the
  * engine's thread never waits for one to start (both claim work from one counter). They start on
  * first use (or when a refresh is about to need them), load each scanner once, take a share of
  * large local listings' stats too, and keep the process alive only while they work. Undefined when
@@ -78,7 +81,7 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
         stop: () => {
           cleanup();
           busy.delete(worker);
-          worker.unref();
+          if (!closed) worker.unref(); // close() keeps it referenced until it has exited
           if (!finished) {
             // it did not finish its job (cancelled or failed): replace it rather than reuse it
             const i = pool.indexOf(worker);
@@ -92,9 +95,15 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       closed = true;
       const all = pool.splice(0);
       busy.clear();
-      // Referenced until they are gone: an unreferenced worker's exit does not keep the event loop
-      // alive, and a caller awaiting close() would otherwise see its process end mid-await (exit code 13).
-      await Promise.all(all.map((w) => (w.ref(), w.terminate())));
+      // The event loop is kept alive until every thread is gone: a worker unreferenced meanwhile (a
+      // job's stop() runs when the exit fails its job) would let it drain, and a caller awaiting
+      // close() would see its process end mid-await (exit code 13).
+      const keep = setInterval(() => undefined, 1000);
+      try {
+        await Promise.all(all.map((w) => (w.ref(), w.terminate())));
+      } finally {
+        clearInterval(keep);
+      }
     },
   };
 }

@@ -7,7 +7,8 @@
 import { LakemapError } from '../errors.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileStat } from '../scanner.js';
-import { LIST_YIELD_MS, yieldToEventLoop, type ProbeWorkers, type StatJob } from './file-scan.js';
+import type { ProbeWorkers, StatJob } from './file-scan.js';
+import { LIST_YIELD_MS, yieldToEventLoop } from './listing.js';
 
 /** Stat batches: the event loop turns between two (worker results arrive, cancellation is seen). */
 const STAT_BATCH = 256;
