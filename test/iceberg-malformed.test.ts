@@ -61,6 +61,17 @@ describe('iceberg-table: malformed metadata', () => {
     expect(err.message).toContain(`snap-${SNAP3}.avro`);
   });
 
+  it('a missing manifest, or a folder where it should be, is NOT_FOUND naming it', async () => {
+    for (const replace of [false, true]) {
+      const dir = freshTable();
+      fs.rmSync(manifest(dir));
+      if (replace) fs.mkdirSync(manifest(dir));
+      const err = await failure(dir);
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.message).toMatch(new RegExp(`manifest .*${SNAP3}-m0\\.avro maps to metadata/${SNAP3}-m0\\.avro, which does not exist`));
+    }
+  });
+
   it('a truncated manifest', async () => {
     const dir = freshTable();
     const bytes = fs.readFileSync(manifest(dir));
