@@ -31,14 +31,34 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (loaded ??= load());
 }
 
-/** A file scanner's stand-in; `module` (relative to this file) is the one its `workerModule` names. */
-function fileStandIn(shape: Omit<FileScanner, 'probe' | 'workerModule'>, module: string, exportName: string, load: () => Promise<FileScanner>): FileScanner {
-  const real = once(load);
+/**
+ * A file scanner's stand-in; `module` (relative to this file) is the one its `workerModule` names,
+ * `split` the module and export of its split probe's decoder (what lean probe workers load).
+ */
+function fileStandIn(
+  shape: Omit<FileScanner, 'probe' | 'workerModule' | 'split'>,
+  module: string,
+  exportName: string,
+  load: () => Promise<FileScanner>,
+  split?: { module: string; exportName: string },
+): FileScanner {
+  let loaded: FileScanner | undefined;
+  const real = once(async () => (loaded = await load()));
   const stand: FileScanner = {
     ...shape,
     workerModule: { url: new URL(module, import.meta.url).href, exportName },
     probe: async (file, ctx) => (await real()).probe(file, ctx),
   };
+  if (split) {
+    (stand as { split?: FileScanner['split'] }).split = {
+      module: { url: new URL(split.module, import.meta.url).href, exportName: split.exportName },
+      // The engine swaps in the real scanner before it scans, so its finish is the one that runs.
+      finish: (file, decoded, ctx) => {
+        if (!loaded?.split) throw new Error(`scanner "${shape.format}" is not loaded yet`);
+        return loaded.split.finish(file, decoded, ctx);
+      },
+    };
+  }
   loaders.set(stand, real);
   return stand;
 }
@@ -53,7 +73,10 @@ function tableStandIn(shape: Omit<TableScanner, 'snapshot' | 'validateSpec'>, lo
 
 /** Stand-ins for the built-in scanners, in `builtinScanners` order. A test checks each shape against the real scanner's. */
 export const builtinStandIns: readonly Scanner[] = [
-  fileStandIn({ kind: 'file', format: 'parquet', extensions: ['.parquet'], tailBytes: 16 * 1024 }, './parquet/index.js', 'parquetScanner', async () => (await import('./parquet/index.js')).parquetScanner),
+  fileStandIn({ kind: 'file', format: 'parquet', extensions: ['.parquet'], tailBytes: 16 * 1024 }, './parquet/index.js', 'parquetScanner', async () => (await import('./parquet/index.js')).parquetScanner, {
+    module: './parquet/decode.js',
+    exportName: 'parquetDecoder',
+  }),
   fileStandIn({ kind: 'file', format: 'vortex', extensions: ['.vortex'], tailBytes: 65536 }, './vortex/index.js', 'vortexScanner', async () => (await import('./vortex/index.js')).vortexScanner),
   tableStandIn({ kind: 'table', format: 'lance-table' }, async () => (await import('./lance/index.js')).lanceScanner),
   tableStandIn({ kind: 'table', format: 'iceberg-table', mapsBesideTable: true }, async () => (await import('./iceberg/index.js')).icebergScanner),

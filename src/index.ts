@@ -36,6 +36,7 @@ export type { ReadCollectionRequest, ReadSegmentRequest } from './read/types.js'
 export type {
   ExternalSpec,
   FileProbe,
+  FileDecoder,
   FileScanner,
   FileStat,
   JsonObject,

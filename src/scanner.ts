@@ -188,6 +188,24 @@ export interface FileScanner {
   };
   /** Reads one file's metadata. Throw a {@link LakemapError} (`CORRUPT_FILE`, `UNSUPPORTED`, …) for bad files. */
   probe(file: ProbeFile, ctx: ScanContext): FileProbe | Promise<FileProbe>;
+  /**
+   * `probe` in two stages, so probe worker threads load only the first: `module` exports a
+   * {@link FileDecoder} that reads a file into plain (structured-cloneable) data without Apache Arrow,
+   * and `finish` turns that into the probe on the engine's thread. `probe(file)` must equal
+   * `finish(file, await decode(file))`. Preferred over `workerModule` when both are given.
+   */
+  readonly split?: {
+    /** Module URL and export name of the {@link FileDecoder}. */
+    module: { url: string; exportName: string };
+    /** The probe from what `decode` returned for `file` (in this thread or a worker's). */
+    finish(file: Pick<ProbeFile, 'path' | 'size' | 'mtimeMs'>, decoded: unknown, ctx: ScanContext): FileProbe;
+  };
+}
+
+/** First stage of a split {@link FileScanner.probe}: runs in probe workers, so it must not need Apache Arrow. */
+export interface FileDecoder {
+  /** Reads `file` into plain data for {@link FileScanner.split}'s `finish`. Throws as `probe` would. */
+  decode(file: ProbeFile, ctx: ScanContext): unknown;
 }
 
 /** One entry (data file, fragment …) of a table snapshot. */

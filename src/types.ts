@@ -26,7 +26,8 @@ export interface RefreshEngineOptions {
   concurrency?: number;
   /**
    * Worker threads that probe files beside the engine's own thread, for scanners that declare a
-   * `workerModule`, when a refresh has at least 1,000 files to open. Default: cores − 1 (at most 3)
+   * `split` probe or a `workerModule`, when a refresh has at least 1,000 files to open; they also
+   * take a share of the stats of local listings of 4,096 files or more. Default: cores − 1 (at most 3)
    * with 4 or more cores, none on fewer; 0 turns them off. Workers start on first use and stay warm.
    */
   workers?: number;

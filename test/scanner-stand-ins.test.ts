@@ -11,6 +11,8 @@ function shape(s: Scanner): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) if (typeof v !== 'function') out[k] = v;
   if (s.kind === 'file' && s.workerModule) out.workerModule = { ...s.workerModule, url: s.workerModule.url.replace(/\.ts$/, '.js') };
+  // A split probe by its decoder's module (what a lean worker loads); its finish runs the real scanner's.
+  if (s.kind === 'file' && s.split) out.split = { ...s.split.module, url: s.split.module.url.replace(/\.ts$/, '.js') };
   return out;
 }
 

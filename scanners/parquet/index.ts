@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import type { Schema } from 'apache-arrow';
 import { LakemapError, MAX_RECORDED_COLUMNS, corruptFile, type FileProbe, type FileScanner, type JsonObject, type ProbeFile, type UnitInfo } from '../../src/scanner.js';
 import { decodeArrowSchema } from './arrow-schema.js';
-import { TRAILER_BYTES, locateFooter } from './footer.js';
-import { decodeFileMetaData, latin1, sameBytes, schemaElementSource } from './metadata.js';
+import { TRAILER_BYTES } from './footer.js';
+import { clearDecodedSchema, decodeParquet, invalidFooter, type DecodedFooter } from './decode.js';
+import { latin1, sameBytes, schemaElementSource } from './metadata.js';
 import { mapParquetSchema, type MappedSchema } from './schema.js';
 import { BoundedMemo } from './schema-cache.js';
 import type { FooterMetadata } from './types.js';
@@ -46,30 +47,31 @@ export const parquetScanner: FileScanner = {
   extensions: ['.parquet'],
   tailBytes: TAIL_BYTES,
   workerModule: { url: import.meta.url, exportName: 'parquetScanner' },
+  split: {
+    module: { url: new URL('./decode.js', import.meta.url).href, exportName: 'parquetDecoder' },
+    finish: (file, decoded) => finishProbe(file.path, file.size, decoded as DecodedFooter),
+  },
   probe(file: ProbeFile): FileProbe | Promise<FileProbe> {
-    const { offset, length } = locateFooter(file.path, file.size, file.tail);
-    const tailStart = file.size - file.tail.length;
-    if (offset >= tailStart) return probeFooter(file.path, file.size, file.tail, offset - tailStart, length);
-    return file.read(offset, length).then((footer) => probeFooter(file.path, file.size, footer, 0, length));
+    const d = decodeParquet(file);
+    if (d instanceof Promise) return d.then((footer) => finishProbe(file.path, file.size, footer));
+    return finishProbe(file.path, file.size, d);
   },
 };
 
-/** Maps the footer at `bytes[start, start + length)` of the file `path`. */
-function probeFooter(path: string, size: number, bytes: Uint8Array, start: number, length: number): FileProbe {
-  let meta: FooterMetadata;
+/** Maps a decoded footer of the file `path` (`size` bytes) to its probe. */
+function finishProbe(path: string, size: number, decoded: DecodedFooter): FileProbe {
+  const { meta, schema: schemaBytes, length } = decoded;
   let mapped: MappedSchema;
   try {
     const last = lastSchema;
-    meta = decodeFileMetaData(bytes, start, start + length, last?.bytes);
-    if (last && sameBytes(last.bytes, bytes, meta.schemaStart, meta.schemaEnd)) mapped = last.mapped;
+    if (last && (last.bytes === schemaBytes || sameBytes(last.bytes, schemaBytes, 0, schemaBytes.length))) mapped = last.mapped;
     else {
-      const key = memoKey(bytes, meta.schemaStart, meta.schemaEnd);
-      mapped = parquetSchemas.get(key, () => mapParquetSchema(schemaElementSource(bytes, meta.schemaStart, meta.schemaEnd), MAX_RECORDED_COLUMNS));
-      lastSchema = { bytes: bytes.slice(meta.schemaStart, meta.schemaEnd), mapped };
+      const key = memoKey(schemaBytes, 0, schemaBytes.length);
+      mapped = parquetSchemas.get(key, () => mapParquetSchema(schemaElementSource(schemaBytes, 0, schemaBytes.length), MAX_RECORDED_COLUMNS));
+      lastSchema = { bytes: schemaBytes, mapped };
     }
   } catch (e) {
-    if (LakemapError.is(e)) throw e;
-    throw corruptFile(path, `invalid parquet footer: ${(e as Error)?.message ?? String(e)}`, e);
+    throw invalidFooter(path, e);
   }
   if (meta.encrypted) {
     throw new LakemapError('UNSUPPORTED', `${path}: encrypted columns (plaintext footer with encryption_algorithm): lakemap does not read encrypted parquet`, { path });
@@ -137,6 +139,7 @@ function memoKey(bytes: Uint8Array, start: number, end: number): string {
 /** Drops memoized schemas (for benchmarks of cold decodes). */
 export function clearParquetSchemaCache(): void {
   lastSchema = undefined;
+  clearDecodedSchema();
   parquetSchemas.clear();
   arrowSchemas.clear();
 }

@@ -10,6 +10,7 @@ import { runRefresh, type RefreshPlan } from './refresh.js';
 import { parseSource } from '../storage/source.js';
 import { specStorageOptions } from '../storage/options.js';
 import type { OpenStorageOptions } from '../storage/open.js';
+import { WORKER_MIN_FILES, workerModule } from '../scan/listing.js';
 import type { ProbeWorkers } from '../scan/file-scan.js';
 import type { Scanner } from '../scanner.js';
 import type { Manifest, RefreshRequest } from '../types.js';
@@ -74,9 +75,9 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
     engine.jobs.add(job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
-    // A refresh with nothing to compare against scans: its workers start now, overlapping the listing.
-    // Any other starts them only once its listing shows a change (see refresh.ts): a no-change refresh starts none.
-    if (scanner.kind === 'file' && scanner.workerModule && !start.previous && !start.index) engine.workers?.warm(scanner.workerModule);
+    // Threads start ahead only for a collection large enough to use them; else the listing starts them when it gets there.
+    const wm = scanner.kind === 'file' ? workerModule(scanner) : undefined;
+    if (wm && (start.previous?.files.length ?? start.index?.paths.length ?? 0) >= WORKER_MIN_FILES) engine.workers?.warm(wm.module, wm.lean);
     const plan: RefreshPlan = {
       job,
       definition: { ...def, externalSource, externalSpec },

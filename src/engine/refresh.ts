@@ -94,8 +94,6 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
     plan.scanner = await loadScanner(plan.scanner);
-    // Workers start once a scan is due (a no-change refresh starts none), with the scanner this thread now holds.
-    if (plan.scanner.kind === 'file' && plan.scanner.workerModule) plan.workers?.warm(plan.scanner.workerModule);
   }
   // Loaded only now: the scan, the build and apache-arrow with them are not needed when nothing changed.
   return (await import('./refresh-scan.js')).refreshScanned(plan, storage, listing, withStats);

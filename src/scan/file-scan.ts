@@ -22,9 +22,10 @@ export interface FileScanHooks {
 
 import { DEFAULT_TAIL_BYTES, Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
 import { readBudget } from './budget.js';
+import type { DecodedFile } from './probe-lean.js';
 export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
-import { sameScannerOptions } from './listing.js';
-export { listSourceFiles, sameScannerOptions } from './listing.js';
+import { WORKER_MIN_FILES, sameScannerOptions, workerModule } from './listing.js';
+export { listSourceFiles, sameScannerOptions, workerModule, WORKER_MIN_FILES } from './listing.js';
 
 /** Files probed between two yields to the event loop (bounds the async probes in flight too). */
 const BATCH = 64;
@@ -33,10 +34,12 @@ const BATCH = 64;
 export interface ProbeWorkers {
   /** How many worker threads to add to the engine's own thread. */
   count: number;
-  /** Starts the threads and has them load a scanner ahead of its first job. */
-  warm(module: { url: string; exportName: string }): void;
+  /** Starts the threads and has them load a scanner (`lean`: a split scanner's decoder) ahead of its first job. */
+  warm(module: { url: string; exportName: string }, lean?: boolean): void;
   /** Starts one free worker on a share of `paths`; undefined when none is free (another refresh uses them). */
   start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void): { done: Promise<void>; stop(): void } | undefined;
+  /** Starts one free worker stat'ing a share of a listing's paths; undefined when none is free. */
+  start(job: StatJob, onBatch: (batch: StatBatch) => void): { done: Promise<void>; stop(): void } | undefined;
   /** Ends every thread; later `start` calls return undefined. */
   close(): Promise<void>;
 }
@@ -46,6 +49,11 @@ export interface WorkerJob {
   root: string;
   spec: ScanContext['spec'];
   module: { url: string; exportName: string };
+  /** `module` is a split scanner's {@link FileDecoder}: the worker posts decoded files for the engine's thread to finish. */
+  lean?: boolean;
+  /** The scanner's format (names it in errors) and tail bytes. */
+  format: string;
+  tailBytes?: number;
   paths: string[];
   /** Shared counter of the next unclaimed index into `paths`. */
   counter: SharedArrayBuffer;
@@ -54,17 +62,30 @@ export interface WorkerJob {
   budget: { limit: number; shared: SharedArrayBuffer };
 }
 
+/** A worker's share of a local listing's stats: root-relative paths, claimed in batches from `counter`. */
+export interface StatJob {
+  stat: true;
+  root: string;
+  paths: string[];
+  counter: SharedArrayBuffer;
+  batch: number;
+}
+
+/** Sizes and mtimes (pairs, NaN when the worker could not stat the file) from `paths[start]` on. */
+export interface StatBatch {
+  start: number;
+  values: Float64Array;
+}
+
 /** Results a probe worker posts for one claimed batch. */
 export interface WorkerBatch {
   /** Index into `paths` of the first file of the batch. */
   start: number;
-  outcomes: ({ ok: true; file: ManifestFile; warnings: string[] } | { ok: false; code: LakemapError['code']; message: string })[];
+  outcomes: ({ ok: true; file: ManifestFile; warnings: string[] } | { ok: true; decoded: DecodedFile } | { ok: false; code: LakemapError['code']; message: string })[];
   /** Schemas the worker met for the first time, in its own index order. */
   newSchemas: ManifestSchema[];
 }
 
-/** Files below which starting a worker costs more than it saves. */
-const WORKER_MIN_FILES = 1000;
 
 /**
  * Probes every listed file that changed since `previous` (size or mtime differ; every file with
@@ -170,20 +191,29 @@ export async function scanFiles(
     const counter = new SharedArrayBuffer(4);
     const next = new Int32Array(counter);
     const running: { done: Promise<void>; stop(): void }[] = [];
-    if (workers && scanner.workerModule && toProbe.length >= WORKER_MIN_FILES) {
+    let finished = false;
+    let markAllIn = (): void => {};
+    const allIn = new Promise<true>((resolve) => (markAllIn = () => resolve(true)));
+    const module = workerModule(scanner);
+    if (workers && module && toProbe.length >= WORKER_MIN_FILES) {
       const budget = { limit: readBudget.limit, shared: readBudget.shared };
-      const job: WorkerJob = { root: storage.root, spec: ctx.spec, module: scanner.workerModule, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
+      const job: WorkerJob = { root: storage.root, spec: ctx.spec, ...module, format: scanner.format, paths: toProbe.map((i) => listed[i]!.path), counter, batch, budget };
+      if (scanner.tailBytes !== undefined) job.tailBytes = scanner.tailBytes;
       for (let w = 0; w < workers.count; w++) {
         const remap: number[] = [];
         const started = workers.start(job, (b) => {
           for (const s of b.newSchemas) remap.push(schemas.indexOfStored(s));
           b.outcomes.forEach((o, j) => {
-            const outcome: ProbeOutcome = o.ok
-              ? { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings }
-              : { ok: false, error: new LakemapError(o.code, o.message, { path: job.paths[b.start + j]! }) };
+            const path = job.paths[b.start + j]!;
+            const outcome: ProbeOutcome = !o.ok
+              ? { ok: false, error: new LakemapError(o.code, o.message, { path }) }
+              : 'decoded' in o
+                ? prober.finishDecoded(path, o.decoded)
+                : { ok: true, file: { ...o.file, schemaIndex: remap[o.file.schemaIndex]! }, warnings: o.warnings };
             recordSafely(b.start + j, outcome);
           });
           probed += b.outcomes.length;
+          if (probed >= toProbe.length) markAllIn();
         });
         if (started) running.push(started);
       }
@@ -205,16 +235,22 @@ export async function scanFiles(
         report();
         await yieldToEventLoop();
       }
-      // Wait for the workers, but not past a cancellation or a failure.
+      // Wait for the workers' batches in flight (not for a worker still starting: it has nothing left
+      // to claim), but not past a cancellation or a failure.
       const ended = Promise.all(running.map((r) => r.done)).then(
-        () => undefined,
-        (e: unknown) => void (fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e)),
+        () => true,
+        (e: unknown) => ((fatal ??= LakemapError.is(e) ? e : asLakemapError(scanner.format, storage.root, e)), true),
       );
-      while (running.length && !(await Promise.race([ended.then(() => true), tick(50)]))) {
+      while (running.length && probed < toProbe.length && !(await Promise.race([ended, allIn, tick(50)]))) {
         if (ctx.signal.aborted || fatal) return;
       }
+      finished = true;
     } finally {
-      for (const r of running) r.stop();
+      // A worker that has not ended yet returns to the pool when it does; on a cancellation or failure it is ended.
+      for (const r of running) {
+        if (finished && !fatal) void r.done.then(r.stop, r.stop);
+        else r.stop();
+      }
     }
   }
 

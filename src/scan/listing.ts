@@ -10,6 +10,8 @@ import { fileGlobs, globMatcher } from '../engine/definition.js';
 import type { RefreshPlan } from '../engine/refresh.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileScanner, FileStat, ScanContext, Scanner } from '../scanner.js';
+import type { ProbeWorkers } from './file-scan.js';
+import { statListed } from './stat-share.js';
 
 // Progress budget: listing up to LISTED, scanning up to SCANNED, then building and committing.
 export const LISTED = 3;
@@ -30,7 +32,17 @@ export async function listFileSource(plan: RefreshPlan, storage: ScanStorage, wi
   const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
   const warnings: string[] = [];
   const job = plan.job;
-  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, (found) => job.listing(found), job.controller.signal);
+  const wm = plan.workers ? workerModule(scanner) : undefined;
+  let warmed = false;
+  const progress = (found: number): void => {
+    job.listing(found);
+    // A listing this large will use the workers (probing, or stat'ing): start them while it goes on.
+    if (wm && !warmed && found >= WORKER_MIN_FILES) {
+      warmed = true;
+      plan.workers!.warm(wm.module, wm.lean);
+    }
+  };
+  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, progress, job.controller.signal, plan.workers);
   plan.job.note(undefined, warnings);
   return { listed, warnings };
 }
@@ -50,14 +62,18 @@ export async function listSourceFiles(
   warnings: string[] = [],
   progress?: (found: number) => void,
   signal?: AbortSignal,
+  workers?: ProbeWorkers,
 ): Promise<FileStat[]> {
   const globs = fileGlobs(spec);
   const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
   const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
   const onSkip = (w: string): number => warnings.push(w);
   let all: FileStat[];
+  // On local disk the stats come after the names, for the selected files only, and a worker takes a
+  // share of them on large listings.
+  const statLater = withStats && storage.statListedSync !== undefined && storage.listSteps !== undefined;
   if (storage.listSteps) {
-    const steps = storage.listSteps('', visible, withStats, onSkip);
+    const steps = storage.listSteps('', visible, withStats && !statLater, onSkip);
     let last = performance.now();
     let reported = -1;
     let step = 0;
@@ -80,11 +96,23 @@ export async function listSourceFiles(
   } else if (storage.listSync) all = storage.listSync('', visible, withStats, onSkip);
   else if (storage.listFiltered) all = await storage.listFiltered('', visible, withStats, onSkip);
   else all = (await storage.list('')).filter((f) => f.path.split('/').every(visible));
-  return all.filter((f) => matches(f.path));
+  const selected = all.filter((f) => matches(f.path));
+  if (statLater) await statListed(storage as ScanStorage & Required<Pick<ScanStorage, 'statListedSync'>>, selected, workers, signal);
+  return selected;
+}
+
+/** Files below which starting a worker costs more than it saves. */
+export const WORKER_MIN_FILES = 1000;
+
+/** What a probe worker loads for `scanner`: its split decoder (lean) or the whole scanner; undefined when neither. */
+export function workerModule(scanner: FileScanner): { module: { url: string; exportName: string }; lean: boolean } | undefined {
+  if (scanner.split) return { module: scanner.split.module, lean: true };
+  if (scanner.workerModule) return { module: scanner.workerModule, lean: false };
+  return undefined;
 }
 
 /** How long a listing runs between two turns of the event loop (and progress reports)… */
-const LIST_YIELD_MS = 8;
+export const LIST_YIELD_MS = 8;
 /** …or how many of the storage's steps (256 entries each for local disk), whichever comes first. */
 const LIST_YIELD_STEPS = 8;
 /** Least time between two progress reports of a listing (the first comes at its first yield). */
@@ -100,6 +128,6 @@ export function sameScannerOptions(a: ScanContext['spec'], b: ScanContext['spec'
   return pick(a) === pick(b);
 }
 
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

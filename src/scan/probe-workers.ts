@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LakemapError } from '../errors.js';
-import type { ProbeWorkers, WorkerBatch, WorkerJob } from './file-scan.js';
+import type { ProbeWorkers, StatBatch, StatJob, WorkerBatch, WorkerJob } from './file-scan.js';
 
 const ENTRY = new URL('./probe-worker.js', import.meta.url);
 
@@ -11,11 +11,15 @@ function defaultCount(): number {
 }
 
 /**
- * Probe worker threads of one engine, beside the engine's own thread. By default one less than the
- * cores (at most 3) on machines with 4 or more cores, and none on 2: there, measured, a fresh
- * engine's first refresh lost more to starting a worker (~60 ms) than the worker saved, and a warm
- * one gained ~20%. They start on first use, load each scanner once, and keep the process alive only
- * while they work. Undefined when the engine runs from TypeScript sources (a worker cannot load them).
+ * Probe worker threads of one engine, beside the engine's own thread: by default one less than the
+ * cores (at most 3) with 4 or more cores, none on fewer. On 2 cores one worker did not pay off in
+ * the interleaved A/B runs of issue #10 (a machine loaded far beyond its cores: 10k-file full
+ * refreshes were slower with it); `workers: 1` turns it on. A split scanner's worker loads only its
+ * decoder, not Apache Arrow, so it starts several times faster than one that loads the scanner; the
+ * engine's thread never waits for one to start (both claim work from one counter). They start on
+ * first use (or when a refresh is about to need them), load each scanner once, take a share of
+ * large local listings' stats too, and keep the process alive only while they work. Undefined when
+ * the engine runs from TypeScript sources (a worker cannot load them).
  *
  * Not a generic task pool: the threads claim batches from a counter they share with the engine's
  * thread and stream results back, so a small fixed set of long-lived threads is all it takes.
@@ -45,12 +49,14 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
   };
   return {
     count,
-    warm(module) {
+    warm(module, lean) {
       if (closed) return;
       while (pool.length < count) spawn();
-      for (const w of pool) w.postMessage({ warm: module });
+      for (const w of pool) w.postMessage({ warm: module, lean });
     },
-    start(job: WorkerJob, onBatch: (batch: WorkerBatch) => void) {
+    // The batch type follows the job's kind (see the overloads of ProbeWorkers.start).
+    start(job: WorkerJob | StatJob, onBatch: (batch: never) => void) {
+      const deliver = onBatch as (batch: WorkerBatch | StatBatch) => void;
       const worker = free();
       if (!worker) return undefined; // all busy with another refresh: the caller probes with fewer threads
       busy.add(worker);
@@ -58,8 +64,8 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       let cleanup = (): void => {};
       let finished = false;
       const done = new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerBatch | 'end'): void => {
-          if (m !== 'end') return onBatch(m);
+        const onMessage = (m: WorkerBatch | StatBatch | 'end'): void => {
+          if (m !== 'end') return deliver(m);
           finished = true;
           resolve();
         };
@@ -75,7 +81,7 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
         stop: () => {
           cleanup();
           busy.delete(worker);
-          worker.unref();
+          if (!closed) worker.unref(); // close() keeps it referenced until it has exited
           if (!finished) {
             // it did not finish its job (cancelled or failed): replace it rather than reuse it
             const i = pool.indexOf(worker);
@@ -89,7 +95,15 @@ export function probeWorkers(count = defaultCount()): ProbeWorkers | undefined {
       closed = true;
       const all = pool.splice(0);
       busy.clear();
-      await Promise.all(all.map((w) => w.terminate()));
+      // The event loop is kept alive until every thread is gone: a worker unreferenced meanwhile (a
+      // job's stop() runs when the exit fails its job) would let it drain, and a caller awaiting
+      // close() would see its process end mid-await (exit code 13).
+      const keep = setInterval(() => undefined, 1000);
+      try {
+        await Promise.all(all.map((w) => (w.ref(), w.terminate())));
+      } finally {
+        clearInterval(keep);
+      }
     },
   };
 }

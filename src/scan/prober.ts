@@ -9,12 +9,13 @@ import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileProbe, FileScanner, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
 import type { ManifestFile, ManifestSchema } from '../types.js';
 import { readBudget } from './budget.js';
+import type { DecodedFile } from './probe-lean.js';
 
 import { MAX_RECORDED_COLUMNS } from '../scanner.js';
 export { MAX_RECORDED_COLUMNS } from '../scanner.js';
 
-/** Tail bytes read for a scanner that does not say how many it wants. */
-export const DEFAULT_TAIL_BYTES = 64 * 1024;
+import { DEFAULT_TAIL_BYTES, asLakemapError, deepFingerprint, isPromise } from './probe-util.js';
+export { DEFAULT_TAIL_BYTES, asLakemapError, isPromise } from './probe-util.js';
 
 /** One probed file: its manifest entry, or the error that the file gave. */
 export type ProbeOutcome = { ok: true; file: ManifestFile; warnings: string[] } | { ok: false; error: LakemapError };
@@ -108,11 +109,25 @@ export class Prober {
       .finally(release);
   }
 
+  /**
+   * Finishes a file whose first stage ran elsewhere (a probe worker's {@link LeanProber}): the
+   * scanner's `split.finish`, then the same checks and entry as {@link Prober.probe}.
+   */
+  finishDecoded(path: string, d: DecodedFile): ProbeOutcome {
+    let probe: FileProbe;
+    try {
+      probe = this.scanner.split!.finish({ path, size: d.size, mtimeMs: d.mtimeMs }, d.decoded, this.ctx);
+    } catch (err) {
+      return this.fail(path, err);
+    }
+    return this.accept(path, { tail: NO_TAIL, size: d.size, mtimeMs: d.mtimeMs }, NO_BYTES, probe, d.fingerprint);
+  }
+
   private fail(path: string, err: unknown): ProbeOutcome {
     return { ok: false, error: asLakemapError(this.scanner.format, path, err) };
   }
 
-  private accept(path: string, t: FileTail, extra: readonly Uint8Array[], probe: FileProbe): ProbeOutcome {
+  private accept(path: string, t: FileTail, extra: readonly Uint8Array[], probe: FileProbe, fingerprint?: string): ProbeOutcome {
     const { size, mtimeMs, tail } = t;
     try {
       const units = checkEntry(this.scanner.format, path, probe);
@@ -124,7 +139,7 @@ export class Prober {
       }
       // An object store's ETag joins the fingerprint: a same-size rewrite within its mtime granularity changes it.
       const etag = (t as FileTail & { etag?: string }).etag;
-      const derived = this.deepFingerprint ? deepFingerprint(size, mtimeMs, tail, extra) : fileFingerprint(size, mtimeMs, tail);
+      const derived = fingerprint ?? (this.deepFingerprint ? deepFingerprint(size, mtimeMs, tail, extra) : fileFingerprint(size, mtimeMs, tail));
       const file: ManifestFile = {
         path,
         sizeBytes: size,
@@ -146,13 +161,7 @@ export class Prober {
 }
 
 const NO_BYTES: readonly Uint8Array[] = [];
-
-/** Size, mtime and a SHA-256 of the whole tail and every later read (the footer), for `verify: "footer"`. */
-function deepFingerprint(size: number, mtimeMs: number, tail: Uint8Array, extra: readonly Uint8Array[]): string {
-  const h = createHash('sha256').update(tail);
-  for (const b of extra) h.update(b);
-  return `${size.toString(36)}-${mtimeMs.toString(36)}-${h.digest('hex').slice(0, 24)}`;
-}
+const NO_TAIL = new Uint8Array(0);
 
 /** Checks a scanner's entry for consistency and returns its placed units. */
 export function checkEntry(format: string, path: string, e: ScannedEntry): ManifestFile['units'] {
@@ -174,12 +183,6 @@ export function checkEntry(format: string, path: string, e: ScannedEntry): Manif
   return placeUnits(e.units);
 }
 
-/** Any error from a scanner as a LakemapError that names the file. */
-export function asLakemapError(format: string, path: string, err: unknown): LakemapError {
-  if (LakemapError.is(err)) return err;
-  const msg = err instanceof Error ? err.message : String(err);
-  return new LakemapError('SCANNER_ERROR', `scanner "${format}" failed on ${path}: ${msg}`, { path, cause: err });
-}
 
 /** Distinct schemas seen in a scan, deduplicated by object identity and then by their readable form. */
 export class SchemaTable {
@@ -225,8 +228,4 @@ export class SchemaTable {
     }
     return s;
   }
-}
-
-export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as Promise<T>)?.then === 'function';
 }

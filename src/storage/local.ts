@@ -138,6 +138,11 @@ export class LocalStorage implements SourceStorage {
         throw ioError(relDir || '.', e);
       }
       const dirPrefix = relDir === '' ? '' : `${relDir}/`;
+      // Files and folders of this folder apart, each sorted (a folder by its name followed by "/",
+      // as its paths sort), then walked merged in path order: the listing comes out sorted without sorting every path (a global sort of 100k paths
+      // cost about as much as reading the folders).
+      const files: string[] = [];
+      const dirs: { name: string; key: string; seen: Set<string> }[] = [];
       for (const ent of entries) {
         if (++sinceStep >= LIST_STEP) {
           sinceStep = 0;
@@ -149,11 +154,8 @@ export class LocalStorage implements SourceStorage {
           continue;
         }
         if (filter && !filter(name, relDir)) continue;
-        const rel = dirPrefix + name;
-        let isDir = ent.isDirectory();
-        let isFile = ent.isFile();
         if (ent.isSymbolicLink()) {
-          const real = self.resolve(rel); // throws PATH_ESCAPE when it leads out
+          const real = self.resolve(dirPrefix + name); // throws PATH_ESCAPE when it leads out
           let st: fs.Stats;
           try {
             st = fs.statSync(real);
@@ -161,27 +163,51 @@ export class LocalStorage implements SourceStorage {
             continue; // dangling link: not a file
           }
           if (st.isDirectory()) {
-            if (seen.has(real)) continue; // symlink loop
-            seen = new Set(seen).add(real);
-          }
-          isDir = st.isDirectory();
-          isFile = st.isFile();
+            if (!seen.has(real)) dirs.push({ name, key: `${name}/`, seen: new Set(seen).add(real) }); // else a symlink loop
+          } else if (st.isFile()) files.push(name);
+        } else if (ent.isDirectory()) dirs.push({ name, key: `${name}/`, seen });
+        else if (ent.isFile()) files.push(name);
+      }
+      files.sort();
+      if (dirs.length > 1) dirs.sort((a, b) => (a.key < b.key ? -1 : 1));
+      let d = 0;
+      let dirKey = dirs[0]?.key;
+      for (const name of files) {
+        while (dirKey !== undefined && dirKey < name) {
+          const dir = dirs[d++]!;
+          yield* walk(dirPrefix + dir.name, dir.seen);
+          dirKey = dirs[d]?.key;
         }
-        if (isDir) yield* walk(rel, seen);
-        else if (isFile) {
-          if (!withStats) out.push({ path: rel, size: -1, mtimeMs: -1 });
-          else {
-            const st = fs.statSync(prefix + rel);
-            out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
+        const rel = dirPrefix + name;
+        if (!withStats) out.push({ path: rel, size: -1, mtimeMs: -1 });
+        else {
+          if (++sinceStep >= LIST_STEP) {
+            sinceStep = 0;
+            yield out.length;
           }
+          const st = fs.statSync(prefix + rel);
+          out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
         }
       }
+      for (; d < dirs.length; d++) yield* walk(dirPrefix + dirs[d]!.name, dirs[d]!.seen);
       yield out.length;
     }
     if (start !== '') this.resolve(start);
     yield* walk(start, new Set([this.root]));
-    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     return out;
+  }
+
+  /**
+   * Size and mtime of a path {@link LocalStorage.listSteps} returned: `stat` of the path under the
+   * root, links followed (the listing checked that they stay inside).
+   */
+  statListedSync(rel: string): { size: number; mtimeMs: number } {
+    try {
+      const st = fs.statSync(`${this.root}/${rel}`);
+      return { size: st.size, mtimeMs: st.mtimeMs };
+    } catch (e) {
+      throw ioError(rel, e);
+    }
   }
 
   /**

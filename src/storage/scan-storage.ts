@@ -20,6 +20,11 @@ export interface ScanStorage extends SourceStorage {
   listSync?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): FileStat[];
   /** `listSync` in steps: yields the count of files found so far now and then, returns the listing. */
   listSteps?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): Generator<number, FileStat[], void>;
+  /**
+   * Size and mtime of a path `listSync`/`listSteps` returned without stats, as the listing with stats
+   * would have taken them; lets a scan stat only the files it selected, and share the stats with a worker.
+   */
+  statListedSync?(path: string): { size: number; mtimeMs: number };
   /** Asynchronous `listSync` (many calls in flight), for file systems where each call is a round trip. */
   listFiltered?(dir: string, filter?: (name: string, relDir: string) => boolean, withStats?: boolean, onSkip?: (message: string) => void): Promise<FileStat[]>;
 }
