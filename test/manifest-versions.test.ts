@@ -83,6 +83,11 @@ describe('reading a version', () => {
     }
     fs.rmSync(file);
     expect((await error(s.engine.getManifest({ collectionName: 'c', version: 1 }))).code).toBe('MANIFEST_NOT_FOUND');
+    // one that cannot be read at all (EISDIR here, as EACCES or EIO would fail) is the root's I/O error, not "missing"
+    fs.mkdirSync(file);
+    const e = await error(s.engine.getManifest({ collectionName: 'c', version: 1 }));
+    expect(e.code).toBe('ROOT_IO_ERROR');
+    expect(e.path).toBe(file);
   });
 
   it('a summary is the one of the version asked for: a root copied from another version is refused, not summarised', async () => {
