@@ -16,7 +16,10 @@ async function withVersions(n: number, keepVersions?: number) {
   await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
   for (let v = 1; v <= n; v++) {
     writeJsonl(path.join(source, `part-${v}.jsonl`), 10, v * 10);
-    expect((await refresh(engine)).version).toBe(v);
+    const info = await refresh(engine);
+    expect(info.version).toBe(v);
+    expect(info.warnings).toEqual([]); // in particular no "CURRENT was missing" for a new collection
+
   }
   const dir = path.join(root, 'default', 'c');
   return { root, source, engine, dir, manifests: path.join(dir, 'manifests'), current: path.join(dir, 'CURRENT') };

@@ -128,6 +128,8 @@ describe('fields of the wrong shape are CORRUPT_FILE with the reason', () => {
       /RowGroup\.columns is not a list of structs/,
     );
     expect((await failure(topLevel((w) => w.field(1, T.I32).i32(1).field(2, T.LIST).list(T.I32, 1).i32(3)))).message).toMatch(/FileMetaData\.schema is not a list of structs/);
+    expect((await failure(topLevel((w) => w.field(1, T.I32).i32(1).field(2, T.I32).i32(3)))).message).toMatch(/FileMetaData\.schema has compact type 5, expected 9/);
+    expect((await failure(topLevel((w) => w.field(1, T.I64).i64(1)))).message).toMatch(/FileMetaData\.version has compact type 6, expected 5/);
   });
 
   it('a row group without num_rows, or with a negative total_byte_size', async () => {
