@@ -130,6 +130,9 @@ describe('fields of the wrong shape are CORRUPT_FILE with the reason', () => {
     expect((await failure(topLevel((w) => w.field(1, T.I32).i32(1).field(2, T.LIST).list(T.I32, 1).i32(3)))).message).toMatch(/FileMetaData\.schema is not a list of structs/);
     expect((await failure(topLevel((w) => w.field(1, T.I32).i32(1).field(2, T.I32).i32(3)))).message).toMatch(/FileMetaData\.schema has compact type 5, expected 9/);
     expect((await failure(topLevel((w) => w.field(1, T.I64).i64(1)))).message).toMatch(/FileMetaData\.version has compact type 6, expected 5/);
+    expect((await failure(rowsThen((w) => w.field(4, T.I32).i32(1)))).message).toMatch(/FileMetaData\.row_groups has compact type 5, expected 9/);
+    expect((await failure(rowsThen((w) => w.field(5, T.I32).i32(1)))).message).toMatch(/FileMetaData\.key_value_metadata has compact type 5, expected 9/);
+    expect((await failure(rowsThen((w) => w.field(6, T.I32).i32(1)))).message).toMatch(/FileMetaData\.created_by has compact type 5, expected 8/);
   });
 
   it('a row group without num_rows, or with a negative total_byte_size', async () => {
