@@ -168,40 +168,26 @@ describe('JobRegistry', () => {
     expect(new Set(Array.from({ length: 50 }, () => reg.nextId())).size).toBe(50);
   });
 
-  it('tracks the active job of a collection until it ends', async () => {
+  it('finds a job by id while it runs and after it ends', async () => {
     const reg = new JobRegistry(10);
     const { j } = job('x');
-    reg.add('db/c', j);
-    expect(reg.active('db/c')).toBe(j);
+    reg.add(j);
     expect(reg.get('x')).toBe(j);
-    expect(reg.active('db/other')).toBeUndefined();
+    expect(reg.get('y')).toBeUndefined();
     j.fail('CANCELLED', 'x');
     await j.finished();
     await Promise.resolve();
-    expect(reg.active('db/c')).toBeUndefined();
     expect(reg.get('x')).toBe(j);
-  });
-
-  it('a finished job does not clear the next job of the same collection', async () => {
-    const reg = new JobRegistry(10);
-    const first = job('1').j;
-    reg.add('k', first);
-    const second = job('2').j;
-    reg.add('k', second); // the engine adds the next one before the first's finish callbacks ran
-    first.fail('CANCELLED', 'x');
-    await first.finished();
-    await Promise.resolve();
-    expect(reg.active('k')).toBe(second);
   });
 
   it('keeps the newest finished jobs up to its bound, and every running one', async () => {
     const reg = new JobRegistry(2);
     const running = job('run').j;
-    reg.add('r', running);
+    reg.add(running);
     const ids = ['f1', 'f2', 'f3', 'f4'];
     for (const id of ids) {
       const j = job(id).j;
-      reg.add(id, j);
+      reg.add(j);
       j.fail('CANCELLED', 'x');
       await j.finished();
       await Promise.resolve();
@@ -213,7 +199,7 @@ describe('JobRegistry', () => {
   it('with a bound of zero keeps no finished job', async () => {
     const reg = new JobRegistry(0);
     const j = job('only').j;
-    reg.add('k', j);
+    reg.add(j);
     j.fail('CANCELLED', 'x');
     await j.finished();
     await Promise.resolve();

@@ -1,7 +1,7 @@
 // `lakemap read <collection> [segment]`: a collection's (or one segment's) rows as JSON Lines or an
 // Arrow IPC stream on stdout.
 import { once } from 'node:events';
-import { RecordBatchStreamWriter, type RecordBatch } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { UsageError, type Command } from './command.js';
 
 export const readCommand: Command = {
@@ -35,6 +35,7 @@ export const readCommand: Command = {
       }
       return 0;
     }
+    const { RecordBatchStreamWriter } = await import('apache-arrow'); // loaded here: the other commands never need it
     const writer = new RecordBatchStreamWriter();
     const pump = (async () => {
       for await (const chunk of writer) await write(io.stdout, chunk);

@@ -7,6 +7,7 @@ import { JobQueries } from './job-queries.js';
 import { makeHolder, type Holder } from '../manifest/lock.js';
 import { repairCollection } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
+import { FileIndexCache } from '../manifest/file-index-cache.js';
 import type { VersionStore } from '../manifest/versions.js';
 import { currentManifest, startRefresh, type EngineState, type ManifestCache } from './plan.js';
 import { watchHost } from './watch-host.js';
@@ -31,7 +32,7 @@ import type {
   RefreshRequest,
   RepairReport,
 } from '../types.js';
-import { builtinScanners } from '../../scanners/index.js';
+import { builtinStandIns } from '../../scanners/builtin.js';
 import type { RecordBatch } from 'apache-arrow';
 import type { ReadCollectionRequest, ReadSegmentRequest } from '../read/types.js';
 import { diffManifestVersions, type ManifestDiff } from '../manifest/diff.js';
@@ -68,6 +69,7 @@ export class RefreshEngine extends JobEventTarget {
   private readonly keepVersions: number;
   private readonly concurrency: number;
   private readonly cache: ManifestCache = new Map();
+  private readonly indexes = new FileIndexCache();
   private readonly records: JobRecords;
   private readonly queries: JobQueries;
   private readonly keepJobs: number;
@@ -92,7 +94,7 @@ export class RefreshEngine extends JobEventTarget {
     this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
     this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
     this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
-    for (const s of builtinScanners) this.registerScanner(s);
+    for (const s of builtinStandIns) this.registerScanner(s); // each loads on first use
     for (const s of options.scanners ?? []) this.registerScanner(s);
     this.state = {
       store: this.store,
@@ -100,6 +102,7 @@ export class RefreshEngine extends JobEventTarget {
       records: this.records,
       holder: this.holder,
       cache: this.cache,
+      indexes: this.indexes,
       scanners: this.scanners,
       volumes: this.volumes,
       storage: this.storage,
@@ -176,6 +179,7 @@ export class RefreshEngine extends JobEventTarget {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
     this.cache.delete(`${dbName}.${collectionName}`);
+    this.indexes.delete(`${dbName}.${collectionName}`);
     this.store.drop(dbName, collectionName, this.holder);
   }
 
@@ -239,6 +243,7 @@ export class RefreshEngine extends JobEventTarget {
   async repairCollection(ref: CollectionRef): Promise<RepairReport> {
     const { dbName, collectionName } = this.ref(ref);
     this.cache.delete(`${dbName}.${collectionName}`);
+    this.indexes.delete(`${dbName}.${collectionName}`);
     return repairCollection(this.store, this.holder, dbName, collectionName);
   }
 

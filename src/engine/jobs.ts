@@ -144,10 +144,12 @@ export class RefreshJob {
   }
 }
 
-/** Jobs of one engine: running ones by collection, finished ones kept up to a bound. */
+/**
+ * Jobs of one engine by id: running ones, and finished ones kept up to a bound. (One refresh per collection
+ * is enforced by the collection's lock, across engines and processes, not here.)
+ */
 export class JobRegistry {
   private readonly jobs = new Map<string, RefreshJob>();
-  private readonly running = new Map<string, RefreshJob>();
 
   constructor(private readonly keepFinished: number) {}
 
@@ -156,19 +158,10 @@ export class JobRegistry {
     return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
-  /** The running or pending job of a collection, if any. */
-  active(key: string): RefreshJob | undefined {
-    return this.running.get(key);
-  }
-
-  /** Adds a new pending job for a collection. */
-  add(key: string, job: RefreshJob): void {
+  /** Adds a new pending job; finished jobs beyond the bound are dropped when it ends. */
+  add(job: RefreshJob): void {
     this.jobs.set(job.jobId, job);
-    this.running.set(key, job);
-    void job.finished().then(() => {
-      if (this.running.get(key) === job) this.running.delete(key);
-      this.prune();
-    });
+    void job.finished().then(() => this.prune());
   }
 
   /** A job by id. */

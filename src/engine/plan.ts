@@ -3,6 +3,7 @@ import { parseSpec } from './definition.js';
 import { RefreshJob, type JobRegistry, type RefreshJobEvent } from './jobs.js';
 import type { JobRecords } from './job-records.js';
 import type { Holder } from '../manifest/lock.js';
+import type { FileIndexCache } from '../manifest/file-index-cache.js';
 import { startingPoint } from './repair.js';
 import type { ManifestStore, StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
@@ -23,6 +24,8 @@ export interface EngineState {
   readonly records: JobRecords;
   readonly holder: Holder;
   readonly cache: ManifestCache;
+  /** File indexes of versions not held whole, for the next no-change check. */
+  readonly indexes: FileIndexCache;
   readonly scanners: ReadonlyMap<string, Scanner>;
   readonly volumes: Record<string, string> | undefined;
   readonly storage: OpenStorageOptions;
@@ -51,7 +54,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
     // Everything below is read under the lock: no other commit can slip in before this job's.
     const def = engine.loadDefinition(dbName, collectionName);
     const versions = engine.store.versions(dbName, collectionName);
-    const start = startingPoint(versions, engine.cache.get(key), def.incarnation);
+    const start = startingPoint(versions, engine.cache.get(key), def.incarnation, { cache: engine.indexes, key });
     const head = start.previous ?? start.index?.header;
     const externalSpec = requestedSpec ?? head?.externalSpec ?? def.externalSpec;
     const externalSource = req.externalSource ?? head?.externalSource ?? def.externalSource;
@@ -68,7 +71,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
       if (req.signal.aborted) job.controller.abort();
       else req.signal.addEventListener('abort', () => job.controller.abort(), { once: true });
     }
-    engine.jobs.add(key, job);
+    engine.jobs.add(job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
     if (scanner.kind === 'file' && scanner.workerModule) engine.workers?.warm(scanner.workerModule);
@@ -87,7 +90,10 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
       keepVersions: engine.keepVersions,
       concurrency: engine.concurrency,
       ...(engine.workers ? { workers: engine.workers } : {}),
-      onCommit: (m: Manifest) => engine.cache.set(key, { manifest: m, incarnation: def.incarnation }),
+      onCommit: (m: Manifest) => {
+        engine.cache.set(key, { manifest: m, incarnation: def.incarnation });
+        engine.indexes.delete(key); // the manifest is held whole now
+      },
       ...(start.previous ? { previous: start.previous } : {}),
       ...(start.index && start.loadPrevious ? { previousIndex: start.index, loadPrevious: start.loadPrevious } : {}),
       warnings: start.warnings,

@@ -1,10 +1,8 @@
 import { LakemapError, type LakemapErrorCode } from '../errors.js';
-import { asLakemapError, type ProbeWorkers } from '../scan/file-scan.js';
-import { listFileSource, scanFileSource, scanTableSource, SCANNED, type SourceListing } from '../scan/sources.js';
-import { sameScannerOptions } from '../scan/file-scan.js';
+import type { ProbeWorkers } from '../scan/file-scan.js';
+import { listFileSource, sameScannerOptions, SCANNED, type SourceListing } from '../scan/listing.js';
 import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
-import { buildManifest, diffChanges } from '../manifest/build.js';
-import { refreshFromChange } from './refresh-change.js';
+import { loadScanner } from '../../scanners/builtin.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
@@ -47,7 +45,8 @@ export interface RefreshPlan {
   storage?: OpenStorageOptions;
 }
 
-type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string; path?: string };
+/** How a refresh ended, before the job reports it. */
+export type Outcome = { ok: true; version: number; committed: boolean; changes: RefreshChangeSet } | { ok: false; code: LakemapErrorCode; reason: string; path?: string };
 
 /** Runs a refresh job to its end; never throws (failures become the job's reason); always releases the lock. */
 export async function runRefresh(plan: RefreshPlan): Promise<void> {
@@ -56,7 +55,7 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
   try {
     outcome = await run(plan);
   } catch (err) {
-    const e = LakemapError.is(err) ? err : asLakemapError(plan.scanner.format, plan.source.root, err);
+    const e = LakemapError.is(err) ? err : (await import('../scan/prober.js')).asLakemapError(plan.scanner.format, plan.source.root, err);
     outcome = { ok: false, code: e.code, reason: e.message, ...(e.path !== undefined ? { path: e.path } : {}) };
   } finally {
     plan.lock.release();
@@ -68,58 +67,29 @@ export async function runRefresh(plan: RefreshPlan): Promise<void> {
 
 async function run(plan: RefreshPlan): Promise<Outcome> {
   const { job, definition: def } = plan;
-  let previous = plan.previous;
+  const previous = plan.previous;
   if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled before it started');
   job.start();
+  // A table scanner is needed from here on (its spec check, its snapshot); a file scanner only once something changed.
+  if (plan.scanner.kind === 'table') plan.scanner = await loadScanner(plan.scanner);
   const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
   let listing: SourceListing | undefined;
+  let withStats = false;
   if (plan.scanner.kind === 'file') {
     // The listing (with stats when files may be reused) against the previous file index: when every
     // file is as it was, nothing is probed, built, hashed or written, and no chunk entry is read.
     const index = previous ? indexOfManifest(previous) : plan.previousIndex;
-    const withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
+    withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
     listing = await listFileSource(plan, storage, withStats);
     if (index && withStats && unchangedSince(plan, storage.root, index, listing)) {
       job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
-    // Something changed: from a chunked version's index, the next version is built from the change alone.
-    // (An engine holding the previous manifest reads the chunked index too: cheaper than a whole build.)
-    const held = previous && previous.version === plan.baseVersion && previous.fileSchemas.length === 1 && previous.totalRowsExact; // else it would decline
-    const changeIndex = !withStats ? undefined : previous ? (held ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
-    const fromChange = changeIndex ? await refreshFromChange(plan, storage, changeIndex, listing) : undefined;
-    if (fromChange) return { ok: true, ...fromChange };
+    plan.scanner = await loadScanner(plan.scanner);
   }
-  if (!previous && plan.loadPrevious) {
-    const loaded = plan.loadPrevious();
-    previous = loaded.manifest;
-    if (loaded.warning) {
-      plan.warnings.push(loaded.warning);
-      job.note(undefined, [loaded.warning]);
-    }
-  }
-  const scanned =
-    plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous, listing) : await scanTableSource(plan, plan.scanner, storage, previous);
-  if (job.controller.signal.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled');
-  if (plan.warnings.length) scanned.warnings = [...plan.warnings, ...scanned.warnings];
-
-  const built = buildManifest(plan, storage, scanned, previous);
-  // Numbered from the pointer read under the lock, even when the previous manifest was not reusable.
-  const manifest: Manifest = { ...built, version: plan.baseVersion + 1 };
-  const changes = diffChanges(previous, manifest);
-  if (previous && previous.version === plan.baseVersion && previous.contentHash === manifest.contentHash && plan.warnings.length === 0) {
-    return { ok: true, version: previous.version, committed: false, changes };
-  }
-  job.setProgress(SCANNED + 2);
-  plan.versions.commit(
-    manifest,
-    { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },
-    plan.keepVersions,
-    previous, // lets the chunked store write only what changed since it
-  );
-  plan.onCommit?.(manifest);
-  return { ok: true, version: manifest.version, committed: true, changes };
+  // Loaded only now: the scan, the build and apache-arrow with them are not needed when nothing changed.
+  return (await import('./refresh-scan.js')).refreshScanned(plan, storage, listing, withStats);
 }
 
 /**

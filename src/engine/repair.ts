@@ -6,6 +6,7 @@ import type { Holder } from '../manifest/lock.js';
 import type { ManifestStore, StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
 import type { PreviousIndex } from '../manifest/file-index.js';
+import type { FileIndexCache } from '../manifest/file-index-cache.js';
 import type { Manifest, RepairReport } from '../types.js';
 
 /** Where a refresh starts, read under the collection's lock. */
@@ -33,6 +34,7 @@ export function startingPoint(
   versions: VersionStore,
   cached: { manifest: Manifest; incarnation: string | undefined } | undefined,
   incarnation: string | undefined,
+  indexes?: { cache: FileIndexCache; key: string },
 ): StartingPoint {
   const warnings: string[] = [];
   const pointer = versions.pointer();
@@ -54,7 +56,8 @@ export function startingPoint(
     };
   };
   // A chunked version: its file index alone decides a no-change refresh; the rest loads when needed.
-  const index = versions.fileIndex(pointer.version);
+  const loadIndex = (): PreviousIndex | undefined => versions.fileIndex(pointer.version);
+  const index = indexes ? indexes.cache.get(indexes.key, versions.file(pointer.version), loadIndex) : loadIndex();
   if (index) return { version: pointer.version, index, loadPrevious: load, warnings };
   const { manifest, warning } = load();
   if (warning) warnings.push(warning);

@@ -1,6 +1,5 @@
 import type { Schema } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
-import { fileGlobs, globMatcher } from '../engine/definition.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileScanner, FileStat, ScanContext } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
@@ -24,64 +23,11 @@ export interface FileScanHooks {
 import { DEFAULT_TAIL_BYTES, Prober, asLakemapError, isPromise, type ProbeOutcome } from './prober.js';
 import { readBudget } from './budget.js';
 export { Prober, SchemaTable, asLakemapError, checkEntry, type ProbeOutcome } from './prober.js';
+import { sameScannerOptions } from './listing.js';
+export { listSourceFiles, sameScannerOptions } from './listing.js';
 
 /** Files probed between two yields to the event loop (bounds the async probes in flight too). */
 const BATCH = 64;
-
-/**
- * Lists the source's files for a file scanner: `files` globs, or every file with its extensions;
- * hidden and `_` names skipped. Names that are not valid UTF-8 are skipped with a warning in `warnings`.
- * On a storage that lists in steps, the event loop runs about every {@link LIST_YIELD_MS} ms (or
- * 2,048 entries), `progress` gets the count of files found so far at the first of those turns and
- * then every {@link LIST_REPORT_MS} ms, and `signal` cancels the listing there.
- */
-export async function listSourceFiles(
-  storage: ScanStorage,
-  scanner: FileScanner,
-  spec: ScanContext['spec'],
-  withStats: boolean,
-  warnings: string[] = [],
-  progress?: (found: number) => void,
-  signal?: AbortSignal,
-): Promise<FileStat[]> {
-  const globs = fileGlobs(spec);
-  const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
-  const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
-  const onSkip = (w: string): number => warnings.push(w);
-  let all: FileStat[];
-  if (storage.listSteps) {
-    const steps = storage.listSteps('', visible, withStats, onSkip);
-    let last = performance.now();
-    let reported = -1;
-    let step = 0;
-    for (;;) {
-      const r = steps.next();
-      if (r.done) {
-        all = r.value;
-        break;
-      }
-      if (++step % LIST_YIELD_STEPS !== 0 && performance.now() - last < LIST_YIELD_MS) continue;
-      // Reports are rarer than yields: each one is an event with a copy of the job's info.
-      if (progress && (reported < 0 || last - reported >= LIST_REPORT_MS)) {
-        progress(r.value);
-        reported = last;
-      }
-      await yieldToEventLoop();
-      if (signal?.aborted) throw new LakemapError('CANCELLED', 'refresh cancelled while listing');
-      last = performance.now();
-    }
-  } else if (storage.listSync) all = storage.listSync('', visible, withStats, onSkip);
-  else if (storage.listFiltered) all = await storage.listFiltered('', visible, withStats, onSkip);
-  else all = (await storage.list('')).filter((f) => f.path.split('/').every(visible));
-  return all.filter((f) => matches(f.path));
-}
-
-/** How long a listing runs between two turns of the event loop (and progress reports)… */
-const LIST_YIELD_MS = 8;
-/** …or how many of the storage's steps (256 entries each for local disk), whichever comes first. */
-const LIST_YIELD_STEPS = 8;
-/** Least time between two progress reports of a listing (the first comes at its first yield). */
-const LIST_REPORT_MS = 100;
 
 /** Where probe workers come from; absent when the engine runs from sources a worker cannot load. */
 export interface ProbeWorkers {
@@ -302,16 +248,6 @@ export async function scanFiles(
     const lanes = Math.max(1, Math.min(concurrency, toProbe.length));
     await Promise.all(Array.from({ length: lanes }, lane));
   }
-}
-
-/** Spec keys the engine itself reads; changing them never changes what a probe returns. */
-const ENGINE_KEYS = new Set(['files', 'segment_max_rows', 'skip_invalid', 'allow_empty', 'verify']);
-
-/** True when two specs give a scanner the same options, so a probe's earlier answer still holds. */
-export function sameScannerOptions(a: ScanContext['spec'], b: ScanContext['spec']): boolean {
-  const pick = (s: ScanContext['spec']): string =>
-    JSON.stringify(Object.keys(s).filter((k) => !ENGINE_KEYS.has(k)).sort().map((k) => [k, s[k]]));
-  return pick(a) === pick(b);
 }
 
 function yieldToEventLoop(): Promise<void> {

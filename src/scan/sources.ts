@@ -1,5 +1,7 @@
 import { Schema } from 'apache-arrow';
-import { listSourceFiles, scanFiles, checkEntry, sameScannerOptions } from './file-scan.js';
+import { scanFiles, checkEntry } from './file-scan.js';
+import { LISTED, SCANNED, listFileSource, sameScannerOptions, type SourceListing } from './listing.js';
+export { LISTED, SCANNED, listFileSource, type SourceListing } from './listing.js';
 import { adoptSchema } from '../manifest/arrow-adopt.js';
 import { mergeFileSchemas } from '../manifest/schema-evolution.js';
 import { fileGlobs } from '../engine/definition.js';
@@ -21,30 +23,6 @@ export interface ScanOutcome {
   skipped: SkippedFile[];
   warnings: string[];
   details?: JsonObject;
-}
-
-// Progress budget: listing up to LISTED, scanning up to SCANNED, then building and committing.
-export const LISTED = 3;
-export const SCANNED = 95;
-
-/** A file source's listing, taken once and shared by the no-change check and the scan. */
-export interface SourceListing {
-  listed: FileStat[];
-  /** Warnings of the listing (names that are not UTF-8 …), already noted on the job. */
-  warnings: string[];
-}
-
-/**
- * Lists a file source for a refresh; `withStats` when a previous version may let files be reused
- * (its file count and scanner options say so), since only then are sizes and mtimes worth a stat.
- */
-export async function listFileSource(plan: RefreshPlan, storage: ScanStorage, withStats: boolean): Promise<SourceListing> {
-  const scanner = plan.scanner as Extract<Scanner, { kind: 'file' }>;
-  const warnings: string[] = [];
-  const job = plan.job;
-  const listed = await listSourceFiles(storage, scanner, plan.definition.externalSpec, withStats, warnings, (found) => job.listing(found), job.controller.signal);
-  plan.job.note(undefined, warnings);
-  return { listed, warnings };
 }
 
 export async function scanFileSource(plan: RefreshPlan, storage: ScanStorage, previous: Manifest | undefined, listing?: SourceListing): Promise<ScanOutcome> {

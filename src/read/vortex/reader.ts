@@ -17,7 +17,8 @@ import type { ColumnRequest } from '../parquet/reader.js';
 import type { SourceFile } from '../source-file.js';
 import { parseArraySegment } from './array-segment.js';
 import { Allocator, concat, gather, slice, take, toArrow, type Decoded } from './columns.js';
-import { UnsupportedEncoding, decodeArray, protoFields } from './encodings.js';
+import { decodeArray, protoFields } from './encodings.js';
+import { UnsupportedEncoding } from './unsupported.js';
 import { readVortexMeta, type VortexFileMeta, type VortexLayout } from './meta.js';
 
 /** What to read from one Vortex file. */
