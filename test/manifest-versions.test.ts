@@ -162,7 +162,13 @@ describe('what a crash leaves behind', () => {
     fs.copyFileSync(path.join(s.manifests, vfile(2)), orphan);
     const text = fs.readFileSync(orphan, 'utf8');
     expect(await s.engine.listManifestVersions({ collectionName: 'c' })).toEqual([1, 2]);
-    expect((await error(s.engine.getManifest({ collectionName: 'c', version: 3 }))).code).toBe('MANIFEST_NOT_FOUND');
+    for (const read of [
+      () => s.engine.getManifest({ collectionName: 'c', version: 3 }),
+      () => s.engine.getManifestSummary({ collectionName: 'c', version: 3 }),
+      () => s.engine.streamManifest({ collectionName: 'c', version: 3 }),
+    ]) {
+      expect((await error(read())).code).toBe('MANIFEST_NOT_FOUND');
+    }
     // Temporaries of a writer that died are removed; one of a live process (this one) is left.
     const dead = path.join(s.manifests, `.tmp-${vfile(9)}-4194303-aaaaaaaaaaaa`);
     const deadTop = path.join(s.dir, '.tmp-CURRENT-4194303-bbbbbbbbbbbb');

@@ -61,8 +61,8 @@ describe('the tail a probe sees', () => {
 
 describe('a scanner answer is checked before it enters a manifest', () => {
   const cases: [string, FileProbe, RegExp][] = [
-    ['negative rows', entry(-1), /an invalid row count \(-1\)/],
-    ['fractional rows', { ...entry(1), rows: 1.5 }, /an invalid row count \(1\.5\)/],
+    ['negative rows', entry(-1), /returned an invalid row count \(-1\)/],
+    ['fractional rows', { ...entry(1), rows: 1.5 }, /returned an invalid row count \(1\.5\)/],
     ['no units', { ...entry(1), units: undefined as never }, /no units/],
     ['a unit with negative rows', { ...entry(0), units: [{ rows: 1, byteSize: 1 }, { rows: -1, byteSize: 1 }] }, /a unit with an invalid row count \(-1\)/],
     ['a unit with fractional rows', { ...entry(1), units: [{ rows: 0.5, byteSize: 1 }, { rows: 0.5, byteSize: 1 }] }, /a unit with an invalid row count \(0\.5\)/],
