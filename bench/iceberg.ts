@@ -38,6 +38,8 @@ export interface IcebergBenchResult {
   icebirdFirstMs: number;
   /** icebird time / engine refresh time: above 1 means lakemap is faster. */
   engineVsIcebird: number;
+  /** icebird time / scanner snapshot time (the same reads and decoding, without the engine's build and commit). */
+  snapshotVsIcebird: number;
 }
 
 /**
@@ -92,7 +94,11 @@ async function benchShape(manifestCount: number, filesPerManifest: number, log: 
     const engine = await engineRefresh(dir, log);
     const icebird = await icebirdRead(dir, files, log);
     const engineVsIcebird = icebird.best / engine.best;
-    log(`iceberg ${files} files: engine refresh ${engine.best.toFixed(1)} ms vs icebird ${icebird.best.toFixed(1)} ms: lakemap ${engineVsIcebird.toFixed(2)}× icebird's speed`);
+    const snapshotVsIcebird = icebird.best / snapshotMs;
+    log(
+      `iceberg ${files} files: engine refresh ${engine.best.toFixed(1)} ms vs icebird ${icebird.best.toFixed(1)} ms: lakemap ${engineVsIcebird.toFixed(2)}× icebird's speed ` +
+        `(snapshot alone ${snapshotVsIcebird.toFixed(2)}×)`,
+    );
     return {
       dataFiles: files,
       manifests: manifestCount + 1,
@@ -104,6 +110,7 @@ async function benchShape(manifestCount: number, filesPerManifest: number, log: 
       icebirdMs: icebird.best,
       icebirdFirstMs: icebird.first,
       engineVsIcebird,
+      snapshotVsIcebird,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -77,7 +77,9 @@ export type LakemapErrorCode =
   /** Declared fields conflict, e.g. two fields mapped to the same external column. */
   | 'INVALID_FIELDS'
   /** The engine was closed; it starts no more refreshes. */
-  | 'ENGINE_CLOSED';
+  | 'ENGINE_CLOSED'
+  /** A bug in lakemap, e.g. a remote read reaching bytes it had not fetched; the message says what, please report it. */
+  | 'INTERNAL';
 
 /** Options for {@link LakemapError}. */
 export interface LakemapErrorOptions {

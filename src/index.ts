@@ -50,6 +50,7 @@ export type {
   TableEntry,
   TableScanner,
   TableSnapshot,
+  UnchangedContext,
   UnitInfo,
 } from './scanner.js';
 export { WatchEvent, WatchHandle } from './watch/index.js';

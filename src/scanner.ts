@@ -259,6 +259,21 @@ export interface TableScanner {
   readonly mapsBesideTable?: boolean;
   /** Resolves the snapshot to map, reading only metadata. */
   snapshot(source: SourceStorage, ctx: SnapshotContext): Promise<TableSnapshot>;
+  /**
+   * Optional fast path of a refresh that finds nothing new: true only when the table certainly still
+   * is the snapshot the previous version mapped (same table version, metadata provably the same), so
+   * the engine completes the job with `committed: false` without a snapshot. Anything uncertain, or
+   * any error, must answer false: the engine then takes a snapshot as usual.
+   */
+  unchanged?(source: SourceStorage, ctx: UnchangedContext): Promise<boolean>;
+}
+
+/** What {@link TableScanner.unchanged} is asked about. */
+export interface UnchangedContext extends ScanContext {
+  /** As {@link SnapshotContext.tablePath}. */
+  readonly tablePath?: string;
+  /** The snapshot the previous version mapped: its table version and details. */
+  readonly previous: { readonly tableVersion: string; readonly details: JsonObject | undefined };
 }
 
 /** Any scanner: register with `RefreshEngine.registerScanner` or the `scanners` option. */

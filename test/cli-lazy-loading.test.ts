@@ -13,10 +13,13 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))
 const bin = path.join(repo, pkg.bin.lakemap);
 const recorder = pathToFileURL(path.join(repo, 'test', 'helpers', 'record-loads.mjs')).href;
 
-/** Runs node with `args`, recording the modules it loads; returns its output and their URLs. */
+const fakeCores = path.join(repo, 'test', 'helpers', 'fake-cores.mjs');
+
+/** Runs node with `args` (as on 8 cores: probe workers on), recording the modules it and its threads load. */
 function recorded(args: string[]): { code: number | null; stdout: string; stderr: string; loaded: string[] } {
   const log = path.join(tempDir(), 'loaded.txt');
-  const r = spawnSync(process.execPath, ['--import', recorder, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LAKEMAP_RECORD_LOADS: log } });
+  const env = { ...process.env, LAKEMAP_RECORD_LOADS: log, LAKEMAP_FAKE_CORES: '8' };
+  const r = spawnSync(process.execPath, ['--import', fakeCores, '--import', recorder, ...args], { encoding: 'utf8', timeout: 60_000, env });
   const loaded = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') : [];
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, loaded };
 }
@@ -34,7 +37,7 @@ describe('lazy loading', () => {
     root = tempDir();
   });
 
-  it('a no-change CLI refresh loads neither apache-arrow nor any scanner; a refresh that scans does', () => {
+  it('a no-change CLI refresh loads neither apache-arrow nor any scanner nor starts workers; a refresh that scans does', () => {
     expect(recorded([bin, 'create', 'trips', '--source', lake, '--format', 'parquet', '--root', root]).code).toBe(0);
     const first = recorded([bin, 'refresh', 'trips', '--root', root]);
     expect(first.stderr).toContain('done');
@@ -49,6 +52,10 @@ describe('lazy loading', () => {
     expect(arrow(again.loaded)).toEqual([]);
     expect(scanners(again.loaded)).toEqual([]);
     expect(again.loaded.some((u) => u.endsWith('/dist/src/engine/refresh-scan.js'))).toBe(false);
+    // Nor does it start probe workers (each would load the scanner and apache-arrow), unlike the first.
+    const worker = (urls: string[]): boolean => urls.some((u) => u.endsWith('/dist/src/scan/probe-worker.js'));
+    expect(worker(first.loaded)).toBe(true);
+    expect(worker(again.loaded)).toBe(false);
   });
 
   it('the manifest reads of the CLI (describe, summary, versions, show --json) load no apache-arrow', () => {

@@ -61,6 +61,14 @@ describe('lakemap CLI on object stores', () => {
     const text = await lakemap(env, 'show', 't', '--root', root);
     expect(text.stdout).toContain('s3://lake/trips');
     expect(text.stdout + text.stderr + refreshed.stdout).not.toContain(S3_SECRET + '');
+    // `lakemap read` reaches the objects the same way (ranged GETs of the footer and column chunks).
+    const read = await lakemap(env, 'read', 't', '--format', 'jsonl', '--root', root);
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout.trim().split('\n').length).toBe(rows);
+    const readDenied = await lakemap({ ...env, AWS_ACCESS_KEY_ID: 'NOBODY', AWS_SECRET_ACCESS_KEY: 'not-the-secret-xyz' }, 'read', 't', '--limit', '1', '--root', root);
+    expect(readDenied.code).not.toBe(0);
+    expect(readDenied.stdout + readDenied.stderr).toContain('ACCESS_DENIED');
+    expect(readDenied.stdout + readDenied.stderr).not.toContain('not-the-secret-xyz');
 
     // Without credentials the refresh fails with its code, and the first version stays.
     const denied = await lakemap({ ...env, AWS_ACCESS_KEY_ID: 'NOBODY', AWS_SECRET_ACCESS_KEY: 'not-the-secret-xyz' }, 'refresh', 't', '--json', '--root', root);

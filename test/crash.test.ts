@@ -47,6 +47,8 @@ console.log(JSON.stringify({ state: info.state, reason: info.reason }));
 const points: [string, string, string, number, boolean][] = [
   ['linkSync', '/refresh\\.lock$', 'before', 2, false], // about to take the lock
   ['linkSync', '/refresh\\.lock$', 'after', 2, false], // lock taken, job not yet recorded: a stale lock is left behind
+  ['writeFileSync', '/chunks/\\.tmp-[0-9a-f]{32}\\.c\\.json-', 'half', 2, true], // half of a new chunk written
+  ['linkSync', '/chunks/[0-9a-f]{32}\\.c\\.json$', 'after', 2, true], // a chunk in place, the version file not
   ['writeFileSync', '/manifests/\\.tmp-v000003\\.json-', 'half', 2, true], // half of the new version file written
   ['linkSync', '/v000003\\.json$', 'before', 2, true], // version file complete under its temporary name
   ['linkSync', '/v000003\\.json$', 'after', 2, true], // version file in place, CURRENT not flipped
@@ -97,6 +99,13 @@ describe('SIGKILL at every commit step', () => {
     expect(after.totalRows).toBe(after.files.reduce((n, f) => n + f.rows, 0));
     for (const [name, bytes] of history) {
       if (fs.existsSync(path.join(manifests, name))) expect(fs.readFileSync(path.join(manifests, name)).equals(bytes), name).toBe(true);
+    }
+    // Nothing is visible before its chunks: a version file in place lists only chunks already linked.
+    for (const name of fs.readdirSync(manifests).filter((n) => n === 'v000003.json')) {
+      const listed = JSON.parse(fs.readFileSync(path.join(manifests, name), 'utf8')) as { chunks?: { id: string }[] };
+      for (const c of listed.chunks ?? []) {
+        for (const ext of ['i', 'c']) expect(fs.existsSync(path.join(path.dirname(manifests), 'chunks', `${c.id}.${ext}.json`)), `${name} lists ${c.id}`).toBe(true);
+      }
     }
     // The killed job reads as failed from any engine, not as running forever.
     const jobs = reader.listRefreshExternalCollectionJobs({ collectionName: 'c' });

@@ -61,6 +61,17 @@ describe('iceberg-table: malformed metadata', () => {
     expect(err.message).toContain(`snap-${SNAP3}.avro`);
   });
 
+  it('a missing manifest, or a folder where it should be, is NOT_FOUND naming it', async () => {
+    for (const replace of [false, true]) {
+      const dir = freshTable();
+      fs.rmSync(manifest(dir));
+      if (replace) fs.mkdirSync(manifest(dir));
+      const err = await failure(dir);
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.message).toMatch(new RegExp(`manifest .*${SNAP3}-m0\\.avro maps to metadata/${SNAP3}-m0\\.avro, which does not exist`));
+    }
+  });
+
   it('a truncated manifest', async () => {
     const dir = freshTable();
     const bytes = fs.readFileSync(manifest(dir));
@@ -98,9 +109,8 @@ describe('iceberg-table: malformed metadata', () => {
       zigzagBytes(Buffer.from(JSON.stringify(schema))), Buffer.from([0]), Buffer.alloc(16, 7)]);
     const record = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 2, 0]); // count 2^40 (zigzag), one item
     const file = Buffer.concat([header, Buffer.from([2]), zigzag(record.length), record, Buffer.alloc(16, 7)]);
-    const started = Date.now();
+    // no timing assertion (noisy machines): a loop over 2^40 items would never end, and the test's timeout catches it
     expect(() => readAvroContainer(file, 'bomb.avro')).toThrow(/bomb\.avro: Avro record 0 runs past the end/);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('random corruption of manifests never escapes as a non-LakemapError', async () => {

@@ -257,11 +257,11 @@ describe('chunk files on disk', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'chunks-'));
     const [m1, m2, m3] = versions as [Manifest, Manifest, Manifest];
     const e1 = encodeVersion(m1, undefined, { chunkFiles: 16 });
-    const full = writeChunks(dir, e1.chunks);
+    const full = await writeChunks(dir, e1.chunks);
     expect(full).toBeGreaterThan(0);
-    expect(writeChunks(dir, e1.chunks)).toBe(0); // already there: nothing rewritten
+    expect(await writeChunks(dir, e1.chunks)).toBe(0); // already there: nothing rewritten
     const e2 = encodeVersion(m2, { text: e1.text, manifest: m1 });
-    const delta = writeChunks(dir, e2.chunks);
+    const delta = await writeChunks(dir, e2.chunks);
     expect(delta).toBeGreaterThan(0);
     expect(delta).toBeLessThan(full / 20);
     expect(decodeVersion(e1.text, dir)).toEqual(m1);
@@ -269,7 +269,7 @@ describe('chunk files on disk', () => {
     // a format-1 previous version: the next version is written whole, in base chunks
     const e3 = encodeVersion(m3, { text: JSON.stringify(m2), manifest: m2 });
     expect(e3.root.chunks.every((c) => c.kind === 'base')).toBe(true);
-    writeChunks(dir, e3.chunks);
+    await writeChunks(dir, e3.chunks);
     fs.writeFileSync(path.join(dir, '.tmp-1-dead'), 'left by a killed writer');
     const before = fs.readdirSync(dir).length;
     // keep v2 and v3: v1's chunks are all still used by v2 (base + delta), so only the temp file goes

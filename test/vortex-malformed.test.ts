@@ -223,8 +223,9 @@ describe('layout trees built to exhaust a reader', () => {
     return finishBytes(b, node);
   }
 
+  // No timing assertion (noisy machines): the budget's message shows the walk stopped, and a walk of 2^40
+  // nodes would never end, so the test's own timeout catches a missing bound.
   it('stops a shared-subtree layout of 2^40 nodes with CORRUPT_FILE instead of walking it', async () => {
-    const started = Date.now();
     const e = await refusal(bytesOf({
       dtype: { kind: 'primitive', ptype: PType.I64 },
       layout: chunked([flat(1)]),
@@ -233,7 +234,6 @@ describe('layout trees built to exhaust a reader', () => {
     }));
     expect(e.code).toBe('CORRUPT_FILE');
     expect(e.message).toMatch(/more tables than the reader allows/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses layouts nested deeper than 64', async () => {
@@ -283,7 +283,6 @@ describe('fuzzing the footer region', () => {
       return seed % k;
     };
     const base = [SAMPLES.flat_struct, SAMPLES.default_writer_shape, SAMPLES.all_types].map((f) => writeVortexFile(f));
-    const started = Date.now();
     const outcomes = new Map<string, number>();
     for (let i = 0; i < 600; i++) {
       const r = base[i % base.length]!;
@@ -300,7 +299,6 @@ describe('fuzzing the footer region', () => {
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
     expect(outcomes.get('CORRUPT_FILE')).toBeGreaterThan(50);
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
 

@@ -11,11 +11,14 @@ import { decodeBound, jsonInt64 } from './values.js';
 
 /** Column stats of a data file keyed by column name of the selected schema (dropped columns omitted). */
 function columnStats(f: ContentFile, columns: Map<number, SchemaColumn>): JsonObject | undefined {
-  const ids = new Set<number>([
-    ...(f.nullValueCounts?.keys() ?? []), ...(f.lowerBounds?.keys() ?? []), ...(f.upperBounds?.keys() ?? []),
-  ]);
+  const ids: number[] = [];
+  for (const m of [f.nullValueCounts, f.lowerBounds, f.upperBounds]) if (m) for (const id of m.keys()) ids.push(id);
+  if (ids.length === 0) return undefined;
+  ids.sort((a, b) => a - b);
   const out: JsonObject = {};
-  for (const id of [...ids].sort((a, b) => a - b)) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (i > 0 && id === ids[i - 1]) continue; // in more than one map
     const col = columns.get(id);
     if (!col) continue;
     const s: JsonObject = {};

@@ -5,11 +5,12 @@
  */
 import { corruptFile, LakemapError, type SourceStorage } from '../../src/scanner.js';
 import { readAvroContainer } from './avro.js';
+import type { AvroProjection } from './avro-projection.js';
 import { parseLosslessJson } from './lossless-json.js';
 import type { TableRebaser } from './paths.js';
 import { toBigInt } from './table-metadata.js';
 import { CONTENT_DATA, CONTENT_POSITION_DELETES, type ContentFile, type PartitionField, type PartitionSpec, type Snapshot, type TableMetadata } from './types.js';
-import { partitionResultType, partitionValue } from './values.js';
+import { MAX_SAFE_BIGINT, partitionResultType, partitionValue } from './values.js';
 import type { SchemaColumn } from './schema.js';
 
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
@@ -39,6 +40,27 @@ export interface SnapshotFiles {
 /** File formats that hold table rows (Iceberg `file_format` of data files). */
 const DATA_FORMATS = new Set(['PARQUET', 'AVRO', 'ORC']);
 
+/**
+ * The manifest-entry fields read below (v1, v2 and v3 names; absent ones stay absent). The other
+ * per-column maps (column_sizes, value_counts, nan_value_counts), key_metadata and the like are skipped
+ * while decoding: they are most of a Spark manifest's bytes and nothing here uses them.
+ */
+export const MANIFEST_ENTRY_FIELDS: AvroProjection = {
+  status: true,
+  snapshot_id: true,
+  sequence_number: true,
+  data_file: {
+    content: true, file_path: true, file_format: true, partition: true, record_count: true, file_size_in_bytes: true,
+    null_value_counts: true, lower_bounds: true, upper_bounds: true, split_offsets: true, first_row_id: true,
+    equality_ids: true, referenced_data_file: true, content_offset: true, content_size_in_bytes: true,
+  },
+};
+
+/** The manifest-list fields read below (the per-partition summaries are skipped). */
+export const MANIFEST_FILE_FIELDS: AvroProjection = {
+  manifest_path: true, partition_spec_id: true, content: true, sequence_number: true, added_snapshot_id: true,
+};
+
 type Rec = Record<string, unknown>;
 
 function asRecord(v: unknown): Rec | undefined {
@@ -47,7 +69,7 @@ function asRecord(v: unknown): Rec | undefined {
 
 function safeNumber(v: unknown): number | undefined {
   const b = toBigInt(v);
-  return b !== undefined && b >= 0n && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : undefined;
+  return b !== undefined && b >= 0n && b <= MAX_SAFE_BIGINT ? Number(b) : undefined;
 }
 
 /** `array<record{key,value}>` (Iceberg's int-keyed Avro maps) as a Map. */
@@ -62,13 +84,31 @@ function idMap<V>(v: unknown, convert: (x: unknown) => V | undefined): Map<numbe
   return out;
 }
 
+/**
+ * The bytes of an Avro file named in the metadata, and its source-relative path. The path the known
+ * prefixes give is read straight away (the read checks that the file is there); only when that fails is
+ * the file looked for as before (`toSource` probes, learns relocated prefixes), so errors stay the same.
+ */
+async function readMetadataAvro(storage: SourceStorage, rebaser: TableRebaser, written: string, what: string): Promise<{ rel: string; bytes: Uint8Array }> {
+  const guess = rebaser.byPrefix(written);
+  if (guess !== undefined) {
+    try {
+      return { rel: guess, bytes: await storage.readFile(guess, MAX_MANIFEST_BYTES) };
+    } catch {
+      // looked for below, which reports what is wrong
+    }
+  }
+  const rel = await rebaser.toSource(written, what, true);
+  return { rel, bytes: await storage.readFile(rel, MAX_MANIFEST_BYTES) };
+}
+
 /** Reads the manifest list of a snapshot (or the v1 inline manifest paths). */
 export async function readManifestList(storage: SourceStorage, rebaser: TableRebaser, snap: Snapshot): Promise<ManifestRef[]> {
   if (snap.manifestList === undefined) {
     return (snap.manifests ?? []).map((path) => ({ path, content: CONTENT_DATA, sequenceNumber: 0n }));
   }
-  const rel = await rebaser.toSource(snap.manifestList, `manifest list of snapshot ${snap.id}`, true);
-  const { records } = readAvroContainer(await storage.readFile(rel, MAX_MANIFEST_BYTES), rel);
+  const { rel, bytes } = await readMetadataAvro(storage, rebaser, snap.manifestList, `manifest list of snapshot ${snap.id}`);
+  const { records } = readAvroContainer(bytes, rel, MANIFEST_FILE_FIELDS);
   return records.map((value, i) => {
     const r = asRecord(value);
     const path = r?.['manifest_path'];
@@ -107,8 +147,8 @@ function specOf(meta: TableMetadata, ref: ManifestRef, header: Map<string, strin
 async function readManifest(
   storage: SourceStorage, rebaser: TableRebaser, meta: TableMetadata, columns: Map<number, SchemaColumn>, ref: ManifestRef,
 ): Promise<{ files: ContentFile[]; skipped: SnapshotFiles['skippedEntries'] }> {
-  const rel = await rebaser.toSource(ref.path, 'manifest', true);
-  const { metadata: header, records } = readAvroContainer(await storage.readFile(rel, MAX_MANIFEST_BYTES), rel);
+  const { rel, bytes } = await readMetadataAvro(storage, rebaser, ref.path, 'manifest');
+  const { metadata: header, records } = readAvroContainer(bytes, rel, MANIFEST_ENTRY_FIELDS);
   const spec = specOf(meta, ref, header, rel);
   const partitionTypes = spec.fields.map((f) => partitionResultType(f, columns.get(f['source-id'])?.type));
   const unpartitioned = spec.fields.every((f) => f.transform === 'void');
@@ -158,8 +198,6 @@ async function readManifest(
     if (content === CONTENT_DATA) {
       const nulls = idMap(df['null_value_counts'], toBigInt);
       if (nulls) file.nullValueCounts = nulls;
-      const counts = idMap(df['value_counts'], toBigInt);
-      if (counts) file.valueCounts = counts;
       const lower = idMap(df['lower_bounds'], (x) => (x instanceof Uint8Array ? x : undefined));
       if (lower) file.lowerBounds = lower;
       const upper = idMap(df['upper_bounds'], (x) => (x instanceof Uint8Array ? x : undefined));

@@ -11,10 +11,11 @@ import { LakemapError, type SourceStorage } from '../../src/scanner.js';
 
 /** `s3a://`, `s3n://` → `s3://`; `file:///x`, `file:/x` → `/x`; no trailing slash. */
 export function normalizeUri(uri: string): string {
-  let u = uri.replace(/^s3[an]:\/\//, 's3://');
+  // Plain prefix tests before any regex or copy: this runs for every data file of a table.
+  let u = uri.startsWith('s3a://') || uri.startsWith('s3n://') ? `s3${uri.slice(3)}` : uri;
   if (u.startsWith('file://')) u = u.slice('file://'.length);
   else if (u.startsWith('file:/')) u = u.slice('file:'.length);
-  return u.replace(/\/+$/, '');
+  return u.endsWith('/') ? u.replace(/\/+$/, '') : u;
 }
 
 /** `a/b` + `c` → `a/b/c`, with empty parts left out. */
@@ -76,8 +77,9 @@ export class TableRebaser {
     for (const { prefix, base } of this.prefixes) {
       if (prefix === '') continue;
       if (uri.startsWith(prefix + '/')) {
-        const rel = uri.slice(prefix.length + 1).replace(/^\/+/, '');
-        if (rel !== '' && !rel.split('/').includes('..')) return joinRel(base, rel);
+        let rel = uri.slice(prefix.length + 1);
+        if (rel.startsWith('/')) rel = rel.replace(/^\/+/, '');
+        if (rel !== '' && !(rel.includes('..') && rel.split('/').includes('..'))) return joinRel(base, rel);
       }
     }
     return undefined;

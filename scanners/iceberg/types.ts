@@ -120,7 +120,6 @@ export interface ContentFile {
   snapshotId: bigint;
   /** Raw stats maps (field id → value) kept for the data-file entries. */
   nullValueCounts?: Map<number, bigint>;
-  valueCounts?: Map<number, bigint>;
   lowerBounds?: Map<number, Uint8Array>;
   upperBounds?: Map<number, Uint8Array>;
   splitOffsets?: bigint[];

@@ -6,9 +6,13 @@
 import type { JsonValue } from '../../src/scanner.js';
 import type { PartitionField } from './types.js';
 
+/** The safe-integer range as BigInt, made once (a BigInt per bound per call showed in profiles). */
+export const MIN_SAFE_BIGINT = BigInt(Number.MIN_SAFE_INTEGER);
+export const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** An int64 as a JSON value: a number when exact, else a decimal string. */
 export function jsonInt64(v: bigint): number | string {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  return v >= MIN_SAFE_BIGINT && v <= MAX_SAFE_BIGINT ? Number(v) : v.toString();
 }
 
 function jsonFloat(v: number): number | string {
@@ -21,9 +25,29 @@ function hex(b: Uint8Array): string {
 
 const pad = (n: number | bigint, w: number) => n.toString().padStart(w, '0');
 
-/** Days since 1970-01-01 as `YYYY-MM-DD`. */
+/** Days of 0000-01-01 and 9999-12-31 since 1970-01-01: the years `toISOString` writes with 4 digits. */
+const FIRST_4_DIGIT_DAY = -719_528;
+const LAST_4_DIGIT_DAY = 2_932_896;
+
+/**
+ * Days since 1970-01-01 as `YYYY-MM-DD` (as `Date.toISOString` writes it). Years 0–9999 are computed
+ * directly (H. Hinnant's civil-from-days; a Date and an ISO string per partition value were a tenth of
+ * a snapshot's time); others go through Date, which writes them with a sign and 6 digits.
+ */
 export function formatDate(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+  if (!Number.isInteger(days) || days < FIRST_4_DIGIT_DAY || days > LAST_4_DIGIT_DAY) {
+    return new Date(days * 86_400_000).toISOString().slice(0, 10);
+  }
+  const z = days + 719_468; // days since 0000-03-01
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097; // day of the 400-year era
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100)); // from March 1st
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`;
 }
 
 /** Microseconds (or nanoseconds, `digits` 9) since the epoch as an ISO timestamp; `Z` when zoned. */

@@ -5,13 +5,13 @@
  * @module
  */
 import { LakemapError, corruptFile } from '../../src/scanner.js';
-import type { ExternalSpec, JsonObject, SnapshotContext, SourceStorage, TableEntry, TableScanner, TableSnapshot } from '../../src/scanner.js';
+import type { ExternalSpec, JsonObject, SnapshotContext, SourceStorage, TableEntry, TableScanner, TableSnapshot, UnchangedContext } from '../../src/scanner.js';
 import { fragmentEntry, fragmentFingerprint } from './fragments.js';
 import type { FragmentReadPolicy } from './fragments.js';
-import { readManifestFile } from './manifest-file.js';
+import { decodeManifestMessage, manifestDigest, readManifestMessage } from './manifest-file.js';
 import { lanceSchemaToArrow } from './schema.js';
 import type { LanceFragment, LanceManifest } from './types.js';
-import { describeVersions, listVersions, pickVersion } from './versions.js';
+import { describeVersions, listVersions, manifestNames, pickVersion } from './versions.js';
 
 /** Reader feature flags this scanner understands (`rust/lance-table/src/feature_flags.rs`): deletion
  * files, stable row ids, the deprecated v2 marker, table config, base paths, no transaction file. */
@@ -41,6 +41,7 @@ export const lanceScanner: TableScanner = {
     specVersion(spec);
   },
   snapshot: snapshotLanceTable,
+  unchanged: lanceUnchanged,
 };
 
 /** Reads the `version` spec key: undefined, or a positive integer (a decimal string is accepted). */
@@ -58,7 +59,8 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const wanted = specVersion(ctx.spec);
   const found = await listVersions(source);
   const loc = pickVersion(found, source.root, wanted);
-  const manifest = await readManifestFile(source, loc.path, loc.size);
+  const message = await readManifestMessage(source, loc.path, loc.size);
+  const manifest = decodeManifestMessage(loc.path, message);
   const warnings = found.skipped.map((p) => `${p} is not a version of the table (detached, staging or misnamed) and was skipped`);
 
   let version = loc.version;
@@ -104,6 +106,7 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
     version,
     manifestPath: loc.path,
     manifestNaming: loc.naming,
+    manifestSha256: manifestDigest(message),
     writerVersion: manifest.writerVersion ? { ...manifest.writerVersion } : null,
     dataFormat: manifest.dataFormat ? { ...manifest.dataFormat } : null,
     timestamp: isoTime(manifest.timestampMs),
@@ -118,6 +121,38 @@ async function snapshotLanceTable(source: SourceStorage, ctx: SnapshotContext): 
   const snapshot: TableSnapshot = { tableVersion: String(version), schema: mapped.schema, entries, details };
   if (warnings.length > 0) snapshot.warnings = warnings;
   return snapshot;
+}
+
+/**
+ * True when the dataset is still at the version the previous snapshot mapped, from that very
+ * manifest: its manifest is still there under the same name with the digest recorded then, and
+ * (unless the spec pins that version) no manifest of the next version exists under either naming.
+ * Lance numbers versions without gaps (version N + 1 is created, put-if-not-exists, only over N;
+ * cleanup removes old versions, never the newest), so the newest is still the one mapped; and it never
+ * rewrites a version's manifest nor the files it lists, so the snapshot would be the same. This costs
+ * three stats and one manifest read, without listing `_versions/` (10,000 versions: most of the time
+ * lancedb's own open takes) or decoding the manifest. `_latest.manifest` (rewritten in place by old
+ * writers), recomputed counts and snapshots without a digest always answer false.
+ */
+async function lanceUnchanged(source: SourceStorage, ctx: UnchangedContext): Promise<boolean> {
+  const d = ctx.previous.details;
+  if (!d || d['countsRecomputed'] !== false || typeof d['manifestPath'] !== 'string' || typeof d['manifestSha256'] !== 'string') return false;
+  const naming = d['manifestNaming'];
+  const version = Number(ctx.previous.tableVersion);
+  if ((naming !== 'v1' && naming !== 'v2') || !Number.isSafeInteger(version) || version < 1 || d['version'] !== version) return false;
+  const wanted = specVersion(ctx.spec);
+  if (wanted !== undefined && wanted !== version) return false;
+  const names = manifestNames(version);
+  if (d['manifestPath'] !== names[naming]) return false;
+  // The V2 name wins when both exist (a dataset migrating to V2 names): one appearing is a change.
+  if (naming === 'v1' && (await source.stat(names.v2))) return false;
+  if (wanted === undefined) {
+    const next = manifestNames(version + 1);
+    if ((await source.stat(next.v2)) || (await source.stat(next.v1))) return false;
+  }
+  const st = await source.stat(names[naming]);
+  if (!st) return false;
+  return manifestDigest(await readManifestMessage(source, st.path, st.size)) === d['manifestSha256'];
 }
 
 /** ISO time of an epoch-ms value, or null when absent or outside what a Date can hold. */

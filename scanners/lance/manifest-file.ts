@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { LakemapError, corruptFile } from '../../src/scanner.js';
 import type { SourceStorage } from '../../src/scanner.js';
 import { decodeManifest } from './manifest-proto.js';
@@ -25,6 +26,11 @@ const WHOLE_READ = 4 * 1024 * 1024;
  * directory listing, saves a stat; a manifest of a few MiB is read in one request.
  */
 export async function readManifestFile(source: SourceStorage, path: string, knownSize?: number): Promise<LanceManifest> {
+  return decodeManifestMessage(path, await readManifestMessage(source, path, knownSize));
+}
+
+/** The protobuf `Manifest` message bytes of the manifest file at `path` (between its length prefix and trailer). */
+export async function readManifestMessage(source: SourceStorage, path: string, knownSize?: number): Promise<Uint8Array> {
   let size = knownSize;
   if (size === undefined) {
     const stat = await source.stat(path);
@@ -34,7 +40,15 @@ export async function readManifestFile(source: SourceStorage, path: string, know
   if (size > MAX_MANIFEST_BYTES) throw corruptFile(path, `manifest is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} accepted`);
   const tailLen = size <= WHOLE_READ ? size : Math.min(size, TAIL_READ);
   const tail = await source.read(path, size - tailLen, tailLen);
-  return decodeManifestFile(path, tail, size, (offset, length) => source.read(path, offset, length));
+  return manifestMessage(path, tail, size, (offset, length) => source.read(path, offset, length));
+}
+
+/**
+ * Digest of a manifest message (SHA-256, hex): the snapshot records it, so a later refresh that finds
+ * the same version can tell the same manifest from one written again under the same name.
+ */
+export function manifestDigest(message: Uint8Array): string {
+  return createHash('sha256').update(message).digest('hex');
 }
 
 /**
@@ -47,6 +61,19 @@ export async function decodeManifestFile(
   size: number,
   readMore: (offset: number, length: number) => Promise<Uint8Array>,
 ): Promise<LanceManifest> {
+  return decodeManifestMessage(path, await manifestMessage(path, tail, size, readMore));
+}
+
+/** Decodes the protobuf `Manifest` message of the manifest file at `path`. */
+export function decodeManifestMessage(path: string, message: Uint8Array): LanceManifest {
+  try {
+    return decodeManifest(message);
+  } catch (e) {
+    throw corruptFile(path, `manifest protobuf is malformed: ${(e as Error).message}`, e);
+  }
+}
+
+async function manifestMessage(path: string, tail: Uint8Array, size: number, readMore: (offset: number, length: number) => Promise<Uint8Array>): Promise<Uint8Array> {
   const { position } = readTrailer(path, tail, size);
   const end = size - TRAILER_BYTES;
   if (end - position < 4) throw corruptFile(path, `manifest position ${position} leaves no room for its length prefix`);
@@ -65,11 +92,5 @@ export async function decodeManifestFile(
   if (recorded !== region.length - 4) {
     throw corruptFile(path, `manifest length prefix says ${recorded} bytes but ${region.length - 4} lie between it and the trailer`);
   }
-  let manifest: LanceManifest;
-  try {
-    manifest = decodeManifest(region.subarray(4));
-  } catch (e) {
-    throw corruptFile(path, `manifest protobuf is malformed: ${(e as Error).message}`, e);
-  }
-  return manifest;
+  return region.subarray(4);
 }

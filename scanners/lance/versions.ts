@@ -94,6 +94,11 @@ function versionOf(digits: string, naming: ManifestNaming): number | undefined {
   return Number(U64_MAX - n);
 }
 
+/** The two names a version's manifest can have: V1 (`_versions/{N}.manifest`) and V2 (`_versions/{u64::MAX - N}.manifest`). */
+export function manifestNames(version: number): { v1: string; v2: string } {
+  return { v1: `_versions/${version}.manifest`, v2: `_versions/${(U64_MAX - BigInt(version)).toString().padStart(V2_DIGITS, '0')}.manifest` };
+}
+
 /**
  * Picks the manifest of `wanted` (or the newest when undefined). Throws `NOT_FOUND` when the
  * directory holds no manifest at all and `VERSION_NOT_FOUND`, listing what exists, for a version

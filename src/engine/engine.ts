@@ -307,7 +307,8 @@ export class RefreshEngine extends JobEventTarget {
 
   /**
    * The live rows of one segment as Arrow record batches, in file order, one row group (or its part
-   * in the segment) per batch, with the collection's field names and types.
+   * in the segment) per batch, with the collection's field names and types. An `s3://` or `az://`
+   * source is read with the engine's `storageOptions` by ranged GETs of the needed column chunks.
    *
    * @example
    * ```ts
@@ -317,13 +318,13 @@ export class RefreshEngine extends JobEventTarget {
    */
   async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, req); // loaded on first read: keeps start-up lean
+    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, { ...req, storage: this.storage }); // loaded on first read: keeps start-up lean
   }
 
   /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
   async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readCollectionRows(manifest, req);
+    yield* (await import('../read/read.js')).readCollectionRows(manifest, { ...req, storage: this.storage });
   }
 
   /**

@@ -93,8 +93,19 @@ export class JobRecords {
 
   /** Deletes the oldest finished records beyond `keep`. */
   prune(keep: number): void {
+    // Up to `keep` records in all, none can be beyond it: no need to read each (after every refresh).
+    if (this.count() <= keep) return;
     const finished = this.list().filter((j) => isFinal(j.state));
     for (const j of finished.slice(0, Math.max(0, finished.length - keep))) fs.rmSync(this.file(j.jobId), { force: true });
+  }
+
+  /** Record files in the folder (readable or not): at least as many as {@link JobRecords.list} returns. */
+  private count(): number {
+    try {
+      return fs.readdirSync(this.dir).filter((n) => n.endsWith('.json')).length;
+    } catch {
+      return 0;
+    }
   }
 
   private cancelFile(jobId: string): string {

@@ -74,7 +74,9 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
     engine.jobs.add(job);
     void job.finished().then(() => engine.pruneRecords());
     engine.records.watchCancel(jobId, job.finished(), () => job.controller.abort());
-    if (scanner.kind === 'file' && scanner.workerModule) engine.workers?.warm(scanner.workerModule);
+    // A refresh with nothing to compare against scans: its workers start now, overlapping the listing.
+    // Any other starts them only once its listing shows a change (see refresh.ts): a no-change refresh starts none.
+    if (scanner.kind === 'file' && scanner.workerModule && !start.previous && !start.index) engine.workers?.warm(scanner.workerModule);
     const plan: RefreshPlan = {
       job,
       definition: { ...def, externalSource, externalSpec },

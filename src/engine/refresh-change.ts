@@ -233,7 +233,7 @@ export async function refreshFromChange(plan: RefreshPlan, storage: ScanStorage,
     chunks: delta ? [...root.chunks, ref(delta, 'delta', files.length, removedPaths.length)] : root.chunks,
   };
   job.setProgress(SCANNED + 2);
-  plan.versions.commitRoot(
+  await plan.versions.commitRoot(
     next,
     delta ? [delta] : [],
     { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },

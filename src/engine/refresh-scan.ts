@@ -50,7 +50,7 @@ export async function refreshScanned(plan: RefreshPlan, storage: SourceStorage, 
     return { ok: true, version: previous.version, committed: false, changes };
   }
   job.setProgress(SCANNED + 2);
-  plan.versions.commit(
+  await plan.versions.commit(
     manifest,
     { version: plan.baseVersion, incarnation: def.incarnation ?? '', currentIncarnation: plan.currentIncarnation, lockHeld: () => plan.lock.stillHeld() },
     plan.keepVersions,

@@ -3,6 +3,7 @@ import type { ProbeWorkers } from '../scan/file-scan.js';
 import { listFileSource, sameScannerOptions, SCANNED, type SourceListing } from '../scan/listing.js';
 import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
 import { loadScanner } from '../../scanners/builtin.js';
+import { keptAll, tableUnchanged } from './table-unchanged.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
@@ -74,6 +75,12 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   if (plan.scanner.kind === 'table') plan.scanner = await loadScanner(plan.scanner);
   const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
+  const previousTable = previous ?? plan.previousIndex;
+  if (previousTable && (await tableUnchanged(plan, storage, previousTable))) {
+    const changes = keptAll(previousTable);
+    job.setProgress(SCANNED, changes.files.unchanged, changes.files.unchanged);
+    return { ok: true, version: plan.baseVersion, committed: false, changes };
+  }
   let listing: SourceListing | undefined;
   let withStats = false;
   if (plan.scanner.kind === 'file') {
@@ -87,6 +94,8 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };
     }
     plan.scanner = await loadScanner(plan.scanner);
+    // Workers start once a scan is due (a no-change refresh starts none), with the scanner this thread now holds.
+    if (plan.scanner.kind === 'file' && plan.scanner.workerModule) plan.workers?.warm(plan.scanner.workerModule);
   }
   // Loaded only now: the scan, the build and apache-arrow with them are not needed when nothing changed.
   return (await import('./refresh-scan.js')).refreshScanned(plan, storage, listing, withStats);

@@ -4,7 +4,7 @@
  * (exclusive create of complete, durable content; content addressing makes an existing name the same
  * content), and pruned when no kept version references them.
  *
- * A commit is: {@link writeChunks} (missing chunks only) → the root as the version file (exclusive) →
+ * A commit is: {@link ChunkWriter} (missing chunks only, flushed together) → the root as the version file (exclusive) →
  * the `CURRENT` flip → {@link pruneChunks} over the kept versions. A crash before the flip leaves at
  * most unreferenced chunks, which the next prune removes.
  *
@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadManifestVersion, splitManifest, type ChunkSource, type EncodedChunk, type ManifestRoot, type SplitOptions } from './chunks.js';
-import { syncDir, tempName, writeDurable } from './store.js';
+import { allSynced, removeTemps, syncDirAsync, writePending, type PendingFile } from './durable.js';
 import type { Manifest } from '../types.js';
 
 /** Folder of the chunks, inside a collection's folder (beside `manifests/`). */
@@ -53,48 +53,84 @@ export function decodeVersion(text: string, chunksDir: string): Manifest {
 }
 
 /**
- * Writes the chunks that are not on disk yet: each object complete and fsynced under a temporary
- * name, then linked to its final name (fails if it exists: then the same content is normally already
- * there; an object found with other content was damaged and is replaced by an atomic rename).
- * Returns the bytes written.
+ * Writes chunk objects that are not on disk yet, their fsyncs overlapping: {@link ChunkWriter.add}
+ * writes each object complete under a temporary name and starts its fsync (so a commit can encode
+ * the next chunk meanwhile, holding one chunk's text at a time); {@link ChunkWriter.finish} waits for
+ * every flush, links each object to its final name (an object already there is normally this
+ * content; one found with other content was damaged and is replaced by an atomic rename), then syncs
+ * the folder once. Nothing is linked before every object is durable.
  */
-export function writeChunks(dir: string, chunks: EncodedChunk[]): number {
-  if (chunks.length === 0) return 0;
-  try {
-    fs.mkdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  let bytes = 0;
-  for (const c of chunks) {
-    for (const [ext, text] of [['i', c.index], ['c', c.entries]] as const) {
-      const file = path.join(dir, `${c.id}.${ext}.json`);
-      // An object already there is normally this content (same id). One that is not was damaged on
-      // disk: it is replaced (atomically) rather than left to break every version that lists it.
-      if (fs.existsSync(file) && sameText(file, text)) continue;
-      const tmp = tempName(file);
-      writeDurable(tmp, text);
+export class ChunkWriter {
+  private readonly pending: PendingFile[] = [];
+  private made = false;
+
+  constructor(readonly dir: string) {}
+
+  /** Starts writing the objects of `c` that are not on disk with this content yet. */
+  add(c: EncodedChunk): void {
+    if (!this.made) {
       try {
-        fs.linkSync(tmp, file);
-        bytes += Buffer.byteLength(text);
+        fs.mkdirSync(this.dir);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (!sameText(file, text)) {
-          fs.renameSync(tmp, file);
-          bytes += Buffer.byteLength(text);
-        }
-      } finally {
-        fs.rmSync(tmp, { force: true });
       }
+      this.made = true;
+    }
+    for (const [ext, content] of [['i', c.bytes?.index ?? c.index], ['c', c.bytes?.entries ?? c.entries]] as const) {
+      const file = path.join(this.dir, `${c.id}.${ext}.json`);
+      if (fs.existsSync(file) && sameContent(file, content)) continue;
+      this.pending.push(writePending(file, content));
     }
   }
-  syncDir(dir);
-  return bytes;
+
+  /** Makes what {@link ChunkWriter.add} wrote durable and visible; returns the bytes written. */
+  async finish(): Promise<number> {
+    try {
+      await allSynced(this.pending);
+      let bytes = 0;
+      for (const p of this.pending) {
+        try {
+          fs.linkSync(p.tmp, p.file);
+          bytes += p.bytes;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          if (!sameContent(p.file, fs.readFileSync(p.tmp))) {
+            fs.renameSync(p.tmp, p.file);
+            bytes += p.bytes;
+          }
+        }
+      }
+      if (this.pending.length > 0) await syncDirAsync(this.dir);
+      return bytes;
+    } finally {
+      this.abort();
+    }
+  }
+
+  /** Removes the temporary files (after a failure; {@link ChunkWriter.finish} does it itself). */
+  abort(): void {
+    removeTemps(this.pending);
+    this.pending.length = 0;
+  }
 }
 
-function sameText(file: string, text: string): boolean {
+/** Writes the chunks that are not on disk yet (see {@link ChunkWriter}); returns the bytes written. */
+export async function writeChunks(dir: string, chunks: EncodedChunk[]): Promise<number> {
+  if (chunks.length === 0) return 0;
+  const writer = new ChunkWriter(dir);
   try {
-    return fs.readFileSync(file, 'utf8') === text;
+    for (const c of chunks) writer.add(c);
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+  return writer.finish();
+}
+
+function sameContent(file: string, content: string | Uint8Array): boolean {
+  try {
+    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+    return fs.readFileSync(file).equals(bytes);
   } catch {
     return false;
   }

@@ -32,24 +32,46 @@ export interface DigestedFile {
  * whose order is not the path order (then the order is content too).
  */
 export function fileDigest(f: DigestedFile, segmentIds: readonly string[], position?: number): string {
-  let h1 = 0x9e3779b9;
-  let h2 = 0x85ebca6b;
-  const feed = (s: string): void => {
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 2654435761);
-      h2 = Math.imul(h2 ^ c, 1597334677);
-    }
-    h1 = Math.imul(h1 ^ 0, 2654435761); // a separator no string contains
-    h2 = Math.imul(h2 ^ 0xffff, 1597334677);
-  };
+  startDigest(f, position);
+  for (let i = 0; i < segmentIds.length; i++) feed(segmentIds[i]!);
+  return endDigest();
+}
+
+/** {@link fileDigest} of a file and its segments, without collecting their ids first. */
+export function fileDigestOfSegments(f: DigestedFile, segments: readonly Segment[], position?: number): string {
+  startDigest(f, position);
+  for (let i = 0; i < segments.length; i++) feed(segments[i]!.id);
+  return endDigest();
+}
+
+// The running state of the digest being computed (module state, not a closure per file: a build digests every file).
+let h1 = 0;
+let h2 = 0;
+
+function startDigest(f: DigestedFile, position: number | undefined): void {
+  h1 = 0x9e3779b9;
+  h2 = 0x85ebca6b;
   feed(f.path);
   feed(f.fingerprint);
   feed(`${f.sizeBytes} ${f.mtimeMs} ${f.rows} ${f.liveRows}${position === undefined ? '' : ` #${position}`}`);
-  for (let i = 0; i < segmentIds.length; i++) feed(segmentIds[i]!);
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return hex8(h1 >>> 0) + hex8(h2 >>> 0);
+}
+
+function feed(s: string): void {
+  let a = h1;
+  let b = h2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 2654435761);
+    b = Math.imul(b ^ c, 1597334677);
+  }
+  h1 = Math.imul(a ^ 0, 2654435761); // a separator no string contains
+  h2 = Math.imul(b ^ 0xffff, 1597334677);
+}
+
+function endDigest(): string {
+  const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
+  return hex8(a >>> 0) + hex8(b >>> 0);
 }
 
 /** A running sum of file digests. */
@@ -166,10 +188,7 @@ export function manifestDigests(m: Pick<Manifest, 'files' | 'segments'>, segment
   const sum = new DigestSum();
   const digests = new Array<string>(m.files.length);
   for (let i = 0; i < m.files.length; i++) {
-    const segs = lists(i);
-    const ids = new Array<string>(segs.length);
-    for (let j = 0; j < segs.length; j++) ids[j] = segs[j]!.id;
-    const d = fileDigest(m.files[i]!, ids, ordered ? undefined : i);
+    const d = fileDigestOfSegments(m.files[i]!, lists(i), ordered ? undefined : i);
     digests[i] = d;
     sum.add(d);
   }

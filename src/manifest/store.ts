@@ -171,6 +171,15 @@ export function rootIo<T>(root: string, file: string, action: string, fn: () => 
   }
 }
 
+/** {@link rootIo} for an async `fn`. */
+export async function rootIoAsync<T>(root: string, file: string, action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw LakemapError.is(e) ? e : rootError(root, file, action, e);
+  }
+}
+
 /** A `ROOT_IO_ERROR` about `file` under the metadata root. */
 export function rootError(root: string, file: string, action: string, cause: unknown): LakemapError {
   const c = cause as NodeJS.ErrnoException;

@@ -2,10 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LakemapError } from '../errors.js';
-import { rootError, rootIo, safeParse, syncDir, tempName, writeDurable, writeFileAtomic } from './store.js';
+import { rootError, rootIo, rootIoAsync, safeParse, writeFileAtomic } from './store.js';
+import { allSynced, removeTemps, syncDirAsync, writePending, type PendingFile } from './durable.js';
 import { manifestProblems } from './validate.js';
 import { temporaryInUse } from './lock.js';
-import { CHUNK_DIR, decodeVersion, encodeVersion, fileChunkSource, pruneChunks, writeChunks } from './chunk-files.js';
+import { CHUNK_DIR, ChunkWriter, decodeVersion, encodeVersion, fileChunkSource, pruneChunks } from './chunk-files.js';
 import { loadFileIndex, type EncodedChunk, type ManifestRoot } from './chunks.js';
 import { chunkedIndex, fileIndexProblems, type PreviousIndex } from './file-index.js';
 import { manifestSummary, type ManifestSummary } from './summary.js';
@@ -252,18 +253,22 @@ export class VersionStore {
   /**
    * Commits `manifest` as version `expected.version + 1`, the one place a version becomes current:
    * 1. the collection must still be the incarnation the job started on, and the job's lock still held;
-   * 2. the version file is written complete under a temporary name and linked into place, which fails
-   *    if the file exists (history is never overwritten);
-   * 3. `CURRENT` must still name `expected.version` (compare-and-swap), then flips by one atomic rename.
+   * 2. the chunks not on disk yet, the version file and the next `CURRENT` are written complete under
+   *    temporary names, their fsyncs overlapping;
+   * 3. the chunks are linked into place and their folder synced; then the version file is linked into
+   *    place, which fails if the file exists (history is never overwritten), and its folder synced;
+   * 4. `CURRENT` must still name `expected.version` (compare-and-swap), then flips by one atomic rename.
    * Any failed check is `COMMIT_CONFLICT`; an OS failure is `ROOT_IO_ERROR`. Versions older than the
    * newest `keep` are deleted afterwards.
    */
-  commit(manifest: Manifest, expected: CommitExpectation, keep: number, previous?: Manifest): void {
-    this.commitEncoded(manifest.version, expected, keep, () => {
+  async commit(manifest: Manifest, expected: CommitExpectation, keep: number, previous?: Manifest): Promise<void> {
+    await this.commitEncoded(manifest.version, expected, keep, (writer) => {
       const prevText = previous && previous.version === expected.version ? readText(this.file(expected.version)) : undefined;
-      // Base chunks are written as they are encoded (chunks before the root, as always), one in memory at a time.
-      const onChunk = (c: EncodedChunk): void => void writeChunks(this.chunksDir, [c]);
-      return encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined, { onChunk });
+      // Base chunks start writing as they are encoded (one chunk's text in memory at a time).
+      const onChunk = (c: EncodedChunk): void => writer.add(c);
+      const encoded = encodeVersion(manifest, prevText !== undefined && previous ? { text: prevText, manifest: previous } : undefined, { onChunk });
+      for (const c of encoded.chunks) writer.add(c); // a delta comes back whole, not through onChunk
+      return encoded.text;
     });
   }
 
@@ -271,11 +276,14 @@ export class VersionStore {
    * Commits a chunked version given as its root and the chunks it adds (a refresh that built it from
    * a change), with the same checks and steps as {@link VersionStore.commit}.
    */
-  commitRoot(root: ManifestRoot, chunks: EncodedChunk[], expected: CommitExpectation, keep: number): void {
-    this.commitEncoded(root.version, expected, keep, () => ({ text: JSON.stringify(root), chunks }));
+  async commitRoot(root: ManifestRoot, chunks: EncodedChunk[], expected: CommitExpectation, keep: number): Promise<void> {
+    await this.commitEncoded(root.version, expected, keep, (writer) => {
+      for (const c of chunks) writer.add(c);
+      return JSON.stringify(root);
+    });
   }
 
-  private commitEncoded(version: number, expected: CommitExpectation, keep: number, encode: () => { text: string; chunks: EncodedChunk[] }): void {
+  private async commitEncoded(version: number, expected: CommitExpectation, keep: number, encode: (chunks: ChunkWriter) => string): Promise<void> {
     const conflict = (why: string): LakemapError =>
       new LakemapError('COMMIT_CONFLICT', `commit of ${this.label} version ${version} refused: ${why}; the previous version stays current`, { path: this.dir });
     if (version !== expected.version + 1) throw conflict(`the job started from version ${expected.version}`);
@@ -288,33 +296,46 @@ export class VersionStore {
     checkCollection();
     const file = this.file(version);
     const manifestsDir = path.dirname(file);
-    rootIo(this.root, file, 'write', () => {
+    const writer = new ChunkWriter(this.chunksDir);
+    let pointer: PendingFile | undefined;
+    await rootIoAsync(this.root, file, 'write', async () => {
+      let root: PendingFile | undefined;
       try {
-        fs.mkdirSync(manifestsDir); // never recursive: a vanished collection folder is not re-created
+        try {
+          fs.mkdirSync(manifestsDir); // never recursive: a vanished collection folder is not re-created
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        // Everything this commit writes is flushed at once; what becomes visible keeps its order:
+        // chunks, then the root as the version file, then CURRENT (below).
+        const text = encode(writer);
+        root = writePending(file, text);
+        pointer = rootIo(this.root, this.pointerFile, 'write', () => writePending(this.pointerFile, JSON.stringify({ version })));
+        await allSynced([root, pointer]);
+        await writer.finish();
+        try {
+          fs.linkSync(root.tmp, file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`${file} already exists`);
+          throw e;
+        }
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      // Chunks first (only those not on disk yet), then the root as the version file.
-      const encoded = encode();
-      writeChunks(this.chunksDir, encoded.chunks);
-      const tmp = tempName(file);
-      writeDurable(tmp, encoded.text);
-      try {
-        fs.linkSync(tmp, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`${file} already exists`);
+        writer.abort();
+        if (pointer) removeTemps([pointer]);
         throw e;
       } finally {
-        fs.rmSync(tmp, { force: true });
+        if (root) removeTemps([root]);
       }
-      syncDir(manifestsDir);
+      await syncDirAsync(manifestsDir);
     });
     try {
       checkCollection();
       const now = this.named() ?? 0;
       if (now !== expected.version) throw conflict(`CURRENT names version ${now}, not ${expected.version} as when the job started`);
-      rootIo(this.root, this.pointerFile, 'write', () => writeFileAtomic(this.pointerFile, JSON.stringify({ version })));
+      rootIo(this.root, this.pointerFile, 'write', () => fs.renameSync(pointer!.tmp, this.pointerFile));
+      await syncDirAsync(this.dir);
     } catch (e) {
+      removeTemps([pointer!]);
       fs.rmSync(file, { force: true }); // never current, so not history
       throw e;
     }

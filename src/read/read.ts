@@ -1,16 +1,19 @@
 /**
  * Reading a segment's rows: dispatch on the manifest's format. Parquet files (and iceberg's parquet
  * data files) go through our own decoder; lance through lancedb; vortex through our decoder of its
- * canonical encodings (others refused by name).
+ * canonical encodings (others refused by name). Object-store sources (s3://, az://) feed the same
+ * decoders with ranged GETs planned per row group (remote/); lance there is refused.
  */
 import type { RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { Manifest } from '../types.js';
-import { readIcebergRange } from './iceberg.js';
+import { localIcebergFiles, readIcebergRange } from './iceberg.js';
 import { readLanceSegments } from './lance.js';
 import { readParquetRange } from './parquet/reader.js';
 import { readVortexRange } from './vortex/reader.js';
 import { openManifestFile, outputColumns, resolveSegment } from './segment.js';
+import { isObjectSource, openObjectSource, readObjectSegment } from './remote/segment.js';
+import type { OpenStorageOptions } from '../storage/open.js';
 
 /** Options shared by the readers. */
 export interface ReadOptions {
@@ -20,10 +23,21 @@ export interface ReadOptions {
   signal?: AbortSignal | undefined;
   /** Largest single read in bytes. */
   readBudgetBytes?: number | undefined;
+  /** How to reach an object-store source: the engine's storage options (the spec's `storage_options` are added). */
+  storage?: OpenStorageOptions | undefined;
 }
 
 /** The live rows of segment `segmentId` of `manifest`, as record batches in file order. */
 export async function* readSegmentRows(manifest: Manifest, segmentId: string, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+  if (isObjectSource(manifest) && manifest.format !== 'lance-table') {
+    const source = await openObjectSource(manifest, options.storage, options.signal);
+    try {
+      yield* readObjectSegment(source.storage, manifest, segmentId, options);
+    } finally {
+      source.close();
+    }
+    return;
+  }
   const seg = resolveSegment(manifest, segmentId);
   const { schema, columns } = outputColumns(manifest, options.columns);
   switch (manifest.format) {
@@ -37,7 +51,7 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
       return;
     }
     case 'iceberg-table':
-      yield* readIcebergRange(manifest, seg.file, seg, { schema, columns }, options);
+      yield* readIcebergRange(seg.file, seg, { schema, columns }, options, localIcebergFiles(manifest, options.readBudgetBytes));
       return;
     case 'vortex': {
       const file = openManifestFile(manifest, seg.file, options.readBudgetBytes);
@@ -59,5 +73,14 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
 /** Every segment of `manifest` in order. */
 export async function* readCollectionRows(manifest: Manifest, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
   if (manifest.format === 'lance-table') return yield* readLanceSegments(manifest, manifest.segments.map((s) => s.id), options); // opens the dataset once
+  if (isObjectSource(manifest)) {
+    const source = await openObjectSource(manifest, options.storage, options.signal); // one client for every segment
+    try {
+      for (const s of manifest.segments) yield* readObjectSegment(source.storage, manifest, s.id, options);
+    } finally {
+      source.close();
+    }
+    return;
+  }
   for (const s of manifest.segments) yield* readSegmentRows(manifest, s.id, options);
 }

@@ -67,7 +67,7 @@ function withDim(f: Field, dim: number): Field {
 }
 
 /** Opens a manifest file for reading, refusing it when it changed since the manifest was written. */
-export function openManifestFile(manifest: Manifest, file: ManifestFile, budget?: number): SourceFile {
+export function openManifestFile(manifest: Manifest, file: Pick<ManifestFile, 'path' | 'sizeBytes' | 'mtimeMs'>, budget?: number): SourceFile {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(manifest.resolvedSource) && !manifest.resolvedSource.startsWith('file://')) {
     throw new LakemapError('UNSUPPORTED', `${file.path}: reading rows from ${manifest.resolvedSource.split('://')[0]}:// sources is not supported yet (local and mounted sources only)`, { path: file.path });
   }

@@ -8,8 +8,35 @@ import { LakemapError, corruptFile } from '../errors.js';
 /** Largest single read (a column chunk) allowed by default: 1 GiB. */
 export const DEFAULT_READ_BUDGET = 1024 * 1024 * 1024;
 
+/**
+ * What the decoders read from: a file of known size whose reads are checked against it and the budget.
+ * A local {@link SourceFile}, or a remote object whose planned ranges were fetched (remote/object-file.ts).
+ */
+export interface ByteSource {
+  /** The file's path relative to the source, for errors. */
+  readonly rel: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Largest single read. */
+  readonly budget: number;
+  /** Reads `[offset, offset + length)`; with `scratch`, the result may live in its buffer (valid until the next read into it). */
+  read(offset: number, length: number, what: string, scratch?: { buffer: Uint8Array }): Uint8Array;
+  /** Releases the file (idempotent). */
+  close(): void;
+}
+
+/** Refuses a read outside `[0, size)` or above the budget, before a byte is allocated. */
+export function checkRead(file: Pick<ByteSource, 'rel' | 'size' | 'budget'>, offset: number, length: number, what: string): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > file.size) {
+    throw corruptFile(file.rel, `${what} at bytes [${offset}, ${offset + length}) lies outside the ${file.size}-byte file`);
+  }
+  if (length > file.budget) {
+    throw new LakemapError('UNSUPPORTED', `${file.rel}: ${what} is ${length} bytes, above the ${file.budget}-byte read budget`, { path: file.rel });
+  }
+}
+
 /** An open file: size known, reads bounded. Close it when done. */
-export class SourceFile {
+export class SourceFile implements ByteSource {
   private fd: number;
   /** Size in bytes at open time. */
   readonly size: number;
@@ -39,12 +66,7 @@ export class SourceFile {
    * until the next read into it).
    */
   read(offset: number, length: number, what: string, scratch?: { buffer: Uint8Array }): Uint8Array {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw corruptFile(this.rel, `${what} at bytes [${offset}, ${offset + length}) lies outside the ${this.size}-byte file`);
-    }
-    if (length > this.budget) {
-      throw new LakemapError('UNSUPPORTED', `${this.rel}: ${what} is ${length} bytes, above the ${this.budget}-byte read budget`, { path: this.rel });
-    }
+    checkRead(this, offset, length, what);
     let buf: Uint8Array;
     if (scratch) {
       if (scratch.buffer.length < length) scratch.buffer = new Uint8Array(Math.min(this.budget, Math.max(length, scratch.buffer.length * 2)));

@@ -105,6 +105,25 @@ export class ObjectStorage implements SourceStorage {
     return r.bytes;
   }
 
+  /**
+   * Bytes `[offset, offset + length)` in one ranged GET, with what the response says about the whole
+   * object (size, ETag, mtime), for a caller that knows the object's size already (a manifest): no
+   * HEAD, no listing. A range past the end of the object (HTTP 416) is `SOURCE_CHANGED`: the object is
+   * shorter than the caller was told.
+   */
+  async readRange(rel: string, offset: number, length: number): Promise<RangeResult> {
+    const { clean, key } = this.key(rel);
+    if (length <= 0) throw new RangeError(`readRange of ${length} bytes`);
+    const r = await this.call(clean, (s) =>
+      this.backend.getRange(key, offset, offset + length - 1, s).catch((e: unknown) => {
+        if (errorFacts(e).status !== 416) throw e;
+        throw new LakemapError('SOURCE_CHANGED', `${this.root}/${clean}: bytes [${offset}, ${offset + length}) lie past the end of the object (it is shorter than expected)`, { path: clean });
+      }),
+    );
+    const etag = normalizeEtag(r.etag);
+    return { bytes: r.bytes, total: r.total, mtimeMs: r.mtimeMs, ...(etag ? { etag } : {}) };
+  }
+
   async readFile(rel: string, maxBytes = DEFAULT_MAX_FILE): Promise<Uint8Array> {
     const { clean } = this.key(rel);
     const st = this.known.get(clean) ?? (await this.stat(clean));

@@ -21,6 +21,8 @@ export interface S3Server {
   port: number;
   /** Requests seen, by HTTP method. */
   counts: Record<string, number>;
+  /** Every request seen: method, URL path and query, and its Range header. */
+  requests: { method: string; url: string; range?: string }[];
   client: S3Client;
   /** Creates a bucket. */
   bucket(name: string): Promise<void>;
@@ -59,8 +61,10 @@ export async function startS3(): Promise<S3Server> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: tempDir('lakemap-s3rver-') });
   const { port } = await server.run();
   const counts: Record<string, number> = {};
+  const requests: S3Server['requests'] = [];
   server.httpServer.on('request', (req: import('node:http').IncomingMessage) => {
     counts[req.method ?? '?'] = (counts[req.method ?? '?'] ?? 0) + 1;
+    requests.push({ method: req.method ?? '?', url: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_KEY, secretAccessKey: S3_SECRET } });
@@ -71,6 +75,7 @@ export async function startS3(): Promise<S3Server> {
     endpoint,
     port,
     counts,
+    requests,
     client,
     bucket: async (name) => void (await client.send(new CreateBucketCommand({ Bucket: name }))),
     put,

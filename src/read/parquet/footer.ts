@@ -10,7 +10,7 @@ import { decodeFileMetaData, decodeSchemaElements } from '../../../scanners/parq
 import { mapParquetSchema } from '../../../scanners/parquet/schema.js';
 import { CompactType, ThriftReader } from '../../../scanners/parquet/thrift.js';
 import type { SchemaElement } from '../../../scanners/parquet/types.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 
 /** One column chunk of one row group. */
 export interface ChunkMeta {
@@ -49,7 +49,7 @@ export interface ParquetFooter {
 }
 
 /** Reads and decodes the footer of `file`. */
-export function readFooter(file: SourceFile): ParquetFooter {
+export function readFooter(file: ByteSource): ParquetFooter {
   const tail = file.read(Math.max(0, file.size - 8), Math.min(8, file.size), 'the footer trailer');
   const loc = locateFooter(file.rel, file.size, tail);
   const bytes = file.read(loc.offset, loc.length, 'the footer');

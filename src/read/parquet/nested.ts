@@ -7,7 +7,7 @@
  * leaves that disagree cannot be read into one set of rows. Memory: the row group's leaves, decoded.
  */
 import { makeData, Type, type Data, type DataType, type List, type Map_, type Null, type Struct } from 'apache-arrow';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 import { packMask } from './assemble.js';
 import { decodeChunk, type DecodedChunk, type LevelScratch } from './chunk.js';
 import { toArrowValues, type ArrowValues } from './convert.js';
@@ -33,7 +33,7 @@ export interface NestedScratch {
 }
 
 /** The Arrow data of all `numRows` rows of row group `rg` for the nested column `plan`. */
-export function readNestedRowGroup(file: SourceFile, rg: RowGroupMeta, plan: NestedPlan, scratch: NestedScratch): Data {
+export function readNestedRowGroup(file: ByteSource, rg: RowGroupMeta, plan: NestedPlan, scratch: NestedScratch): Data {
   const states = new Map<NestedNode, NodeState>();
   const values = new Map<LeafNode, ArrowValues | null>();
   for (const { leaf, nodes } of plan.paths) {

@@ -6,7 +6,7 @@
 import { DataType, FixedSizeList, List, RecordBatch, Schema, Struct, Type, makeData, util, type Data, type Field } from 'apache-arrow';
 import { LakemapError, corruptFile } from '../../errors.js';
 import { Repetition, type SchemaElement } from '../../../scanners/parquet/types.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 import { assembleColumn, RowShapeError, type ColumnShape } from './assemble.js';
 import { decodeChunk, type Leaf, type LevelScratch, type PageFate } from './chunk.js';
 import { readFooter, type ParquetFooter } from './footer.js';
@@ -56,7 +56,7 @@ interface TopColumn {
 }
 
 /** Yields the batches of `req` from `file` (which the caller closes). */
-export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, footer: ParquetFooter = readFooter(file)): Generator<RecordBatch> {
+export function* readParquetRange(file: ByteSource, req: ParquetRangeRequest, footer: ParquetFooter = readFooter(file)): Generator<RecordBatch> {
   const tops = topColumns(footer);
   const plans = req.columns.map((c) => {
     const top = tops.get(c.external);
@@ -115,6 +115,40 @@ export function* readParquetRange(file: SourceFile, req: ParquetRangeRequest, fo
     first = last;
   }
   if (first < end) throw corruptFile(file.rel, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${first}: it changed since the manifest was written`);
+}
+
+/** A row group {@link readParquetRange} decodes for a request, and the bytes it reads there. */
+export interface RowGroupRead {
+  /** Index in the file. */
+  group: number;
+  /** `[start, end)` of every chunk of the requested columns (all leaves of a nested one). */
+  ranges: [number, number][];
+}
+
+/**
+ * The row groups {@link readParquetRange} decodes for `req`, in the order it yields them, with the
+ * byte ranges each reads: what a remote read fetches before each batch is decoded.
+ */
+export function rowGroupReads(footer: ParquetFooter, req: Pick<ParquetRangeRequest, 'rowOffset' | 'rows' | 'columns'>): RowGroupRead[] {
+  const tops = topColumns(footer);
+  const end = req.rowOffset + req.rows;
+  const out: RowGroupRead[] = [];
+  // the same walk as readParquetRange's loop: a row group is read when it has rows in range
+  for (let g = 0, first = 0; g < footer.rowGroups.length && first < end; g++) {
+    const rg = footer.rowGroups[g]!;
+    if (first + rg.numRows > req.rowOffset && rg.numRows > 0) {
+      const ranges: [number, number][] = [];
+      for (const c of req.columns) {
+        for (const leaf of tops.get(c.external)?.leaves ?? []) {
+          const m = rg.columns[leaf]!;
+          ranges.push([m.start, m.start + m.length]);
+        }
+      }
+      out.push({ group: g, ranges });
+    }
+    first += rg.numRows;
+  }
+  return out;
 }
 
 function nestedPlan(rel: string, footer: ParquetFooter, c: ColumnRequest): ReturnType<typeof planNested> {

@@ -2,7 +2,7 @@
  * The parts of a Vortex file a value reader needs: the root dtype, the footer's encoding and layout
  * dictionaries and segment map, and the layout tree with each node's metadata bytes (a flat layout may
  * carry its array tree there). Decoded with the scanner's bounded readers, as the parquet reader reuses
- * the parquet scanner's footer code; every read goes through {@link SourceFile} (size and budget checked).
+ * the parquet scanner's footer code; every read goes through a {@link ByteSource} (size and budget checked).
  */
 import { LakemapError } from '../../errors.js';
 import { readDType, type VortexDType } from '../../../scanners/vortex/dtype.js';
@@ -11,7 +11,7 @@ import { readFooter, type VortexFooter } from '../../../scanners/vortex/footer.j
 import { readLayout, type LayoutNode } from '../../../scanners/vortex/layout.js';
 import { readPostscript, type FooterSegment } from '../../../scanners/vortex/postscript.js';
 import { checkLeadingMagic, readTrailer } from '../../../scanners/vortex/trailer.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 
 /** A layout node with its metadata bytes (slot 2 of `table Layout`). */
 export interface VortexLayout extends Omit<LayoutNode, 'children'> {
@@ -32,14 +32,14 @@ export interface VortexFileMeta {
 }
 
 /** Bytes read at once from the end of the file (the footer segments usually lie inside). */
-const TAIL_BYTES = 65536;
+export const VORTEX_TAIL_BYTES = 65536;
 /** Slot of `metadata` and `children` in `table Layout`. */
 const LAYOUT_METADATA = 2, LAYOUT_CHILDREN = 3;
 
 /** Reads and checks the footer of `file`. */
-export function readVortexMeta(file: SourceFile): VortexFileMeta {
+export function readVortexMeta(file: ByteSource): VortexFileMeta {
   const path = file.rel;
-  const tailLength = Math.min(file.size, TAIL_BYTES);
+  const tailLength = Math.min(file.size, VORTEX_TAIL_BYTES);
   const tailStart = file.size - tailLength;
   const tail = file.read(tailStart, tailLength, 'the Vortex footer');
   const trailer = readTrailer(path, file.size, tail);

@@ -14,7 +14,7 @@ import { PTYPES, topLevelFields, type VortexDType } from '../../../scanners/vort
 import { FlatbufferError } from '../../../scanners/vortex/flatbuffer-reader.js';
 import { CHUNKED, DICT, STRUCT, ZONED } from '../../../scanners/vortex/layout.js';
 import type { ColumnRequest } from '../parquet/reader.js';
-import type { SourceFile } from '../source-file.js';
+import type { ByteSource } from '../source-file.js';
 import { parseArraySegment } from './array-segment.js';
 import { Allocator, concat, gather, slice, take, toArrow, type Decoded } from './columns.js';
 import { decodeArray, protoFields } from './encodings.js';
@@ -36,9 +36,8 @@ export interface VortexRangeRequest {
 }
 
 /** Yields the batches of `req` from `file` (which the caller closes). */
-export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Generator<RecordBatch> {
+export function* readVortexRange(file: ByteSource, req: VortexRangeRequest, meta: VortexFileMeta = guard(file.rel, 'the footer', () => readVortexMeta(file))): Generator<RecordBatch> {
   const path = file.rel;
-  const meta = guard(path, 'the footer', () => readVortexMeta(file));
   const fields = topLevelFields(meta.dtype);
   if (meta.dtype.kind === 'struct' && meta.dtype.nullable) {
     throw new LakemapError('UNSUPPORTED', `${path}: the file's root struct is nullable; lakemap reads only non-nullable roots (as Vortex writes record batches)`, { path });
@@ -59,13 +58,8 @@ export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Gen
     }
     return { req: c, dtype, dim, select: meta.dtype.kind === 'struct' ? index : undefined, cache: { flat: undefined, dictValues: new Map() } as Cache };
   });
-  const end = req.rowOffset + req.rows;
-  if (end > meta.layout.rows) throw corruptFile(path, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${meta.layout.rows}: it changed since the manifest was written`);
-  const cuts = [req.rowOffset, ...chunkBoundaries(meta.layout).filter((b) => b > req.rowOffset && b < end), end];
-  for (let k = 0; k + 1 < cuts.length; k++) {
+  for (const [from, to] of vortexCuts(path, meta, req)) {
     if (req.signal?.aborted) throw new LakemapError('CANCELLED', `reading ${path} was cancelled`, { path });
-    const from = cuts[k]!, to = cuts[k + 1]!;
-    if (to <= from) continue;
     const children: Data[] = plans.map((p) => {
       const what = `column "${p.req.external}"`;
       return guard(path, what, () => {
@@ -80,8 +74,18 @@ export function* readVortexRange(file: SourceFile, req: VortexRangeRequest): Gen
   }
 }
 
+/** The row ranges `[from, to)` read as one batch each: the request cut at the file's top-level chunk boundaries. */
+export function vortexCuts(path: string, meta: VortexFileMeta, req: Pick<VortexRangeRequest, 'rowOffset' | 'rows'>): [number, number][] {
+  const end = req.rowOffset + req.rows;
+  if (end > meta.layout.rows) throw corruptFile(path, `rows [${req.rowOffset}, ${end}) were asked for but the file has ${meta.layout.rows}: it changed since the manifest was written`);
+  const cuts = [req.rowOffset, ...chunkBoundaries(meta.layout).filter((b) => b > req.rowOffset && b < end), end];
+  const out: [number, number][] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k + 1]! > cuts[k]!) out.push([cuts[k]!, cuts[k + 1]!]);
+  return out;
+}
+
 interface Ctx {
-  file: SourceFile;
+  file: ByteSource;
   meta: VortexFileMeta;
   alloc: Allocator;
   cache: Cache;
@@ -184,7 +188,7 @@ function fixedSize(path: string, column: string, d: Decoded, dim: number, firstR
 }
 
 /** Runs `f`, turning an unsupported encoding or malformed bytes into a LakemapError naming the file and `what`. */
-function guard<T>(path: string, what: string, f: () => T): T {
+export function guard<T>(path: string, what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
