@@ -120,6 +120,33 @@ describe('reading a version', () => {
   });
 });
 
+describe('reading a chunked version from its root alone', () => {
+  it('a summary and a stream start from the root without reading chunk entries; walking the files reads them (a missing one is MANIFEST_CORRUPT then)', async () => {
+    const s = await withVersions(3);
+    const whole = await s.engine.getManifest({ collectionName: 'c' });
+    const chunks = path.join(s.dir, 'chunks');
+    const entries = fs.readdirSync(chunks).filter((n) => n.endsWith('.c.json'));
+    expect(entries.length).toBeGreaterThan(0);
+    for (const n of entries) fs.rmSync(path.join(chunks, n));
+    const fresh = new RefreshEngine({ root: s.root, scanners: [jsonlScanner], workers: 0 }); // nothing cached
+    for (const version of [undefined, 3]) {
+      const ref = { collectionName: 'c', ...(version ? { version } : {}) };
+      expect(await fresh.getManifestSummary(ref)).toMatchObject({ version: 3, totalRows: whole.totalRows, files: whole.files.length, segments: whole.segments.length });
+      const stream = await fresh.streamManifest(ref);
+      expect([stream.header.version, stream.fileCount, stream.segmentCount]).toEqual([3, whole.files.length, whole.segments.length]);
+      let e: unknown;
+      try {
+        for (const _ of stream.files()) void _;
+      } catch (err) {
+        e = err;
+      }
+      expect(LakemapError.is(e) && e.code).toBe('MANIFEST_CORRUPT');
+    }
+    // a whole read needs the entries: it says why
+    expect((await error(fresh.getManifest({ collectionName: 'c' }))).code).toBe('MANIFEST_CORRUPT');
+  });
+});
+
 describe('CURRENT', () => {
   for (const text of ['{"version":0}', '{"version":-2}', '{"version":1.5}', '{"version":"2"}', '{}', 'null', '[2]', 'not json']) {
     it(`holding ${text} is MANIFEST_CORRUPT naming CURRENT and repair`, async () => {
