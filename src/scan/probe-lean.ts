@@ -7,10 +7,10 @@
  */
 import { fileFingerprint } from '../manifest/segments.js';
 import type { LocalStorage } from '../storage/local.js';
-import type { FileDecoder, ProbeFile, ScanContext } from '../scanner.js';
+import type { FileDecoder, ScanContext } from '../scanner.js';
 import type { LakemapError } from '../errors.js';
 import { readBudget } from './budget.js';
-import { DEFAULT_TAIL_BYTES, asLakemapError, deepFingerprint, isPromise } from './probe-util.js';
+import { DEFAULT_TAIL_BYTES, asLakemapError, deepFingerprint, isPromise, trackedProbeFile } from './probe-util.js';
 
 /** What the first stage found in one file. */
 export interface DecodedFile {
@@ -53,23 +53,9 @@ export class LeanProber {
     } catch (err) {
       return this.fail(path, err);
     }
-    let held: (() => void)[] | undefined;
-    let extra: Uint8Array[] | undefined;
-    const release = (): void => held?.forEach((r) => r());
-    const file: ProbeFile = {
-      path,
-      size,
-      mtimeMs,
-      tail,
-      read: async (o, l) => {
-        (held ??= []).push(await readBudget.acquire(l, path, this.ctx.signal));
-        const bytes = await this.storage.read(path, o, l);
-        if (this.deep) (extra ??= []).push(bytes);
-        return bytes;
-      },
-    };
+    const { file, release, extra } = trackedProbeFile(this.storage, { path, size, mtimeMs, tail }, this.ctx.signal, this.deep);
     const done = (decoded: unknown): DecodeOutcome => {
-      const fingerprint = this.deep ? deepFingerprint(size, mtimeMs, tail, extra ?? []) : fileFingerprint(size, mtimeMs, tail);
+      const fingerprint = this.deep ? deepFingerprint(size, mtimeMs, tail, extra()) : fileFingerprint(size, mtimeMs, tail);
       return { ok: true, value: { size, mtimeMs, fingerprint, decoded } };
     };
     let result: unknown;

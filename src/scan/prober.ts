@@ -6,7 +6,7 @@ import { describeSchema, encodeSchema, manifestArrowSchema } from '../manifest/s
 import { fileFingerprint, placeUnits } from '../manifest/segments.js';
 import type { FileTail } from '../storage/local.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
-import type { FileProbe, FileScanner, ProbeFile, ScanContext, ScannedEntry } from '../scanner.js';
+import type { FileProbe, FileScanner, ScanContext, ScannedEntry } from '../scanner.js';
 import type { ManifestFile, ManifestSchema } from '../types.js';
 import { readBudget } from './budget.js';
 import type { DecodedFile } from './probe-lean.js';
@@ -14,7 +14,7 @@ import type { DecodedFile } from './probe-lean.js';
 import { MAX_RECORDED_COLUMNS } from '../scanner.js';
 export { MAX_RECORDED_COLUMNS } from '../scanner.js';
 
-import { DEFAULT_TAIL_BYTES, asLakemapError, deepFingerprint, isPromise } from './probe-util.js';
+import { DEFAULT_TAIL_BYTES, asLakemapError, deepFingerprint, isPromise, trackedProbeFile } from './probe-util.js';
 export { DEFAULT_TAIL_BYTES, asLakemapError, isPromise } from './probe-util.js';
 
 /** One probed file: its manifest entry, or the error that the file gave. */
@@ -72,23 +72,7 @@ export class Prober {
 
   private run(path: string, t: FileTail, scratchTail: boolean): ProbeOutcome | Promise<ProbeOutcome> {
     const { tail, size, mtimeMs } = t;
-    // Budget grants and extra bytes exist only for probes that read past the tail: most do not, so
-    // nothing is allocated for them up front.
-    let held: (() => void)[] | undefined;
-    let extra: Uint8Array[] | undefined;
-    const release = (): void => held?.forEach((r) => r());
-    const file: ProbeFile = {
-      path,
-      size,
-      mtimeMs,
-      tail,
-      read: async (o, l) => {
-        (held ??= []).push(await readBudget.acquire(l, path, this.ctx.signal));
-        const bytes = await this.storage.read(path, o, l);
-        if (this.deepFingerprint) (extra ??= []).push(bytes);
-        return bytes;
-      },
-    };
+    const { file, release, extra } = trackedProbeFile(this.storage, { path, size, mtimeMs, tail }, this.ctx.signal, this.deepFingerprint);
     let result: FileProbe | Promise<FileProbe>;
     try {
       result = this.scanner.probe(file, this.ctx);
@@ -98,12 +82,12 @@ export class Prober {
     }
     if (!isPromise(result)) {
       release();
-      return this.accept(path, t, extra ?? NO_BYTES, result);
+      return this.accept(path, t, extra(), result);
     }
     if (scratchTail) this.scratch = new Uint8Array(this.tailBytes); // the pending probe keeps the old buffer
     return result
       .then(
-        (r) => this.accept(path, t, extra ?? NO_BYTES, r),
+        (r) => this.accept(path, t, extra(), r),
         (err) => this.fail(path, err),
       )
       .finally(release);
