@@ -196,7 +196,12 @@ export interface FileScanner {
    */
   readonly split?: {
     /** Module URL and export name of the {@link FileDecoder}. */
-    module: { url: string; exportName: string };
+    module: {
+      /** URL of the module (e.g. `new URL('./decode.js', import.meta.url).href`). */
+      url: string;
+      /** Name of the export holding the {@link FileDecoder}. */
+      exportName: string;
+    };
     /** The probe from what `decode` returned for `file` (in this thread or a worker's). */
     finish(file: Pick<ProbeFile, 'path' | 'size' | 'mtimeMs'>, decoded: unknown, ctx: ScanContext): FileProbe;
   };
@@ -291,7 +296,12 @@ export interface UnchangedContext extends ScanContext {
   /** As {@link SnapshotContext.tablePath}. */
   readonly tablePath?: string;
   /** The snapshot the previous version mapped: its table version and details. */
-  readonly previous: { readonly tableVersion: string; readonly details: JsonObject | undefined };
+  readonly previous: {
+    /** The table version the previous snapshot reported ({@link TableSnapshot.tableVersion}). */
+    readonly tableVersion: string;
+    /** The previous snapshot's details, as committed ({@link TableSnapshot.details}). */
+    readonly details: JsonObject | undefined;
+  };
 }
 
 /** Any scanner: register with `RefreshEngine.registerScanner` or the `scanners` option. */

@@ -201,7 +201,12 @@ export class LocalStorage implements SourceStorage {
    * Size and mtime of a path {@link LocalStorage.listSteps} returned: `stat` of the path under the
    * root, links followed (the listing checked that they stay inside).
    */
-  statListedSync(rel: string): { size: number; mtimeMs: number } {
+  statListedSync(rel: string): {
+    /** Bytes. */
+    size: number;
+    /** Modification time, epoch milliseconds. */
+    mtimeMs: number;
+  } {
     try {
       const st = fs.statSync(`${this.root}/${rel}`);
       return { size: st.size, mtimeMs: st.mtimeMs };
