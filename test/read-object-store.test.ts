@@ -73,20 +73,26 @@ function rangeOf(r: { range?: string }): [number, number] {
   return [Number(m[1]), Number(m[2]) + 1];
 }
 
+/** Both collections map the same ranges (in more than one segment), and each segment reads the same batches; returns the remote manifest. */
+async function expectSameSegments(local: RefreshEngine, remote: RefreshEngine): Promise<Manifest> {
+  const m = await remote.getManifest({ collectionName: 'c' });
+  const l = await local.getManifest({ collectionName: 'c' });
+  expect(m.segments.length).toBeGreaterThan(1);
+  expect(m.segments.map((s) => s.ranges)).toEqual(l.segments.map((s) => s.ranges)); // ids differ: the ETag is in them
+  for (const [i, s] of m.segments.entries()) {
+    const want = await collect(local.readSegment({ collectionName: 'c', segmentId: l.segments[i]!.id }));
+    const got = await collect(remote.readSegment({ collectionName: 'c', segmentId: s.id }));
+    expect(got.map((b) => b.numRows)).toEqual(want.map((b) => b.numRows));
+    expect(arrowRows(got)).toEqual(arrowRows(want));
+  }
+  return m;
+}
+
 describe('parquet on S3', () => {
   it('batches equal the local read of the same file, segment by segment and for a column subset', async () => {
     const local = await mapped(pqDir, { format: 'parquet', segment_max_rows: 5000 });
     const remote = await mapped('s3://lake/pq', { format: 'parquet', segment_max_rows: 5000 }, s3Options());
-    const m = await remote.getManifest({ collectionName: 'c' });
-    const l = await local.getManifest({ collectionName: 'c' });
-    expect(m.segments.length).toBeGreaterThan(1);
-    expect(m.segments.map((s) => s.ranges)).toEqual(l.segments.map((s) => s.ranges)); // ids differ: the ETag is in them
-    for (const [i, s] of m.segments.entries()) {
-      const want = await collect(local.readSegment({ collectionName: 'c', segmentId: l.segments[i]!.id }));
-      const got = await collect(remote.readSegment({ collectionName: 'c', segmentId: s.id }));
-      expect(got.map((b) => b.numRows)).toEqual(want.map((b) => b.numRows));
-      expect(arrowRows(got)).toEqual(arrowRows(want));
-    }
+    const m = await expectSameSegments(local, remote);
     const sub = { collectionName: 'c', columns: ['vec', 'id'] };
     expect(arrowRows(await collect(remote.readCollection(sub)))).toEqual(arrowRows(await collect(local.readCollection(sub))));
   });
@@ -246,16 +252,7 @@ describe('vortex on S3', () => {
   it('batches equal the local read; requests are the footer tail, the leading magic and one GET per chunk of the asked column', async () => {
     const local = await mapped(dir, { format: 'vortex', segment_max_rows: 10_000 });
     const remote = await mapped('s3://lake/vx', { format: 'vortex', segment_max_rows: 10_000 }, s3Options());
-    const m = await remote.getManifest({ collectionName: 'c' });
-    const l = await local.getManifest({ collectionName: 'c' });
-    expect(m.segments.length).toBeGreaterThan(1);
-    expect(m.segments.map((s) => s.ranges)).toEqual(l.segments.map((s) => s.ranges)); // ids differ: the ETag is in them
-    for (const [i, s] of m.segments.entries()) {
-      const want = await collect(local.readSegment({ collectionName: 'c', segmentId: l.segments[i]!.id }));
-      const got = await collect(remote.readSegment({ collectionName: 'c', segmentId: s.id }));
-      expect(got.map((b) => b.numRows)).toEqual(want.map((b) => b.numRows));
-      expect(arrowRows(got)).toEqual(arrowRows(want));
-    }
+    const m = await expectSameSegments(local, remote);
     const size = m.files[0]!.sizeBytes;
     const seen = await requestsOf(() => collect(remote.readSegment({ collectionName: 'c', segmentId: m.segments[1]!.id, columns: ['id'] })));
     expect(seen.every((q) => q.method === 'GET')).toBe(true);
