@@ -32,7 +32,12 @@ describe.each(['parcel', 'poll'] as const)('a watch whose collection moves to an
       await w.ready;
       await files(['a.jsonl']);
       expect(w.status().watching).toBe(fs.realpathSync(a));
-      const moved = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c', externalSource: b })).jobId);
+      // The watch may be refreshing right now (a late native event, a poll): then this refresh meets the
+      // collection's lock, as any second refresh does, and a caller retries — as this one does.
+      const moved = await waitFor('a refresh beside the watch\'s', async () => {
+        const job = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c', externalSource: b })).jobId);
+        return job.errorCode === 'REFRESH_IN_PROGRESS' ? undefined : job;
+      });
       expect(moved.state, moved.reason).toBe('RefreshCompleted');
       await waitFor('the watch on the new source', () => w.status().watching === fs.realpathSync(b));
       expect(w.status().mechanism).toBe(mechanism);
