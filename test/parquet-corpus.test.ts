@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, sqlString, withDuckDB } from '../fixtures/parquet/index.js';
+import { cacheKey, cachedJson, fileStamps } from '../fixtures/run-cache.js';
 import { parquetScanner } from '../scanners/parquet/index.js';
 import { LakemapError, type FileProbe } from '../src/scanner.js';
 import { probeLocalFile } from './helpers/scan.js';
@@ -64,10 +65,30 @@ const files = corpusPresent ? listCorpus() : [];
 
 describeWithCorpus('parquet', 'parquet corpus conformance', () => {
     const duck = new Map<string, DuckView>();
+    // Our side is probed inside each test, not in beforeAll: product code run from a hook makes every
+    // mutant it reaches "static" for Stryker (rerun with the whole suite, and reloaded per mutant).
+    // Not memoized across tests: each test's coverage must include the probe its assertions judge.
     const ours = new Map<string, FileProbe | LakemapError>();
+    const probeOf = async (rel: string): Promise<FileProbe | LakemapError> => {
+      let o: FileProbe | LakemapError;
+      try {
+        o = await probeLocalFile(parquetScanner, path.join(CORPUS, rel));
+      } catch (e) {
+        if (!(e instanceof LakemapError)) throw new Error(`${rel}: not a LakemapError: ${String(e)}`, { cause: e });
+        o = e;
+      }
+      ours.set(rel, o);
+      return o;
+    };
 
     beforeAll(async () => {
-      await withDuckDB(async (con) => {
+      // DuckDB's view of the read-only corpus, computed once per test run (fixtures/run-cache.ts)
+      const views = await cachedJson(() => cacheKey(['parquet-corpus-duck', fileStamps(files.map((rel) => path.join(CORPUS, rel)))], [fileURLToPath(import.meta.url)]), () => duckViews());
+      for (const [rel, view] of views) duck.set(rel, view);
+    });
+    const duckViews = (): Promise<[string, DuckView][]> =>
+      withDuckDB(async (con) => {
+        const out: [string, DuckView][] = [];
         for (const rel of files) {
           const lit = sqlString(path.join(CORPUS, rel));
           const view: DuckView = {};
@@ -85,29 +106,22 @@ describeWithCorpus('parquet', 'parquet corpus conformance', () => {
           } catch (e) {
             view.error = (e as Error).message.split('\n')[0];
           }
-          duck.set(rel, view);
+          out.push([rel, view]);
         }
+        return out;
       });
-      for (const rel of files) {
-        try {
-          ours.set(rel, await probeLocalFile(parquetScanner, path.join(CORPUS, rel)));
-        } catch (e) {
-          if (!(e instanceof LakemapError)) throw new Error(`${rel}: not a LakemapError: ${String(e)}`, { cause: e });
-          ours.set(rel, e);
-        }
-      }
+    afterAll(() => {
       const mapped = [...ours.values()].filter((v) => !(v instanceof LakemapError)).length;
-      const duckReads = [...duck.values()].filter((v) => !v.error).length;
-      console.log(`parquet corpus: ${files.length} files, DuckDB reads ${duckReads}, lakemap maps ${mapped}, refuses ${files.length - mapped}`);
+      console.log(`parquet corpus: ${files.length} files, DuckDB reads ${[...duck.values()].filter((v) => !v.error).length}, lakemap probed ${ours.size}, maps ${mapped}`);
     });
 
     it('holds files to check', () => {
       expect(files.length).toBeGreaterThan(50);
     });
 
-    it.each(files)('%s', (rel) => {
+    it.each(files)('%s', async (rel) => {
       const d = duck.get(rel)!;
-      const o = ours.get(rel)!;
+      const o = await probeOf(rel);
       if (rel.endsWith('.encrypted')) {
         expect(o, 'encrypted files are refused').toBeInstanceOf(LakemapError);
         expect((o as LakemapError).code).toBe('UNSUPPORTED');
@@ -133,32 +147,33 @@ describeWithCorpus('parquet', 'parquet corpus conformance', () => {
       expect(probe.schema.fields.map((f) => f.name), 'top-level columns').toEqual(d.topLevel);
     });
 
-    it('reports the repeated_no_annotation.parquet quirk: footer num_rows 0, one row group of 6 rows', () => {
+    it('reports the repeated_no_annotation.parquet quirk: footer num_rows 0, one row group of 6 rows', async () => {
       const rel = 'data/repeated_no_annotation.parquet';
       expect(files).toContain(rel);
-      const probe = ours.get(rel) as FileProbe;
+      const probe = (await probeOf(rel)) as FileProbe;
       expect(duck.get(rel)!.numRows).toBe(0);
       expect(probe.rows).toBe(6);
       expect(probe.details?.footerNumRows).toBe(0);
       expect(probe.warnings).toEqual([expect.stringMatching(/num_rows is 0 but the row groups hold 6 rows/)]);
     });
 
-    it('refuses PARQUET-1481.parquet (invalid physical type) as CORRUPT_FILE', () => {
-      const o = ours.get('bad_data/PARQUET-1481.parquet');
+    it('refuses PARQUET-1481.parquet (invalid physical type) as CORRUPT_FILE', async () => {
+      expect(files).toContain('bad_data/PARQUET-1481.parquet');
+      const o = await probeOf('bad_data/PARQUET-1481.parquet');
       expect(o, 'bad_data/PARQUET-1481.parquet is in the corpus').toBeDefined();
       expect(o).toBeInstanceOf(LakemapError);
       expect((o as LakemapError).code).toBe('CORRUPT_FILE');
       expect((o as LakemapError).message).toMatch(/unknown physical type/);
     });
 
-    it('maps the legacy list layouts as lists', () => {
-      const types = (rel: string): string[] => (ours.get(rel) as FileProbe).schema.fields.map((f) => `${f.name}:${String(f.type)}`);
-      expect(types('data/old_list_structure.parquet')).toEqual(['a:List<List<Int32>>']);
-      expect(types('data/repeated_primitive_no_list.parquet')).toEqual([
+    it('maps the legacy list layouts as lists', async () => {
+      const types = async (rel: string): Promise<string[]> => ((await probeOf(rel)) as FileProbe).schema.fields.map((f) => `${f.name}:${String(f.type)}`);
+      expect(await types('data/old_list_structure.parquet')).toEqual(['a:List<List<Int32>>']);
+      expect(await types('data/repeated_primitive_no_list.parquet')).toEqual([
         'Int32_list:List<Int32>',
         'String_list:List<Utf8>',
         'group_of_lists:Struct<{Int32_list_in_group:List<Int32>, String_list_in_group:List<Utf8>}>',
       ]);
-      expect(types('data/repeated_no_annotation.parquet')).toEqual(['id:Int32', 'phoneNumbers:Struct<{phone:List<Struct<{number:Int64, kind:Utf8}>>}>']);
+      expect(await types('data/repeated_no_annotation.parquet')).toEqual(['id:Int32', 'phoneNumbers:Struct<{phone:List<Struct<{number:Int64, kind:Utf8}>>}>']);
     });
 });

@@ -6,8 +6,10 @@
 // rows, row-group bytes and top-level names through the scanner).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, expect, it } from 'vitest';
 import { queryRows, sqlString, withDuckDB } from '../fixtures/parquet/index.js';
+import { cacheKey, cachedJson, fileStamps } from '../fixtures/run-cache.js';
 import { decodeFileMetaData, decodeSchemaElements } from '../scanners/parquet/metadata.js';
 import type { FooterMetadata, SchemaElement } from '../scanners/parquet/types.js';
 import { describeWithCorpus } from './helpers/corpus.js';
@@ -88,7 +90,13 @@ describeWithCorpus('parquet', 'parquet footers of the corpus, lakemap vs DuckDB'
   const duck = new Map<string, Duck>();
 
   beforeAll(async () => {
-    await withDuckDB(async (con) => {
+    // DuckDB's view of the read-only corpus, computed once per test run (fixtures/run-cache.ts)
+    const views = await cachedJson(() => cacheKey(['parquet-metadata-oracle-duck', fileStamps(files)], [fileURLToPath(import.meta.url)]), () => duckViews());
+    for (const [f, d] of views) duck.set(f, d);
+  });
+  const duckViews = (): Promise<[string, Duck][]> =>
+    withDuckDB(async (con) => {
+      const out: [string, Duck][] = [];
       for (const f of files) {
         const lit = sqlString(f);
         try {
@@ -105,13 +113,13 @@ describeWithCorpus('parquet', 'parquet footers of the corpus, lakemap vs DuckDB'
           );
           const schema = await queryRows(con, `SELECT * FROM parquet_schema(${lit})`);
           const kv = await queryRows(con, `SELECT decode(value) AS v FROM parquet_kv_metadata(${lit}) WHERE decode(key) = 'ARROW:schema'`);
-          duck.set(f, { file: file!, rowGroups, columns, schema, arrowSchema: kv.length > 0 ? String(kv[kv.length - 1]!.v) : undefined });
+          out.push([f, { file: file!, rowGroups, columns, schema, arrowSchema: kv.length > 0 ? String(kv[kv.length - 1]!.v) : undefined }]);
         } catch {
           // DuckDB refuses it: test/parquet-corpus.test.ts checks that lakemap refuses it too (or why not)
         }
       }
+      return out;
     });
-  });
 
   it('DuckDB reads most of the corpus', () => {
     expect(files.length).toBeGreaterThan(50);
