@@ -2,7 +2,7 @@
 // segments), damaged one field at a time: each check must name its problem, and a sound manifest none.
 // Written for the mutants of src/manifest/validate.ts that survived the rest of the suite (issue 15).
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RefreshEngine } from 'lakemap';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { manifestProblems } from '../src/manifest/validate.js';
@@ -10,7 +10,9 @@ import { tempDir, writeJsonl } from './helpers/tmp.js';
 
 let sound: any;
 
-beforeAll(async () => {
+// Per test, not in beforeAll: engine code run from a beforeAll makes its mutants "static" for Stryker
+// (every mutant rerun with the whole suite). A refresh of three 4-line files is cheap.
+beforeEach(async () => {
   const lake = tempDir();
   for (let i = 0; i < 3; i++) writeJsonl(path.join(lake, `part-${i}.jsonl`), 4, i * 4);
   const engine = new RefreshEngine({ root: tempDir(), scanners: [jsonlScanner], workers: 0 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flat, structOf, writeVortexSamples, type SampleName } from '../fixtures/vortex/samples.js';
 import { writeVortexFile } from '../fixtures/vortex/file-writer.js';
 import { PType, type FixtureDType } from '../fixtures/vortex/flatbuffers.js';
@@ -21,6 +21,10 @@ const probes = {} as Record<SampleName, FileProbe>;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lakemap-vortex-'));
   samples = writeVortexSamples(dir);
+});
+// Probed per test, not in beforeAll: scanner code run from a beforeAll makes its mutants "static" for
+// Stryker (every mutant rerun with the whole suite). Ten small files: cheap.
+beforeEach(async () => {
   for (const name of Object.keys(samples) as SampleName[]) probes[name] = await probeLocalFile(vortexScanner, samples[name].path);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
