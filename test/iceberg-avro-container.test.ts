@@ -147,6 +147,10 @@ describe('Avro container files: malformed ones fail with CORRUPT_FILE, the file 
     expect(failure(Buffer.concat([MAGIC, long(1), str('avro.schema'), long(500), long(0), SYNC])).message).toMatch(/a header value needs 500 bytes/);
   });
 
+  it('a header block with a negative count, cut before its byte size, names what was being read', () => {
+    expect(failure(Buffer.concat([MAGIC, long(-1)])).message).toMatch(/Avro file truncated while reading a header block size/);
+  });
+
   it('a header count that fits exactly in the bytes left is read', () => {
     // One entry, key and value empty strings: count 1 then 2 bytes of lengths and the end: 3 bytes left after the count.
     const raw = Buffer.concat([long(2), str('avro.schema'), str(JSON.stringify(intsSchema)), str(''), str(''), long(0)]);
