@@ -198,6 +198,8 @@ describe('Avro container files: malformed ones fail with CORRUPT_FILE, the file 
     expect(failure(Buffer.concat([h, long(1), long(-3), Buffer.from([2, 14, 0]), SYNC])).message).toMatch(/negative Avro block count or size/);
     expect(failure(Buffer.concat([h, long(1), long(30), Buffer.from([2, 14, 0]), SYNC])).message).toMatch(/a data block needs 30 bytes/);
     expect(failure(Buffer.concat([h, long(1)])).message).toMatch(/truncated while reading a block size/);
+    // a block count varint whose continuation byte is the file's last
+    expect(failure(Buffer.concat([h, Buffer.from([0x80])])).message).toMatch(/truncated while reading a block count/);
     const wrongSync = Buffer.from(SYNC);
     wrongSync[15] = 0;
     const e = failure(Buffer.concat([h, block(1, Buffer.from([2, 14, 0]), wrongSync)]));
