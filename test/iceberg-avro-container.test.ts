@@ -147,8 +147,11 @@ describe('Avro container files: malformed ones fail with CORRUPT_FILE, the file 
     expect(failure(Buffer.concat([MAGIC, long(1), str('avro.schema'), long(500), long(0), SYNC])).message).toMatch(/a header value needs 500 bytes/);
   });
 
-  it('a header block with a negative count, cut before its byte size, names what was being read', () => {
+  it('a header cut inside a varint (block size, key length, value length) names what was being read', () => {
     expect(failure(Buffer.concat([MAGIC, long(-1)])).message).toMatch(/Avro file truncated while reading a header block size/);
+    // a key or value length varint cut after its continuation byte
+    expect(failure(Buffer.concat([MAGIC, long(1), Buffer.from([0x80])])).message).toMatch(/truncated while reading a header key length/);
+    expect(failure(Buffer.concat([MAGIC, long(1), str('k'), Buffer.from([0x80])])).message).toMatch(/truncated while reading a header value length/);
   });
 
   it('a header count that fits exactly in the bytes left is read', () => {
