@@ -2,7 +2,7 @@
 // rest of the suite let survive): a remembered schema list is taken only when it lies inside the footer,
 // and a schema element source never reads past the count it announced.
 import { describe, expect, it } from 'vitest';
-import { T, encodeFooter, footerForSchema } from '../fixtures/parquet/synthetic-footer.js';
+import { CompactWriter, T, encodeFooter, footerForSchema } from '../fixtures/parquet/synthetic-footer.js';
 import { decodeFileMetaData, decodeSchemaElements, schemaElementSource } from '../scanners/parquet/metadata.js';
 
 const footer = encodeFooter(footerForSchema([{ name: 'schema', numChildren: 1 }, { name: 'id', type: T.I64, repetition: 0 }], 7));
@@ -24,5 +24,33 @@ describe('the footer decoder stays inside its bytes', () => {
     expect([src.next().name, src.next().name]).toEqual(['schema', 'id']);
     expect(() => src.next()).toThrow(/read past the end of the schema list/);
     expect(decodeSchemaElements(footer, meta.schemaStart, footer.length).map((e) => e.name)).toEqual(['schema', 'id']);
+  });
+
+  it('a schema list whose minimal elements fill its bytes exactly is read; an element without a name gets ""', () => {
+    // One element, name '' (field 4: header, length 0) and the stop byte: 3 bytes, the least an element takes.
+    const exact = new Uint8Array([(1 << 4) | T.STRUCT, (4 << 4) | T.BINARY, 0, 0]);
+    const src = schemaElementSource(exact, 0, exact.length);
+    expect(src.next()).toEqual({ name: '' });
+    // An element of three bytes without the (required) name: type INT32, then stop.
+    const nameless = new Uint8Array([(1 << 4) | T.STRUCT, (1 << 4) | T.I32, 2, 0]);
+    expect(schemaElementSource(nameless, 0, nameless.length).next()).toEqual({ name: '', type: 1 });
+  });
+});
+
+describe('row group fields of an unexpected type are skipped, not misread', () => {
+  it('columns, total_byte_size and total_compressed_size of the wrong compact type leave their defaults', () => {
+    const w = new CompactWriter();
+    w.struct(() => {
+      w.field(2, T.LIST).list(T.STRUCT, 2);
+      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
+      w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
+      w.field(3, T.I64).i64(5);
+      w.field(4, T.LIST).list(T.STRUCT, 1);
+      // field 1 (columns) as an i32, 2 (total_byte_size) as a string, 3 (num_rows) right, 6 (total_compressed_size) as a string
+      w.struct(() => w.field(1, T.I32).i32(9).field(2, T.BINARY).binary('xyz').field(3, T.I64).i64(5).field(6, T.BINARY).binary('ab'));
+    });
+    const bytes = w.bytes();
+    const [rg] = decodeFileMetaData(bytes, 0, bytes.length).rowGroups;
+    expect(rg).toEqual({ numRows: 5, totalByteSize: 0, totalCompressedSize: -1, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 });
   });
 });
