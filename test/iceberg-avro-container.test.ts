@@ -195,6 +195,12 @@ describe('Avro container files: malformed ones fail with CORRUPT_FILE, the file 
     expect(e.message).toMatch(/cannot decompress an Avro block with codec deflate/);
   });
 
+  it('a block of zero records (size 0) between others is read as none', () => {
+    const h = header(schemaOf(intsSchema));
+    const one = Buffer.concat([long(1), long(7), long(0)]);
+    expect(readAvroContainer(Buffer.concat([h, block(1, one), block(0, Buffer.alloc(0)), block(1, one)]), 'x.avro').records).toEqual([{ xs: [7] }, { xs: [7] }]);
+  });
+
   it('negative block counts or sizes, a truncated block, a sync marker mismatch', () => {
     const h = header(schemaOf(intsSchema));
     expect(failure(Buffer.concat([h, long(-1), long(3), Buffer.from([2, 14, 0]), SYNC])).message).toMatch(/negative Avro block count or size at byte/);
