@@ -201,6 +201,11 @@ describe('Avro container files: malformed ones fail with CORRUPT_FILE, the file 
     expect(readAvroContainer(Buffer.concat([h, block(1, one), block(0, Buffer.alloc(0)), block(1, one)]), 'x.avro').records).toEqual([{ xs: [7] }, { xs: [7] }]);
   });
 
+  it('records of a schema with no fields take no bytes: a block of them reads as that many empty records', () => {
+    const empty = { type: 'record', name: 'e', fields: [] };
+    expect(readAvroContainer(Buffer.concat([header(schemaOf(empty)), block(2, Buffer.alloc(0))]), 'e.avro').records).toEqual([{}, {}]);
+  });
+
   it('negative block counts or sizes, a truncated block, a sync marker mismatch', () => {
     const h = header(schemaOf(intsSchema));
     expect(failure(Buffer.concat([h, long(-1), long(3), Buffer.from([2, 14, 0]), SYNC])).message).toMatch(/negative Avro block count or size at byte/);
