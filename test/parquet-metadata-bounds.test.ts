@@ -37,20 +37,45 @@ describe('the footer decoder stays inside its bytes', () => {
   });
 });
 
-describe('row group fields of an unexpected type are skipped, not misread', () => {
-  it('columns, total_byte_size and total_compressed_size of the wrong compact type leave their defaults', () => {
+describe('fields of an unexpected type or id are skipped, not misread', () => {
+  /** A footer with a two-column schema, num_rows 5 and the given row groups (each a struct body). */
+  const withRowGroups = (...groups: ((w: CompactWriter) => void)[]): Uint8Array => {
     const w = new CompactWriter();
     w.struct(() => {
       w.field(2, T.LIST).list(T.STRUCT, 2);
       w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
       w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
       w.field(3, T.I64).i64(5);
-      w.field(4, T.LIST).list(T.STRUCT, 1);
-      // field 1 (columns) as an i32, 2 (total_byte_size) as a string, 3 (num_rows) right, 6 (total_compressed_size) as a string
-      w.struct(() => w.field(1, T.I32).i32(9).field(2, T.BINARY).binary('xyz').field(3, T.I64).i64(5).field(6, T.BINARY).binary('ab'));
+      w.field(4, T.LIST).list(T.STRUCT, groups.length);
+      for (const g of groups) w.struct(() => g(w));
     });
-    const bytes = w.bytes();
-    const [rg] = decodeFileMetaData(bytes, 0, bytes.length).rowGroups;
-    expect(rg).toEqual({ numRows: 5, totalByteSize: 0, totalCompressedSize: -1, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 });
+    return w.bytes();
+  };
+
+  it('row group fields: right ones read, wrong-typed and unknown ones leave the defaults', () => {
+    const bytes = withRowGroups(
+      // right types, then an unknown i64 field
+      (w) => w.field(2, T.I64).i64(100).field(3, T.I64).i64(5).field(6, T.I64).i64(80).field(99, T.I64).i64(3),
+      // columns as an i32, total_byte_size as a string, num_rows first as a string then right, total_compressed_size as a string
+      (w) => w.field(1, T.I32).i32(9).field(2, T.BINARY).binary('xyz').field(3, T.BINARY).binary('q').field(3, T.I64).i64(5).field(6, T.BINARY).binary('ab'),
+    );
+    const groups = decodeFileMetaData(bytes, 0, bytes.length).rowGroups;
+    expect(groups).toEqual([
+      { numRows: 5, totalByteSize: 100, totalCompressedSize: 80, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 },
+      { numRows: 5, totalByteSize: 0, totalCompressedSize: -1, numColumns: 0, columnsCompressedSize: 0, startOffset: -1 },
+    ]);
+    // num_rows only as a string: not read as a number, so the row group has none
+    const stringRows = withRowGroups((w) => w.field(2, T.I64).i64(100).field(3, T.BINARY).binary('x'));
+    expect(() => decodeFileMetaData(stringRows, 0, stringRows.length)).toThrow(/row group 0 has no num_rows/);
+  });
+
+  it('schema element fields: an unknown i32 or string field and a name that is not a string are skipped', () => {
+    // name, an unknown i32 (id 11), an unknown string (id 12); then an element whose field 4 is an i64
+    const list = new CompactWriter();
+    list.list(T.STRUCT, 2);
+    list.struct(() => list.field(4, T.BINARY).binary('a').field(11, T.I32).i32(7).field(12, T.BINARY).binary('zz'));
+    list.struct(() => list.field(1, T.I32).i32(1).field(4, T.I64).i64(9));
+    const bytes = list.bytes();
+    expect(decodeSchemaElements(bytes, 0, bytes.length)).toEqual([{ name: 'a' }, { name: '', type: 1 }]);
   });
 });
