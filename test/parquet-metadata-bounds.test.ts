@@ -69,13 +69,17 @@ describe('fields of an unexpected type or id are skipped, not misread', () => {
     expect(() => decodeFileMetaData(stringRows, 0, stringRows.length)).toThrow(/row group 0 has no num_rows/);
   });
 
-  it('schema element fields: an unknown i32 or string field and a name that is not a string are skipped', () => {
+  it('schema element fields: unknown i32, string or struct fields, a name or logical type of the wrong type are skipped', () => {
     // name, an unknown i32 (id 11), an unknown string (id 12); then an element whose field 4 is an i64
     const list = new CompactWriter();
-    list.list(T.STRUCT, 2);
+    list.list(T.STRUCT, 4);
     list.struct(() => list.field(4, T.BINARY).binary('a').field(11, T.I32).i32(7).field(12, T.BINARY).binary('zz'));
     list.struct(() => list.field(1, T.I32).i32(1).field(4, T.I64).i64(9));
+    // a LogicalType union with no member set is 'unknown'
+    list.struct(() => list.field(4, T.BINARY).binary('c').field(10, T.STRUCT).struct(() => {}));
+    // logicalType (10) as a string, and an unknown struct field (13): both skipped
+    list.struct(() => list.field(4, T.BINARY).binary('d').field(10, T.BINARY).binary('b').field(13, T.STRUCT).struct(() => {}));
     const bytes = list.bytes();
-    expect(decodeSchemaElements(bytes, 0, bytes.length)).toEqual([{ name: 'a' }, { name: '', type: 1 }]);
+    expect(decodeSchemaElements(bytes, 0, bytes.length)).toEqual([{ name: 'a' }, { name: '', type: 1 }, { name: 'c', logicalType: { kind: 'unknown' } }, { name: 'd' }]);
   });
 });
