@@ -83,3 +83,50 @@ describe('fields of an unexpected type or id are skipped, not misread', () => {
     expect(decodeSchemaElements(bytes, 0, bytes.length)).toEqual([{ name: 'a' }, { name: '', type: 1 }, { name: 'c', logicalType: { kind: 'unknown' } }, { name: 'd' }]);
   });
 });
+
+describe('LogicalType members and column chunks, field by field', () => {
+  it('each LogicalType member id gives its kind; ids the reader does not know are unknown', () => {
+    const kinds: [number, string][] = [
+      [1, 'string'], [2, 'map'], [3, 'list'], [4, 'enum'], [6, 'date'], [9, 'unknown'], [11, 'null'], [12, 'json'],
+      [13, 'bson'], [14, 'uuid'], [15, 'float16'], [16, 'variant'], [17, 'geometry'], [18, 'geography'], [19, 'unknown'],
+    ];
+    const list = new CompactWriter();
+    list.list(T.STRUCT, kinds.length);
+    for (const [id] of kinds) list.struct(() => list.field(4, T.BINARY).binary(`m${id}`).field(10, T.STRUCT).struct(() => list.field(id, T.STRUCT).struct(() => {})));
+    const bytes = list.bytes();
+    expect(decodeSchemaElements(bytes, 0, bytes.length).map((e) => [Number(e.name.slice(1)), e.logicalType?.kind])).toEqual(kinds);
+  });
+
+  /** A footer whose one row group has one column chunk with `meta` as its ColumnMetaData body (field 3). */
+  const withColumn = (chunk: (w: CompactWriter) => void): Uint8Array => {
+    const w = new CompactWriter();
+    w.struct(() => {
+      w.field(2, T.LIST).list(T.STRUCT, 2);
+      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
+      w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
+      w.field(3, T.I64).i64(5);
+      w.field(4, T.LIST).list(T.STRUCT, 1);
+      w.struct(() => {
+        w.field(1, T.LIST).list(T.STRUCT, 1);
+        w.struct(() => chunk(w));
+        w.field(3, T.I64).i64(5);
+      });
+    });
+    return w.bytes();
+  };
+  const decode = (b: Uint8Array) => decodeFileMetaData(b, 0, b.length);
+
+  it('column metadata: read when right; missing or wrong-typed sizes and offsets are refused, a wrong-typed meta_data skipped', () => {
+    const ok = withColumn((w) => w.field(2, T.I64).i64(4).field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(30).field(9, T.I64).i64(4)));
+    expect(decode(ok).rowGroups[0]).toMatchObject({ numColumns: 1, columnsCompressedSize: 30, startOffset: 4 });
+    // no total_compressed_size, or one of the wrong type
+    const noSize = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(9, T.I64).i64(4)));
+    expect(() => decode(noSize)).toThrow(/column 0 of row group 0 has no or a negative total_compressed_size/);
+    const stringSize = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.BINARY).binary('ab').field(9, T.I64).i64(4)));
+    expect(() => decode(stringSize)).toThrow(/column 0 of row group 0 has no or a negative total_compressed_size/);
+    // meta_data (field 3) that is not a struct is skipped: the column adds nothing
+    const notStruct = withColumn((w) => w.field(2, T.I64).i64(4).field(3, T.I64).i64(7));
+    expect(decode(notStruct).rowGroups[0]).toMatchObject({ numColumns: 1, columnsCompressedSize: 0, startOffset: -1 });
+  });
+});
+
