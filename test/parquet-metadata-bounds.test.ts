@@ -124,9 +124,26 @@ describe('LogicalType members and column chunks, field by field', () => {
     expect(() => decode(noSize)).toThrow(/column 0 of row group 0 has no or a negative total_compressed_size/);
     const stringSize = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.BINARY).binary('ab').field(9, T.I64).i64(4)));
     expect(() => decode(stringSize)).toThrow(/column 0 of row group 0 has no or a negative total_compressed_size/);
+    // data_page_offset as a string is no data page offset; dictionary_page_offset as a string is none
+    const stringPage = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(30).field(9, T.BINARY).binary('ab')));
+    expect(() => decode(stringPage)).toThrow(/column 0 of row group 0 has no or a negative data_page_offset/);
+    const stringDict = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(30).field(9, T.I64).i64(40).field(11, T.BINARY).binary('ab')));
+    expect(decode(stringDict).rowGroups[0]).toMatchObject({ columnsCompressedSize: 30, startOffset: 40 });
     // meta_data (field 3) that is not a struct is skipped: the column adds nothing
     const notStruct = withColumn((w) => w.field(2, T.I64).i64(4).field(3, T.I64).i64(7));
     expect(decode(notStruct).rowGroups[0]).toMatchObject({ numColumns: 1, columnsCompressedSize: 0, startOffset: -1 });
   });
-});
 
+  it('DECIMAL members: scale and precision read when i32, skipped otherwise, unknown members ignored', () => {
+    const list = new CompactWriter();
+    list.list(T.STRUCT, 2);
+    const decimal = (name: string, body: () => void) => list.struct(() => list.field(4, T.BINARY).binary(name).field(10, T.STRUCT).struct(() => list.field(5, T.STRUCT).struct(body)));
+    decimal('right', () => list.field(1, T.I32).i32(2).field(2, T.I32).i32(9));
+    decimal('wrong', () => list.field(1, T.BINARY).binary('s').field(2, T.BINARY).binary('p').field(3, T.I32).i32(7));
+    const bytes = list.bytes();
+    expect(decodeSchemaElements(bytes, 0, bytes.length).map((e) => e.logicalType)).toEqual([
+      { kind: 'decimal', scale: 2, precision: 9 },
+      { kind: 'decimal', scale: 0, precision: 0 },
+    ]);
+  });
+});
