@@ -129,6 +129,9 @@ describe('LogicalType members and column chunks, field by field', () => {
     expect(() => decode(stringPage)).toThrow(/column 0 of row group 0 has no or a negative data_page_offset/);
     const stringDict = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(30).field(9, T.I64).i64(40).field(11, T.BINARY).binary('ab')));
     expect(decode(stringDict).rowGroups[0]).toMatchObject({ columnsCompressedSize: 30, startOffset: 40 });
+    // a total_compressed_size of 0 is a size, not a missing one
+    const zero = withColumn((w) => w.field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(0).field(9, T.I64).i64(4)));
+    expect(decode(zero).rowGroups[0]).toMatchObject({ columnsCompressedSize: 0, startOffset: 4 });
     // meta_data (field 3) that is not a struct is skipped: the column adds nothing
     const notStruct = withColumn((w) => w.field(2, T.I64).i64(4).field(3, T.I64).i64(7));
     expect(decode(notStruct).rowGroups[0]).toMatchObject({ numColumns: 1, columnsCompressedSize: 0, startOffset: -1 });
@@ -144,6 +147,17 @@ describe('LogicalType members and column chunks, field by field', () => {
     expect(decodeSchemaElements(bytes, 0, bytes.length).map((e) => e.logicalType)).toEqual([
       { kind: 'decimal', scale: 2, precision: 9 },
       { kind: 'decimal', scale: 0, precision: 0 },
+    ]);
+  });
+
+  it('TIME and TIMESTAMP without their members: not adjusted to UTC, milliseconds', () => {
+    const list = new CompactWriter();
+    list.list(T.STRUCT, 2);
+    for (const [name, id] of [['t', 7], ['ts', 8]] as const) list.struct(() => list.field(4, T.BINARY).binary(name).field(10, T.STRUCT).struct(() => list.field(id, T.STRUCT).struct(() => {})));
+    const bytes = list.bytes();
+    expect(decodeSchemaElements(bytes, 0, bytes.length).map((e) => e.logicalType)).toEqual([
+      { kind: 'time', utc: false, unit: 'millis' },
+      { kind: 'timestamp', utc: false, unit: 'millis' },
     ]);
   });
 });
