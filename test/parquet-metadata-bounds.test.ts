@@ -160,4 +160,33 @@ describe('LogicalType members and column chunks, field by field', () => {
       { kind: 'timestamp', utc: false, unit: 'millis' },
     ]);
   });
+
+  it('TIME/TIMESTAMP, TimeUnit and INTEGER members of the wrong type or an unknown id are skipped', () => {
+    /** Decodes one element whose LogicalType union holds member `id` with `body`; the error message if refused. */
+    const logical = (id: number, body: (w: CompactWriter) => void): unknown => {
+      const w = new CompactWriter();
+      w.list(T.STRUCT, 1);
+      w.struct(() => w.field(4, T.BINARY).binary('x').field(10, T.STRUCT).struct(() => w.field(id, T.STRUCT).struct(() => body(w))));
+      const bytes = w.bytes();
+      try {
+        return decodeSchemaElements(bytes, 0, bytes.length)[0]!.logicalType;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const TS = 8, INT = 10;
+    // isAdjustedToUTC and unit as i32s, then an unknown bool (3) and an unknown struct (4): all skipped
+    expect(logical(TS, (w) => w.field(1, T.I32).i32(1).field(2, T.I32).i32(1).field(3, T.TRUE).field(4, T.STRUCT).struct(() => {}))).toEqual({ kind: 'timestamp', utc: false, unit: 'millis' });
+    expect(logical(TS, (w) => w.field(3, T.TRUE))).toEqual({ kind: 'timestamp', utc: false, unit: 'millis' });
+    expect(logical(TS, (w) => w.field(1, T.TRUE).field(2, T.STRUCT).struct(() => w.field(3, T.STRUCT).struct(() => {})))).toEqual({ kind: 'timestamp', utc: true, unit: 'nanos' });
+    expect(logical(TS, (w) => w.field(1, T.FALSE).field(2, T.STRUCT).struct(() => w.field(2, T.STRUCT).struct(() => {})))).toEqual({ kind: 'timestamp', utc: false, unit: 'micros' });
+    // a TimeUnit whose member is not a struct, or an unknown member id, names no unit
+    expect(logical(TS, (w) => w.field(2, T.STRUCT).struct(() => w.field(1, T.I32).i32(0)))).toMatch(/TimeUnit names no known unit/);
+    expect(logical(TS, (w) => w.field(2, T.STRUCT).struct(() => w.field(4, T.STRUCT).struct(() => {})))).toMatch(/TimeUnit names no known unit/);
+    // INTEGER: signed by default; bitWidth as an i32 is no bit width; unknown byte (3) and bool (4) members skipped
+    expect(logical(INT, (w) => w.field(1, T.BYTE).byte(16))).toEqual({ kind: 'integer', bitWidth: 16, signed: true });
+    expect(logical(INT, (w) => w.field(1, T.BYTE).byte(8).field(2, T.I32).i32(0).field(3, T.BYTE).byte(64).field(4, T.FALSE))).toEqual({ kind: 'integer', bitWidth: 8, signed: true });
+    expect(logical(INT, (w) => w.field(1, T.BYTE).byte(32).field(2, T.FALSE))).toEqual({ kind: 'integer', bitWidth: 32, signed: false });
+    expect(logical(INT, (w) => w.field(1, T.I32).i32(8))).toMatch(/INTEGER logical type with bit width 0/);
+  });
 });
