@@ -189,4 +189,47 @@ describe('LogicalType members and column chunks, field by field', () => {
     expect(logical(INT, (w) => w.field(1, T.BYTE).byte(32).field(2, T.FALSE))).toEqual({ kind: 'integer', bitWidth: 32, signed: false });
     expect(logical(INT, (w) => w.field(1, T.I32).i32(8))).toMatch(/INTEGER logical type with bit width 0/);
   });
+
+  it('ARROW:schema: taken only from an entry whose binary key is ARROW:schema and whose value is binary', () => {
+    const footerWith = (entries: ((w: CompactWriter) => void)[]): Uint8Array => {
+      const w = new CompactWriter();
+      w.struct(() => {
+        w.field(2, T.LIST).list(T.STRUCT, 1);
+        w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(0));
+        w.field(3, T.I64).i64(0);
+        w.field(5, T.LIST).list(T.STRUCT, entries.length);
+        for (const e of entries) w.struct(() => e(w));
+      });
+      return w.bytes();
+    };
+    const arrowOf = (b: Uint8Array) => decodeFileMetaData(b, 0, b.length).arrowSchema;
+    // no key, a key that is not binary, a value that is not binary: none of them is the schema
+    const none = footerWith([
+      (w) => w.field(2, T.BINARY).binary('orphan'),
+      (w) => w.field(1, T.I32).i32(3).field(2, T.BINARY).binary('int key'),
+      (w) => w.field(1, T.BINARY).binary('ARROW:schema').field(2, T.I32).i32(5),
+      (w) => w.field(1, T.BINARY).binary('other').field(2, T.BINARY).binary('x'),
+    ]);
+    expect(arrowOf(none)).toBeUndefined();
+    // the value, not an unknown binary field after it
+    const one = footerWith([(w) => w.field(1, T.BINARY).binary('ARROW:schema').field(2, T.BINARY).binary('abc').field(3, T.BINARY).binary('zz')]);
+    expect(arrowOf(one)).toBe('abc');
+  });
+
+  it("a row group's first page offset is the least over its column chunks, in whatever order they come", () => {
+    const w = new CompactWriter();
+    w.struct(() => {
+      w.field(2, T.LIST).list(T.STRUCT, 1);
+      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(0));
+      w.field(3, T.I64).i64(5);
+      w.field(4, T.LIST).list(T.STRUCT, 1);
+      w.struct(() => {
+        w.field(1, T.LIST).list(T.STRUCT, 3);
+        for (const [size, page] of [[10, 500], [20, 100], [30, 300]]) w.struct(() => w.field(3, T.STRUCT).struct(() => w.field(7, T.I64).i64(size!).field(9, T.I64).i64(page!)));
+        w.field(3, T.I64).i64(5);
+      });
+    });
+    const bytes = w.bytes();
+    expect(decodeFileMetaData(bytes, 0, bytes.length).rowGroups[0]).toMatchObject({ numColumns: 3, columnsCompressedSize: 60, startOffset: 100 });
+  });
 });
