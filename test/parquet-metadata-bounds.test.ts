@@ -232,4 +232,16 @@ describe('LogicalType members and column chunks, field by field', () => {
     const bytes = w.bytes();
     expect(decodeFileMetaData(bytes, 0, bytes.length).rowGroups[0]).toMatchObject({ numColumns: 3, columnsCompressedSize: 60, startOffset: 100 });
   });
+
+  it('a created_by that is not valid UTF-8 is decoded with replacement characters, not refused', () => {
+    const w = new CompactWriter();
+    w.struct(() => {
+      w.field(2, T.LIST).list(T.STRUCT, 1);
+      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(0));
+      w.field(3, T.I64).i64(0);
+      w.field(6, T.BINARY).binary(new Uint8Array([0x77, 0xff, 0x41]));
+    });
+    const bytes = w.bytes();
+    expect(decodeFileMetaData(bytes, 0, bytes.length).createdBy).toBe('w\uFFFDA');
+  });
 });
