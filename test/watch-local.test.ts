@@ -172,9 +172,12 @@ describe('a collection another engine is refreshing', () => {
     const lake = tempDir();
     const root = tempDir();
     fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
-    // The other engine's refresh is slow, so it surely holds the collection when the watch starts.
+    // The other engine's refresh waits at a gate until the watch has deferred, so it surely holds the
+    // collection when the watch tries (a fixed 1.5 s probe could end first on a loaded machine).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
     const slow = { ...parquetScanner, workerModule: undefined, probe: async (f: Parameters<typeof parquetScanner.probe>[0], c: Parameters<typeof parquetScanner.probe>[1]) => {
-      await new Promise((r) => setTimeout(r, 1500));
+      await gate;
       return parquetScanner.probe(f, c);
     } };
     const other = new RefreshEngine({ root, scanners: [slow] });
@@ -187,10 +190,12 @@ describe('a collection another engine is refreshing', () => {
       await waitFor('a deferred refresh', () => w.status().deferred > 0);
       expect(w.status()).toMatchObject({ errors: [], consecutiveFailures: 0, pending: true, state: 'watching' });
       fs.writeFileSync(path.join(lake, 'b.parquet'), templates[1]!); // a change the slow refresh may not see
+      open();
       expect((await other.waitForRefresh(jobId)).state).toBe('RefreshCompleted');
       await waitFor('both files mapped', async () => (await engine.getManifest({ collectionName: 'c' })).totalRows === 300);
       expect(w.status().errors).toEqual([]);
     } finally {
+      open();
       await w.close();
       await other.close();
     }
