@@ -2,13 +2,13 @@
 // and mount detection from /proc/self/mountinfo.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalPollSource } from '../src/watch/poll-local.js';
 import { changeFilter } from '../src/watch/filter.js';
 import { isRemoteFs, mountOf, parseMountInfo } from '../src/storage/mounts.js';
 import { startChangeSource } from '../src/watch/choose.js';
 import { parquetScanner } from '../scanners/index.js';
-import { FakeClock } from './helpers/fake-clock.js';
+import { FakeClock, freezePerformanceNow } from './helpers/fake-clock.js';
 import { tempDir } from './helpers/tmp.js';
 
 const bump = (file: string, seconds: number) => fs.utimesSync(file, seconds, seconds);
@@ -49,15 +49,20 @@ describe('local poller', () => {
   it('reports the loss of the watched directory as an error and a change', async () => {
     const dir = tempDir();
     const clock = new FakeClock();
-    const errors: string[] = [];
-    const changes: string[][] = [];
-    const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock, intervalMs: 1000, fullPassEvery: 10 });
-    await poller.start((p) => changes.push(p), (e) => errors.push(e.message));
-    fs.rmSync(dir, { recursive: true });
-    await clock.advance(1000);
-    expect(errors[0]).toContain('is gone');
-    expect(changes).toEqual([[]]);
-    await poller.close();
+    const thaw = freezePerformanceNow(); // advance(1000) is the next poll only if the first pass took no time
+    try {
+      const errors: string[] = [];
+      const changes: string[][] = [];
+      const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock, intervalMs: 1000, fullPassEvery: 10 });
+      await poller.start((p) => changes.push(p), (e) => errors.push(e.message));
+      fs.rmSync(dir, { recursive: true });
+      await clock.advance(1000);
+      expect(errors[0]).toContain('is gone');
+      expect(changes).toEqual([[]]);
+      await poller.close();
+    } finally {
+      thaw();
+    }
   });
 });
 
@@ -100,21 +105,28 @@ describe('poll interval', () => {
     const { PollLoop } = await import('../src/watch/poll-loop.js');
     const clock = new FakeClock();
     let passes = 0;
-    // Each pass "takes" real time: a full pass (every 10th, and the first) about 300 ms, the others none.
-    const loop = new PollLoop(clock, 1000, async () => {
-      const full = passes++ % 10 === 0;
-      if (full) {
-        const end = performance.now() + 300;
-        while (performance.now() < end) await new Promise((r) => setTimeout(r, 5));
-        return 10;
-      }
-      return 1;
-    });
-    await loop.start();
-    expect(loop.lastPassMs).toBeGreaterThanOrEqual(300);
-    // 20 × 300 ms would be 6 s; spread over 10 passes it is 600 ms, under the 1 s floor.
-    expect(loop.currentIntervalMs).toBe(1000);
-    await loop.stop();
+    // Each pass "takes" time on the clock the loop measures passes with (performance.now), moved by the
+    // pass itself: a full pass (every 10th, and the first) 300 ms, the others none. Real waiting overshot
+    // 300 ms by any amount on a loaded machine, and past 500 ms the interval is no longer the floor.
+    let t = 0;
+    const perf = vi.spyOn(performance, 'now').mockImplementation(() => t);
+    try {
+      const loop = new PollLoop(clock, 1000, async () => {
+        const full = passes++ % 10 === 0;
+        if (full) {
+          t += 300;
+          return 10;
+        }
+        return 1;
+      });
+      await loop.start();
+      expect(loop.lastPassMs).toBe(300);
+      // 20 × 300 ms would be 6 s; spread over 10 passes it is 600 ms, under the 1 s floor.
+      expect(loop.currentIntervalMs).toBe(1000);
+      await loop.stop();
+    } finally {
+      perf.mockRestore();
+    }
   });
 });
 
