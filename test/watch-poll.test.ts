@@ -35,7 +35,10 @@ describe('local poller', () => {
     expect(await poller.pass()).toEqual(['p3']);
     expect(poller.directoryCount).toBe(4);
 
-    // A rewrite in place changes no directory: a quick pass cannot see it, the full pass does.
+    // A rewrite in place changes no directory: a quick pass cannot see it, the full pass does. (Directories
+    // changed long ago: one changed in the last seconds is read on every pass, see the next test.)
+    for (const d of ['', 'p1', 'p2', 'p2/deep']) bump(path.join(dir, d), 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
     fs.writeFileSync(path.join(dir, 'p2/deep/b.parquet'), 'BBBBBB');
     bump(path.join(dir, 'p2/deep/b.parquet'), 2_000_000_000);
     expect(await poller.pass(false)).toEqual([]);
@@ -44,6 +47,28 @@ describe('local poller', () => {
     fs.writeFileSync(path.join(dir, 'p2/.b.parquet.tmp'), 'x');
     fs.writeFileSync(path.join(dir, 'p2/readme.txt'), 'x');
     expect(await poller.pass(true)).toEqual([]);
+  });
+
+  it('reads a recently changed directory again even when its mtime did not move (a coarse timestamp clock)', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'a.parquet'), 'aaaa');
+    // A whole-millisecond mtime, so that utimes can put exactly the same one back.
+    const tick = new Date(Math.floor(Date.now()));
+    fs.utimesSync(dir, tick, tick);
+    const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock: new FakeClock(), intervalMs: 1000, fullPassEvery: 10 });
+    expect(await poller.pass()).toEqual([]);
+    // Added within the same tick of a coarse clock (Linux before 6.13 stamps with the jiffy): the
+    // directory's mtime stays what the last pass saw.
+    fs.writeFileSync(path.join(dir, 'b.parquet'), 'bb');
+    fs.utimesSync(dir, tick, tick);
+    expect(await poller.pass(false)).toEqual(['']);
+    // Once its mtime is old, an unchanged stamp means an unchanged directory again (the cost model holds).
+    bump(dir, 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'c.parquet'), 'c');
+    bump(dir, 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
+    expect(await poller.pass(true)).toEqual(['']);
   });
 
   it('reports the loss of the watched directory as an error and a change', async () => {
