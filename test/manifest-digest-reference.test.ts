@@ -4,7 +4,7 @@
 // numbers that are not safe non-negative integers (fractional mtimes, negatives, NaN, huge values).
 import { describe, expect, it } from 'vitest';
 import { segmentId } from '../src/manifest/segments.js';
-import { fileDigest } from '../src/manifest/digest.js';
+import { DigestSum, fileDigest } from '../src/manifest/digest.js';
 
 function oracleSegmentId(path: string, fingerprint: string, rowOffset: number, rows: number): string {
   const key = `${path}\0${fingerprint}\0${rowOffset}\0${rows}`;
@@ -78,6 +78,16 @@ describe('ids and digests hashed from their parts equal the printed-key hashes',
       const ids = Array.from({ length: Math.floor(r() * 3) }, text);
       const position = r() < 0.5 ? undefined : num();
       expect(fileDigest(f, ids, position)).toBe(oracleFileDigest(f, ids, position));
+    }
+  });
+
+  it('files digest sums print as 16 hex digits', () => {
+    for (let i = 0; i < 2000; i++) {
+      const d = Array.from({ length: 16 }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
+      const sum = new DigestSum();
+      expect(sum.add(d)).toBe(true);
+      expect(sum.hex()).toBe(d);
+      expect(new DigestSum(d).hex()).toBe(d);
     }
   });
 });

@@ -116,7 +116,7 @@ function feedCounts(f: DigestedFile, position: number | undefined): boolean {
 function endDigest(): string {
   const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  return hex8(a >>> 0) + hex8(b >>> 0);
+  return hex16(a >>> 0, b >>> 0);
 }
 
 /** A running sum of file digests. */
@@ -155,7 +155,7 @@ export class DigestSum {
 
   /** The sum as 16 hex digits. */
   hex(): string {
-    return hex8(this.a) + hex8(this.b);
+    return hex16(this.a, this.b);
   }
 }
 
@@ -190,8 +190,19 @@ function hexLane(s: string, at: number): number {
   return v;
 }
 
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+/** Two 32-bit values as 16 lower-case hex digits, made as one string (not printed, padded and joined). */
+function hex16(a: number, b: number): string {
+  return String.fromCharCode(
+    nibble(a >>> 28), nibble((a >>> 24) & 15), nibble((a >>> 20) & 15), nibble((a >>> 16) & 15),
+    nibble((a >>> 12) & 15), nibble((a >>> 8) & 15), nibble((a >>> 4) & 15), nibble(a & 15),
+    nibble(b >>> 28), nibble((b >>> 24) & 15), nibble((b >>> 20) & 15), nibble((b >>> 16) & 15),
+    nibble((b >>> 12) & 15), nibble((b >>> 8) & 15), nibble((b >>> 4) & 15), nibble(b & 15),
+  );
+}
+
+/** The character code of a hex digit 0–15 (lower case). */
+function nibble(n: number): number {
+  return n < 10 ? 48 + n : 87 + n;
 }
 
 /** File digests of a manifest (aligned with its files) and their sum. */

@@ -84,7 +84,7 @@ export function segmentId(path: string, fingerprint: string, rowOffset: number, 
     b2 = Math.imul(b2 ^ c, 1597334677);
   }
   // 40 bits of each: 10 hex digits apiece.
-  return hex40(finish53(a1, a2)) + hex40(finish53(b1, b2));
+  return hex80(finish53(a1, a2), finish53(b1, b2));
 }
 
 const A1 = 0xdeadbeef ^ 0x9e3779b9;
@@ -106,7 +106,7 @@ function idOfKey(key: string): string {
     b1 = Math.imul(b1 ^ c, 2654435761);
     b2 = Math.imul(b2 ^ c, 1597334677);
   }
-  return hex40(finish53(a1, a2)) + hex40(finish53(b1, b2));
+  return hex80(finish53(a1, a2), finish53(b1, b2));
 }
 
 /** Character codes of printed numbers, each number's digits last first (see {@link printDigits}). */
@@ -134,12 +134,28 @@ function finish53(h1: number, h2: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** The top 40 of 53 bits as 10 hex digits, in two 20-bit halves (small integers print much faster than doubles). */
-function hex40(h: number): string {
-  const top = Math.floor(h / 8192); // 53 - 13 = 40 bits
-  const hi = Math.floor(top / 1048576);
-  const lo = top - hi * 1048576;
-  return hi.toString(16).padStart(5, '0') + lo.toString(16).padStart(5, '0');
+/**
+ * The top 40 of 53 bits of `x` and of `y` as 20 hex digits, made as one string (not printed,
+ * padded and joined); each 40 bits in two 20-bit halves (small integers, not doubles, to shift).
+ */
+function hex80(x: number, y: number): string {
+  const tx = Math.floor(x / 8192); // 53 - 13 = 40 bits
+  const ty = Math.floor(y / 8192);
+  const xh = Math.floor(tx / 1048576);
+  const xl = tx - xh * 1048576;
+  const yh = Math.floor(ty / 1048576);
+  const yl = ty - yh * 1048576;
+  return String.fromCharCode(
+    nibble(xh >>> 16), nibble((xh >>> 12) & 15), nibble((xh >>> 8) & 15), nibble((xh >>> 4) & 15), nibble(xh & 15),
+    nibble(xl >>> 16), nibble((xl >>> 12) & 15), nibble((xl >>> 8) & 15), nibble((xl >>> 4) & 15), nibble(xl & 15),
+    nibble(yh >>> 16), nibble((yh >>> 12) & 15), nibble((yh >>> 8) & 15), nibble((yh >>> 4) & 15), nibble(yh & 15),
+    nibble(yl >>> 16), nibble((yl >>> 12) & 15), nibble((yl >>> 8) & 15), nibble((yl >>> 4) & 15), nibble(yl & 15),
+  );
+}
+
+/** The character code of a hex digit 0–15 (lower case). */
+function nibble(n: number): number {
+  return n < 10 ? 48 + n : 87 + n;
 }
 
 /**
