@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(repo, 'dist/src/cli/bin.js');
@@ -27,7 +28,9 @@ async function runInPane(session: string, cols: number, cmd: string, during?: (f
   tmux('new-session', '-d', '-s', session, '-x', String(cols), '-y', '30', 'bash --norc --noprofile');
   tmux('set-option', '-t', session, 'window-size', 'manual');
   tmux('send-keys', '-t', session, `PS1='$ '; clear`, 'Enter');
-  await new Promise((r) => setTimeout(r, 300));
+  // The command is typed on the cleared screen, at the short prompt: wait for it (bash starts slowly on a
+  // loaded machine), not for a fixed 300 ms.
+  await waitFor('a cleared screen with the prompt', () => screen(session).map((l) => l.trimEnd()).filter(Boolean).join('\n') === '$');
   tmux('send-keys', '-t', session, `${cmd}; echo "__EXIT=$?"`, 'Enter');
   const frames: string[][] = [];
   const deadline = Date.now() + 60_000;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LakemapError, RefreshEngine, type FileScanner, type RefreshJobEvent, type RefreshJobState } from 'lakemap';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeFile, writeJsonl } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 /** A jsonl scanner whose probes wait for `gate` to open, so a test can look at a running job. */
 function gatedScanner(): { scanner: FileScanner; open: () => void; probes: () => number } {
@@ -47,8 +48,11 @@ describe('job state machine', () => {
     expect(first.progress).toBe(0);
     expect(first.startTime).toBe(0);
     expect(g.probes()).toBe(0);
-    await new Promise((r) => setTimeout(r, 20));
-    const running = engine.getRefreshExternalCollectionProgress(jobId);
+    // The job starts on its own a moment later (longer on a loaded machine): wait for it, never a fixed sleep.
+    const running = await waitFor('the job to run', () => {
+      const info = engine.getRefreshExternalCollectionProgress(jobId);
+      return info.state !== 'RefreshPending' && info;
+    });
     expect(running.state).toBe('RefreshInProgress');
     expect(running.startTime).toBeGreaterThan(0);
     expect(running.endTime).toBe(0);
@@ -122,7 +126,7 @@ describe('cancellation', () => {
     const g = gatedScanner();
     engine.registerScanner(g.scanner);
     const { jobId } = await engine.refreshExternalCollection({ collectionName: 'c', externalSpec: { format: 'jsonl', lines_per_unit: 2 } });
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor('a probe waiting at the gate', () => g.probes() > 0);
     expect(engine.getRefreshExternalCollectionProgress(jobId).state).toBe('RefreshInProgress');
     engine.cancelRefresh(jobId);
     g.open();

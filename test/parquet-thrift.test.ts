@@ -349,3 +349,77 @@ describe('skipping values (the fast path metadata decoding uses)', () => {
     expect(e!.name).toBe('ThriftError');
   });
 });
+
+// Skipping a struct takes integers, booleans and short binaries inline and skips lists of integers or
+// binaries in a loop (issue 10: most of a footer decode is skipping column metadata). These pin the
+// inlined paths to what the general path does: where each value ends, and each error at each cut.
+describe('skipping fields inside a struct (the inlined paths)', () => {
+  const long = Array(200).fill(0x41);
+  // 1: i64 300 | 2: true | 3: "ab" | 4: 200 bytes (two-byte length) | 5: list<i32> [1, 300] |
+  // 6: list<binary> ["x", "yz"] | 7: i16 -1 | stop
+  const body = [0x16, 0xd8, 0x04, 0x11, 0x18, 0x02, 0x61, 0x62, 0x18, 0xc8, 0x01, ...long, 0x19, 0x25, 0x02, 0xd8, 0x04, 0x19, 0x28, 0x01, 0x78, 0x02, 0x79, 0x7a, 0x14, 0x01, 0x00];
+  const at = (b: number[], end: number): ThriftReader => new ThriftReader(new Uint8Array([...b, 0x01, 0x01, 0x01]), 0, end);
+  const cut = (end: number): string => {
+    try {
+      at(body, end).skipStruct();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ThriftError);
+      return (e as Error).message;
+    }
+    return 'not refused';
+  };
+
+  it('skips each kind of field to the stop byte, also when the window ends just after it', () => {
+    const r = at(body, body.length);
+    r.skipStruct();
+    expect(r.pos).toBe(body.length);
+    // Apache Thrift's writer agrees on the bytes: a struct of the same fields skipped to its end
+    const bytes = compact((p) => {
+      field(p, 1, T.I64, () => p.writeI64(300));
+      field(p, 2, T.BOOL, () => p.writeBool(true));
+      field(p, 3, T.STRING, () => p.writeString('ab'));
+      field(p, 4, T.STRING, () => p.writeString('A'.repeat(200)));
+      field(p, 5, T.LIST, () => {
+        p.writeListBegin(T.I32, 2);
+        p.writeI32(1);
+        p.writeI32(300);
+        p.writeListEnd();
+      });
+      field(p, 6, T.LIST, () => {
+        p.writeListBegin(T.STRING, 2);
+        p.writeString('x');
+        p.writeString('yz');
+        p.writeListEnd();
+      });
+      field(p, 7, T.I16, () => p.writeI16(-1));
+    });
+    expect(Array.from(bytes)).toEqual(body);
+  });
+
+  it('refuses every cut with the error the value met there gives', () => {
+    expect(cut(0)).toBe('unexpected end of data');
+    expect(cut(2)).toBe('unexpected end of data'); // inside the i64's varint
+    expect(cut(5)).toBe('unexpected end of data'); // before the binary's length
+    expect(cut(6)).toBe('binary of 2 bytes runs past the end (0 left)');
+    expect(cut(7)).toBe('binary of 2 bytes runs past the end (1 left)'); // one byte short: not skipped past the end
+    expect(cut(8)).toBe('unexpected end of data'); // "ab" fits exactly; the next header does not
+    expect(cut(10)).toBe('unexpected end of data'); // inside the two-byte length
+    expect(cut(11 + 199)).toBe('binary of 200 bytes runs past the end (199 left)');
+    expect(cut(11 + 200 + 3)).toBe('list of 2 elements runs past the end (1 bytes left)');
+    expect(cut(11 + 200 + 4)).toBe('unexpected end of data'); // inside the list's second varint
+    expect(cut(11 + 200 + 9)).toBe('unexpected end of data'); // before "yz"'s length
+    expect(cut(11 + 200 + 11)).toBe('binary of 2 bytes runs past the end (1 left)'); // "yz" cut
+    expect(cut(body.length - 1)).toBe('unexpected end of data'); // no stop byte
+    for (let end = 0; end < body.length; end++) expect(cut(end)).not.toBe('not refused');
+  });
+
+  it('refuses an integer field whose varint runs past 10 bytes, or past the window', () => {
+    const eleven = [0x16, ...Array(10).fill(0x80), 0x01, 0x00];
+    expect(() => at(eleven, eleven.length).skipStruct()).toThrow('varint longer than 10 bytes');
+    const ten = [0x16, ...Array(9).fill(0x80), 0x01, 0x00];
+    const r = at(ten, ten.length);
+    r.skipStruct();
+    expect(r.pos).toBe(ten.length);
+    expect(() => at(ten, 6).skipStruct()).toThrow('unexpected end of data');
+  });
+});

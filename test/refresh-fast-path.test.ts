@@ -135,6 +135,18 @@ describe('no-change refresh from the file index', () => {
     expect(sameFiles(idx, [{ path: 'b', size: 3, mtimeMs: 4, etag: 'e' }, { path: 'c', size: 1, mtimeMs: 2 }])).toBe(false);
     expect(sameFiles(idx, [{ path: 'a', size: 1, mtimeMs: 2 }])).toBe(false);
   });
+
+  it('indexOfManifest makes a held manifest\'s index once, and again for other files', () => {
+    const m = { files: [{ path: 'a', sizeBytes: 1, mtimeMs: 2 }], segments: [] } as unknown as { files: unknown[]; segments: unknown[] };
+    const idx = indexOfManifest(m as never);
+    expect(indexOfManifest(m as never)).toBe(idx); // an engine's repeated no-change refreshes
+    m.files = [{ path: 'a', sizeBytes: 1, mtimeMs: 2 }, { path: 'b', sizeBytes: 3, mtimeMs: 4 }];
+    const again = indexOfManifest(m as never);
+    expect(again.paths).toEqual(['a', 'b']);
+    expect(again.sizes).toEqual([1, 3]);
+    m.segments = [{ id: 's', rows: 1, ranges: [{ path: 'a', rowOffset: 0, rows: 1 }] }];
+    expect(indexOfManifest(m as never).segmentCount).toBe(1);
+  });
 });
 
 /** A CLI io that collects stdout/stderr; stdout's buffer is tiny so the writer must wait for drain. */

@@ -78,6 +78,22 @@ describe('file names that are not valid UTF-8 (item 12)', () => {
     const m = await engine.getManifest({ collectionName: 'c' });
     expect(m.files.map((f) => f.path)).toEqual(['good.parquet']);
   });
+
+  // Folders are read with names as text, and again as bytes only when a name shows U+FFFD (issue 10):
+  // a real U+FFFD in a valid name must survive that second reading, in files and in folders.
+  it('a valid name holding U+FFFD is mapped, beside an invalid one in the same folder', async () => {
+    const lake = tempDir();
+    pq(path.join(lake, 'sub\uFFFD', 'good.parquet'));
+    const dir = path.join(lake, 'sub\uFFFD');
+    fs.copyFileSync(path.join(dir, 'good.parquet'), path.join(dir, 'odd-\uFFFD.parquet'));
+    fs.copyFileSync(path.join(dir, 'good.parquet'), Buffer.concat([Buffer.from(dir + '/bad-'), Buffer.from([0xc3]), Buffer.from('.parquet')]));
+    const { engine, refresh } = await setup(lake);
+    const info = await refresh();
+    expect(info.state).toBe('RefreshCompleted');
+    expect(info.warnings.join('\n')).toContain('sub\uFFFD/bad-\\xc3.parquet: its name is not valid UTF-8');
+    const m = await engine.getManifest({ collectionName: 'c' });
+    expect(m.files.map((f) => f.path)).toEqual(['sub\uFFFD/good.parquet', 'sub\uFFFD/odd-\uFFFD.parquet']);
+  });
 });
 
 describe('field mappings (item 15)', () => {

@@ -122,6 +122,28 @@ describe('WatchHandle', () => {
     await w.close();
   });
 
+  it('refreshend comes once status() tells the same story: not refreshing, failures counted, retry scheduled', async () => {
+    const clock = new FakeClock();
+    const src = new FakeSource();
+    const { host, jobs } = fakeHost(['fail', 'ok']);
+    const w = new WatchHandle(host, { collectionName: 'c' }, { clock, changeSource: src, debounceMs: 100, safetyRefreshMs: 0 });
+    // What a listener sees of the watch when the event comes (a CLI or a UI reads status() right there).
+    const seen: [string | undefined, boolean, number, boolean][] = [];
+    w.on('refreshend', (e) => {
+      const st = w.status();
+      seen.push([e.job?.state, st.refreshing, st.consecutiveFailures, st.retryAt !== undefined]);
+    });
+    await w.ready;
+    await clock.advance(0); // fails
+    await clock.advance(1000); // the retry completes
+    expect(jobs).toHaveLength(2);
+    expect(seen).toEqual([
+      ['RefreshFailed', false, 1, true],
+      ['RefreshCompleted', false, 0, false],
+    ]);
+    await w.close();
+  });
+
   it('records change-source errors without stopping, and closeWatches() closes every watch of an engine', async () => {
     const clock = new FakeClock();
     const a = new FakeSource();

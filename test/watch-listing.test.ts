@@ -1,13 +1,13 @@
 // Polling an object-store listing through the SourceStorage contract (what s3:// and az:// sources use),
 // with a small in-memory storage standing in for the object store.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ListingPollSource } from '../src/watch/poll-listing.js';
 import { startChangeSource } from '../src/watch/choose.js';
 import { changeFilter } from '../src/watch/filter.js';
 import { nextPollDelay } from '../src/watch/poll-loop.js';
 import type { FileStat, SourceStorage } from '../src/scanner.js';
 import { icebergScanner, parquetScanner } from '../scanners/index.js';
-import { FakeClock } from './helpers/fake-clock.js';
+import { FakeClock, freezePerformanceNow } from './helpers/fake-clock.js';
 
 /** An object store in memory: path → size, last-modified and ETag. */
 class MemoryStorage implements SourceStorage {
@@ -27,6 +27,11 @@ class MemoryStorage implements SourceStorage {
 }
 
 describe('listing poll (object stores)', () => {
+  // Each advance(1000) below is one poll: a pass must not take real time that stretches the interval.
+  let thaw: () => void;
+  beforeEach(() => (thaw = freezePerformanceNow()));
+  afterEach(() => thaw());
+
   it('reports added, removed and rewritten objects, including a rewrite only the ETag shows', async () => {
     const store = new MemoryStorage();
     store.put('a.parquet', 100, 1000, '"e1"');

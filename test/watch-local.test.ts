@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
+import type { WatchHandle } from '../src/watch/watch.js';
 import { changeFilter } from '../src/watch/filter.js';
 import { parquetScanner } from '../scanners/index.js';
 import { withDuckDB } from '../fixtures/parquet/index.js';
@@ -172,9 +173,12 @@ describe('a collection another engine is refreshing', () => {
     const lake = tempDir();
     const root = tempDir();
     fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
-    // The other engine's refresh is slow, so it surely holds the collection when the watch starts.
+    // The other engine's refresh waits at a gate until the watch has deferred, so it surely holds the
+    // collection when the watch tries (a fixed 1.5 s probe could end first on a loaded machine).
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
     const slow = { ...parquetScanner, workerModule: undefined, probe: async (f: Parameters<typeof parquetScanner.probe>[0], c: Parameters<typeof parquetScanner.probe>[1]) => {
-      await new Promise((r) => setTimeout(r, 1500));
+      await gate;
       return parquetScanner.probe(f, c);
     } };
     const other = new RefreshEngine({ root, scanners: [slow] });
@@ -187,10 +191,12 @@ describe('a collection another engine is refreshing', () => {
       await waitFor('a deferred refresh', () => w.status().deferred > 0);
       expect(w.status()).toMatchObject({ errors: [], consecutiveFailures: 0, pending: true, state: 'watching' });
       fs.writeFileSync(path.join(lake, 'b.parquet'), templates[1]!); // a change the slow refresh may not see
+      open();
       expect((await other.waitForRefresh(jobId)).state).toBe('RefreshCompleted');
       await waitFor('both files mapped', async () => (await engine.getManifest({ collectionName: 'c' })).totalRows === 300);
       expect(w.status().errors).toEqual([]);
     } finally {
+      open();
       await w.close();
       await other.close();
     }
@@ -213,15 +219,20 @@ describe('two engines watching one collection', () => {
     const lake = tempDir();
     const root = tempDir();
     fs.writeFileSync(path.join(lake, 'a.parquet'), templates[0]!);
-    // Slow probes make the two engines' refreshes overlap, so one finds the collection locked.
+    // Slow probes make the two engines' refreshes overlap, so one finds the collection locked. The first
+    // probe of all also waits until that happened once: on a loaded machine one watch could otherwise
+    // start so late that every refresh ran alone, and the deferral asserted below never came.
+    let watches: WatchHandle[] = [];
+    let overlapped: Promise<unknown> | undefined;
     const slow = { ...parquetScanner, workerModule: undefined, probe: async (f: Parameters<typeof parquetScanner.probe>[0], c: Parameters<typeof parquetScanner.probe>[1]) => {
+      await (overlapped ??= waitFor('one watch to find the collection busy', () => watches.some((w) => w.status().deferred > 0)));
       await new Promise((r) => setTimeout(r, 150));
       return parquetScanner.probe(f, c);
     } };
     const e1 = new RefreshEngine({ root, scanners: [slow] });
     const e2 = new RefreshEngine({ root, scanners: [slow] });
     await e1.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
-    const watches = [e1, e2].map((e, i) => e.watch({ collectionName: 'c' }, { debounceMs: 20, mechanism: i === 0 ? 'parcel' : 'poll', pollIntervalMs: 50 }));
+    watches = [e1, e2].map((e, i) => e.watch({ collectionName: 'c' }, { debounceMs: 20, mechanism: i === 0 ? 'parcel' : 'poll', pollIntervalMs: 50 }));
     const lockedOut: string[] = [];
     for (const w of watches) w.on('refreshend', (e) => { if (e.job?.errorCode === 'REFRESH_IN_PROGRESS') lockedOut.push(e.jobId); });
     try {

@@ -2,13 +2,13 @@
 // and mount detection from /proc/self/mountinfo.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalPollSource } from '../src/watch/poll-local.js';
 import { changeFilter } from '../src/watch/filter.js';
 import { isRemoteFs, mountOf, parseMountInfo } from '../src/storage/mounts.js';
 import { startChangeSource } from '../src/watch/choose.js';
 import { parquetScanner } from '../scanners/index.js';
-import { FakeClock } from './helpers/fake-clock.js';
+import { FakeClock, freezePerformanceNow } from './helpers/fake-clock.js';
 import { tempDir } from './helpers/tmp.js';
 
 const bump = (file: string, seconds: number) => fs.utimesSync(file, seconds, seconds);
@@ -35,7 +35,10 @@ describe('local poller', () => {
     expect(await poller.pass()).toEqual(['p3']);
     expect(poller.directoryCount).toBe(4);
 
-    // A rewrite in place changes no directory: a quick pass cannot see it, the full pass does.
+    // A rewrite in place changes no directory: a quick pass cannot see it, the full pass does. (Directories
+    // changed long ago: one changed in the last seconds is read on every pass, see the next test.)
+    for (const d of ['', 'p1', 'p2', 'p2/deep']) bump(path.join(dir, d), 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
     fs.writeFileSync(path.join(dir, 'p2/deep/b.parquet'), 'BBBBBB');
     bump(path.join(dir, 'p2/deep/b.parquet'), 2_000_000_000);
     expect(await poller.pass(false)).toEqual([]);
@@ -46,18 +49,45 @@ describe('local poller', () => {
     expect(await poller.pass(true)).toEqual([]);
   });
 
+  it('reads a recently changed directory again even when its mtime did not move (a coarse timestamp clock)', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'a.parquet'), 'aaaa');
+    // A whole-millisecond mtime, so that utimes can put exactly the same one back.
+    const tick = new Date(Math.floor(Date.now()));
+    fs.utimesSync(dir, tick, tick);
+    const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock: new FakeClock(), intervalMs: 1000, fullPassEvery: 10 });
+    expect(await poller.pass()).toEqual([]);
+    // Added within the same tick of a coarse clock (Linux before 6.13 stamps with the jiffy): the
+    // directory's mtime stays what the last pass saw.
+    fs.writeFileSync(path.join(dir, 'b.parquet'), 'bb');
+    fs.utimesSync(dir, tick, tick);
+    expect(await poller.pass(false)).toEqual(['']);
+    // Once its mtime is old, an unchanged stamp means an unchanged directory again (the cost model holds).
+    bump(dir, 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'c.parquet'), 'c');
+    bump(dir, 1_000_000_000);
+    expect(await poller.pass(false)).toEqual([]);
+    expect(await poller.pass(true)).toEqual(['']);
+  });
+
   it('reports the loss of the watched directory as an error and a change', async () => {
     const dir = tempDir();
     const clock = new FakeClock();
-    const errors: string[] = [];
-    const changes: string[][] = [];
-    const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock, intervalMs: 1000, fullPassEvery: 10 });
-    await poller.start((p) => changes.push(p), (e) => errors.push(e.message));
-    fs.rmSync(dir, { recursive: true });
-    await clock.advance(1000);
-    expect(errors[0]).toContain('is gone');
-    expect(changes).toEqual([[]]);
-    await poller.close();
+    const thaw = freezePerformanceNow(); // advance(1000) is the next poll only if the first pass took no time
+    try {
+      const errors: string[] = [];
+      const changes: string[][] = [];
+      const poller = new LocalPollSource(dir, changeFilter(parquetScanner, { format: 'parquet' }), 'test', { clock, intervalMs: 1000, fullPassEvery: 10 });
+      await poller.start((p) => changes.push(p), (e) => errors.push(e.message));
+      fs.rmSync(dir, { recursive: true });
+      await clock.advance(1000);
+      expect(errors[0]).toContain('is gone');
+      expect(changes).toEqual([[]]);
+      await poller.close();
+    } finally {
+      thaw();
+    }
   });
 });
 
@@ -100,21 +130,28 @@ describe('poll interval', () => {
     const { PollLoop } = await import('../src/watch/poll-loop.js');
     const clock = new FakeClock();
     let passes = 0;
-    // Each pass "takes" real time: a full pass (every 10th, and the first) about 300 ms, the others none.
-    const loop = new PollLoop(clock, 1000, async () => {
-      const full = passes++ % 10 === 0;
-      if (full) {
-        const end = performance.now() + 300;
-        while (performance.now() < end) await new Promise((r) => setTimeout(r, 5));
-        return 10;
-      }
-      return 1;
-    });
-    await loop.start();
-    expect(loop.lastPassMs).toBeGreaterThanOrEqual(300);
-    // 20 × 300 ms would be 6 s; spread over 10 passes it is 600 ms, under the 1 s floor.
-    expect(loop.currentIntervalMs).toBe(1000);
-    await loop.stop();
+    // Each pass "takes" time on the clock the loop measures passes with (performance.now), moved by the
+    // pass itself: a full pass (every 10th, and the first) 300 ms, the others none. Real waiting overshot
+    // 300 ms by any amount on a loaded machine, and past 500 ms the interval is no longer the floor.
+    let t = 0;
+    const perf = vi.spyOn(performance, 'now').mockImplementation(() => t);
+    try {
+      const loop = new PollLoop(clock, 1000, async () => {
+        const full = passes++ % 10 === 0;
+        if (full) {
+          t += 300;
+          return 10;
+        }
+        return 1;
+      });
+      await loop.start();
+      expect(loop.lastPassMs).toBe(300);
+      // 20 × 300 ms would be 6 s; spread over 10 passes it is 600 ms, under the 1 s floor.
+      expect(loop.currentIntervalMs).toBe(1000);
+      await loop.stop();
+    } finally {
+      perf.mockRestore();
+    }
   });
 });
 

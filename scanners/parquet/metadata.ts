@@ -122,6 +122,7 @@ function readColumnChunks(r: ThriftReader, rg: RowGroupInfo, index: number): voi
     for (let t = r.field(id); t !== CompactType.Stop; t = r.field(id)) {
       id = r.fieldId;
       if (id === 3 && t === CompactType.Struct) readColumnMetaData(r, rg, index, c);
+      else if (t === CompactType.I64) r.skipInt(); // file_offset, index offsets
       else r.skip(t);
     }
   }
@@ -137,6 +138,7 @@ function readColumnMetaData(r: ThriftReader, rg: RowGroupInfo, index: number, co
     if (id === 7 && t === CompactType.I64) compressed = r.i64();
     else if (id === 9 && t === CompactType.I64) dataPage = r.i64();
     else if (id === 11 && t === CompactType.I64) dictPage = r.i64();
+    else if (t === CompactType.I32 || t === CompactType.I64) r.skipInt(); // type, codec, num_values…: most fields
     else r.skip(t);
   }
   if (compressed < 0 || dataPage < 0) {

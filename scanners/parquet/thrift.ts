@@ -136,6 +136,11 @@ export class ThriftReader {
     this.pos = skipValue(this.bytes, this.pos, this.end, type, depth);
   }
 
+  /** Skips an integer value (`i16`, `i32`, `i64`): a varint, without the general {@link ThriftReader.skip}'s recursive call. */
+  skipInt(): void {
+    this.pos = skipVarint(this.bytes, this.pos, this.end);
+  }
+
   /** Skips the rest of a struct whose header has been read (up to and including its stop byte). */
   skipStruct(depth = 0): void {
     this.pos = skipValue(this.bytes, this.pos, this.end, CompactType.Struct, depth);
@@ -205,11 +210,8 @@ function skipValue(bytes: Uint8Array, pos: number, end: number, type: number, de
       return skipVarint(bytes, pos, end);
     case CompactType.Double:
       return advance(pos, 8, end);
-    case CompactType.Binary: {
-      const len = varint(bytes, pos, end);
-      if (len > end - varintEnd) throw new ThriftError(`binary of ${len} bytes runs past the end (${end - varintEnd} left)`);
-      return varintEnd + len;
-    }
+    case CompactType.Binary:
+      return skipBinary(bytes, pos, end);
     case CompactType.List:
     case CompactType.Set: {
       if (pos >= end) throw new ThriftError('unexpected end of data');
@@ -223,6 +225,14 @@ function skipValue(bytes: Uint8Array, pos: number, end: number, type: number, de
       if (n > end - pos) throw new ThriftError(`list of ${n} elements runs past the end (${end - pos} bytes left)`);
       if (t === CompactType.BoolTrue || t === CompactType.BoolFalse || t === CompactType.Byte) return advance(pos, n, end);
       if (t === CompactType.Double) return advance(pos, n * 8, end);
+      if (t === CompactType.I32 || t === CompactType.I64 || t === CompactType.I16) {
+        for (let i = 0; i < n; i++) pos = skipVarint(bytes, pos, end); // encodings, offsets: no recursive call each
+        return pos;
+      }
+      if (t === CompactType.Binary) {
+        for (let i = 0; i < n; i++) pos = skipBinary(bytes, pos, end); // path_in_schema
+        return pos;
+      }
       for (let i = 0; i < n; i++) pos = skipValue(bytes, pos, end, t, depth + 1);
       return pos;
     }
@@ -249,12 +259,30 @@ function skipValue(bytes: Uint8Array, pos: number, end: number, type: number, de
         const t = b & 0x0f;
         if (t === CompactType.Stop) return pos;
         if (b >> 4 === 0) pos = skipVarint(bytes, pos, end); // long form: a zigzag i16 field id follows
-        pos = skipValue(bytes, pos, end, t, depth + 1);
+        // Integers, booleans and binaries (most fields of column metadata and statistics) are skipped
+        // here rather than in a recursive call, which V8 cannot inline; anything unusual takes the
+        // general path, which also throws its errors.
+        if (t === CompactType.I64 || t === CompactType.I32 || t === CompactType.I16) {
+          const lim = end - pos < 10 ? end : pos + 10;
+          let i = pos;
+          while (i < lim && bytes[i]! >= 0x80) i++;
+          pos = i < lim ? i + 1 : skipVarint(bytes, pos, end);
+        } else if (t === CompactType.BoolTrue || t === CompactType.BoolFalse) {
+          // the value is the type itself
+        } else if (t === CompactType.Binary && pos < end && bytes[pos]! < 0x80 && bytes[pos]! < end - pos) {
+          pos += 1 + bytes[pos]!; // a length below 128 in one byte, and its bytes all there
+        } else pos = skipValue(bytes, pos, end, t, depth + 1);
       }
     }
     default:
       throw new ThriftError(`unknown compact type ${type} at byte ${pos}`);
   }
+}
+
+function skipBinary(bytes: Uint8Array, pos: number, end: number): number {
+  const len = varint(bytes, pos, end);
+  if (len > end - varintEnd) throw new ThriftError(`binary of ${len} bytes runs past the end (${end - varintEnd} left)`);
+  return varintEnd + len;
 }
 
 function advance(pos: number, n: number, end: number): number {

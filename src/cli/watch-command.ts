@@ -37,14 +37,17 @@ export async function watchUntil({ args: [collectionName], values: o, io, engine
   io.stderr.write(`watching ${dbName}.${collectionName} at ${st.watching} (${st.mechanism}: ${st.reason}); Ctrl-C to stop\n`);
 
   let printing = Promise.resolve();
+  // Set at Ctrl-C: closing the watch cancels a refresh in flight, which is then no failure to retry.
+  let stopping = false;
   watch.on('refreshend', (e: WatchEvent) => {
     const info = e.job!;
+    const stopped = stopping && info.errorCode === 'CANCELLED';
     printing = printing.then(async () => {
       const rows =
         info.state === 'RefreshCompleted'
           ? (await engine.getManifest({ collectionName: collectionName!, dbName, version: info.version }).catch(() => undefined))?.totalRows
           : undefined;
-      io.stdout.write(json ? `${JSON.stringify({ time: new Date(info.endTime || Date.now()).toISOString(), ...info, ...(rows !== undefined ? { totalRows: rows } : {}) })}\n` : line(info, rows));
+      io.stdout.write(json ? `${JSON.stringify({ time: new Date(info.endTime || Date.now()).toISOString(), ...info, ...(rows !== undefined ? { totalRows: rows } : {}) })}\n` : line(info, rows, stopped));
     });
   });
 
@@ -62,16 +65,18 @@ export async function watchUntil({ args: [collectionName], values: o, io, engine
     process.on('SIGINT', done);
     process.on('SIGTERM', done);
   });
+  stopping = true;
   await watch.close();
   await printing;
   io.stderr.write(`stopped watching ${dbName}.${collectionName} after ${watch.status().refreshes} refresh(es)\n`);
   return 0;
 }
 
-function line(info: RefreshJobInfo, rows: number | undefined): string {
+function line(info: RefreshJobInfo, rows: number | undefined, stopped = false): string {
   const at = new Date(info.endTime || Date.now()).toISOString();
   const took = `${info.endTime - info.startTime} ms`;
   const head = `${at} ${info.dbName}.${info.collectionName}`;
+  if (stopped) return `${head} refresh cancelled: stopping; the current version stays\n`;
   if (info.errorCode === 'REFRESH_IN_PROGRESS') return `${head} another engine or process is refreshing it; will try again\n`;
   if (info.state === 'RefreshFailed') return `${head} refresh failed (${info.errorCode}): ${info.reason}; previous version kept, will retry\n`;
   const c = info.changes?.files;

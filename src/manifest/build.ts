@@ -65,14 +65,12 @@ export function buildManifest(plan: RefreshPlan, storage: SourceStorage, o: Scan
     version: (previous?.version ?? 0) + 1,
     createdAt: Date.now(),
     jobId: plan.job.jobId,
-    contentHash: contentHashOf(base, o.files.length, manifestDigests(base, (i) => perFile[i]!).sum),
+    contentHash: contentHashOf(base, o.files.length, manifestDigests(base, undefined, perFile).sum),
   };
 }
 
 /** What changed between two manifest versions, as a job reports it. */
 export function diffChanges(previous: Manifest | undefined, next: Manifest): RefreshChangeSet {
-  const prev = new Map<string, string>();
-  if (previous) for (const f of previous.files) prev.set(f.path, f.fingerprint);
   const change: RefreshChangeSet = {
     files: { added: 0, removed: 0, modified: 0, unchanged: 0 },
     segments: { added: 0, removed: 0, kept: 0 },
@@ -81,27 +79,43 @@ export function diffChanges(previous: Manifest | undefined, next: Manifest): Ref
     modifiedPaths: [],
   };
   const LIMIT = 100;
-  const seen = new Set<string>();
+  if (!previous) {
+    // A first version: everything is added (no maps of the previous version to build).
+    change.files.added = next.files.length;
+    for (let i = 0; i < next.files.length && i < LIMIT; i++) change.addedPaths.push(next.files[i]!.path);
+    change.segments.added = distinctIds(next).size;
+    return change;
+  }
+  // Paths still unmatched after the walk over the next files are the removed ones.
+  const prev = new Map<string, string>();
+  for (const f of previous.files) prev.set(f.path, f.fingerprint);
   for (const f of next.files) {
-    seen.add(f.path);
     const fp = prev.get(f.path);
     if (fp === undefined) {
       change.files.added++;
       if (change.addedPaths.length < LIMIT) change.addedPaths.push(f.path);
-    } else if (fp !== f.fingerprint) {
+      continue;
+    }
+    prev.delete(f.path);
+    if (fp !== f.fingerprint) {
       change.files.modified++;
       if (change.modifiedPaths.length < LIMIT) change.modifiedPaths.push(f.path);
     } else change.files.unchanged++;
   }
   for (const p of prev.keys()) {
-    if (seen.has(p)) continue;
     change.files.removed++;
     if (change.removedPaths.length < LIMIT) change.removedPaths.push(p);
   }
-  const prevSegs = new Set(previous?.segments.map((s) => s.id));
-  const nextSegs = new Set(next.segments.map((s) => s.id));
+  const prevSegs = distinctIds(previous);
+  const nextSegs = distinctIds(next);
   for (const id of nextSegs) if (prevSegs.has(id)) change.segments.kept++;
   else change.segments.added++;
-  for (const id of prevSegs) if (!nextSegs.has(id)) change.segments.removed++;
+  change.segments.removed = prevSegs.size - change.segments.kept;
   return change;
+}
+
+function distinctIds(m: Manifest): Set<string> {
+  const ids = new Set<string>();
+  for (const s of m.segments) ids.add(s.id);
+  return ids;
 }

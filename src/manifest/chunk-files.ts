@@ -63,6 +63,8 @@ export function decodeVersion(text: string, chunksDir: string): Manifest {
 export class ChunkWriter {
   private readonly pending: PendingFile[] = [];
   private made = false;
+  /** True when this writer created the folder: nothing can be in it yet, so no name needs checking. */
+  private fresh = false;
 
   constructor(readonly dir: string) {}
 
@@ -71,6 +73,7 @@ export class ChunkWriter {
     if (!this.made) {
       try {
         fs.mkdirSync(this.dir);
+        this.fresh = true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -78,7 +81,7 @@ export class ChunkWriter {
     }
     for (const [ext, content] of [['i', c.bytes?.index ?? c.index], ['c', c.bytes?.entries ?? c.entries]] as const) {
       const file = path.join(this.dir, `${c.id}.${ext}.json`);
-      if (fs.existsSync(file) && sameContent(file, content)) continue;
+      if (!this.fresh && fs.existsSync(file) && sameContent(file, content)) continue;
       this.pending.push(writePending(file, content));
     }
   }

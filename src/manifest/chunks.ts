@@ -23,7 +23,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { isPathOrdered, manifestDigests } from './digest.js';
+import { isPathOrdered, manifestDigests, segmentsPerFile } from './digest.js';
 import type { Manifest, ManifestFile, Segment } from '../types.js';
 
 export { assembleManifest, chunkIds, loadFileIndex, loadManifestVersion, readVerifiedChunk, walkManifest } from './chunk-read.js';
@@ -171,11 +171,9 @@ export interface SplitManifest {
 export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitManifest {
   const chunkFiles = options.chunkFiles ?? options.previous?.root.chunkFiles ?? DEFAULT_CHUNK_FILES;
   if (!Number.isSafeInteger(chunkFiles) || chunkFiles < 1) throw new RangeError(`chunkFiles must be a positive integer, got ${chunkFiles}`);
-  const groups = segmentsByFile(m);
+  const perFile = filesSegments(m);
   const pathOrdered = isPathOrdered(m.files);
-  const digests = manifestDigests(m, (i) => groups.get(m.files[i]!.path) ?? []);
-  const digestOf = new Map<string, string>();
-  m.files.forEach((f, i) => digestOf.set(f.path, digests.digests[i]!));
+  const digests = manifestDigests(m, (i) => perFile[i]!);
   const header = { ...rootHeader(m, chunkFiles, pathOrdered), filesDigest: digests.sum };
 
   const prev = options.previous;
@@ -188,12 +186,16 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
     prev.root.segmentCount === prev.manifest.segments.length;
   // Deltas only over a root whose chunks carry the summary columns (written with filesDigest).
   if (prev && sameBase && pathOrdered && prev.root.pathOrdered && prev.root.chunkFiles === chunkFiles && prev.root.filesDigest !== undefined) {
+    const groups = new Map<string, readonly Segment[]>();
+    m.files.forEach((f, i) => groups.set(f.path, perFile[i]!));
     const delta = deltaOver(prev.manifest, m, groups);
     const priorDeltaFiles = prev.root.chunks.reduce((n, c) => n + (c.kind === 'delta' ? c.files + c.removed : 0), 0);
     const deltas = prev.root.chunks.filter((c) => c.kind === 'delta').length;
     const budget = (options.maxDeltaFraction ?? DEFAULT_MAX_DELTA_FRACTION) * Math.max(1, m.files.length);
     if (delta && priorDeltaFiles + delta.files.length + delta.removed.length <= budget && deltas < MAX_DELTAS) {
       if (delta.files.length === 0 && delta.removed.length === 0) return { root: { ...header, chunks: prev.root.chunks }, chunks: [] };
+      const digestOf = new Map<string, string>();
+      m.files.forEach((f, i) => digestOf.set(f.path, digests.digests[i]!));
       const chunk = encodeChunk(delta.files, delta.files.map((f) => groups.get(f.path) ?? []), delta.files.map((f) => digestOf.get(f.path)!), delta.removed);
       return { root: { ...header, chunks: [...prev.root.chunks, ref(chunk, 'delta', delta.files.length, delta.removed.length)] }, chunks: [chunk] };
     }
@@ -203,7 +205,7 @@ export function splitManifest(m: Manifest, options: SplitOptions = {}): SplitMan
   const chunks: EncodedChunk[] = [];
   for (let start = 0; start < m.files.length; start += chunkFiles) {
     const files = m.files.slice(start, start + chunkFiles);
-    const chunk = encodeChunk(files, files.map((f) => groups.get(f.path) ?? []), digests.digests.slice(start, start + chunkFiles));
+    const chunk = encodeChunk(files, perFile.slice(start, start + chunkFiles), digests.digests.slice(start, start + chunkFiles));
     refs.push(ref(chunk, 'base', files.length, 0));
     if (known.has(chunk.id)) continue;
     if (options.onChunk) options.onChunk(chunk);
@@ -266,6 +268,20 @@ function rootHeader(m: Manifest, chunkFiles: number, pathOrdered: boolean): Omit
   return { manifestFormat: 2, ...rest, fileCount: m.files.length, segmentCount: m.segments.length, chunkFiles, pathOrdered };
 }
 
+/**
+ * The segments of each file of `m`, aligned with its files: those `buildManifest` cut (no map from
+ * path to segments then), else grouped by path. Every segment must have one range.
+ */
+function filesSegments(m: Manifest): readonly (readonly Segment[])[] {
+  const built = segmentsPerFile(m);
+  if (built) {
+    for (const s of m.segments) if (s.ranges.length !== 1) throw new Error(`segment ${s.id} spans ${s.ranges.length} ranges; chunks keep one range per segment`);
+    return built;
+  }
+  const groups = segmentsByFile(m);
+  return m.files.map((f) => groups.get(f.path) ?? []);
+}
+
 /** Segments grouped by their file's path; every segment must belong to one file of the manifest. */
 function segmentsByFile(m: Manifest): Map<string, Segment[]> {
   const out = new Map<string, Segment[]>();
@@ -280,7 +296,7 @@ function segmentsByFile(m: Manifest): Map<string, Segment[]> {
 }
 
 /** What changed from `prev` to `next`: entries to write and paths to drop; undefined when prev is not path-ordered. */
-function deltaOver(prev: Manifest, next: Manifest, groups: Map<string, Segment[]>): { files: ManifestFile[]; removed: string[] } | undefined {
+function deltaOver(prev: Manifest, next: Manifest, groups: Map<string, readonly Segment[]>): { files: ManifestFile[]; removed: string[] } | undefined {
   if (!isPathOrdered(prev.files)) return undefined;
   const prevGroups = segmentsByFile(prev);
   const byPath = new Map(prev.files.map((f) => [f.path, f]));
@@ -322,7 +338,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return n === 0;
 }
 
-function sameSegments(a: Segment[] | undefined, b: Segment[] | undefined): boolean {
+function sameSegments(a: readonly Segment[] | undefined, b: readonly Segment[] | undefined): boolean {
   if (!a || !b) return a === b;
   return a.length === b.length && a.every((s, i) => s.id === b[i]!.id && s.rows === b[i]!.rows && s.ranges[0]!.rowOffset === b[i]!.ranges[0]!.rowOffset);
 }

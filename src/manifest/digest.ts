@@ -53,7 +53,7 @@ function startDigest(f: DigestedFile, position: number | undefined): void {
   h2 = 0x85ebca6b;
   feed(f.path);
   feed(f.fingerprint);
-  feed(`${f.sizeBytes} ${f.mtimeMs} ${f.rows} ${f.liveRows}${position === undefined ? '' : ` #${position}`}`);
+  if (!feedCounts(f, position)) feed(`${f.sizeBytes} ${f.mtimeMs} ${f.rows} ${f.liveRows}${position === undefined ? '' : ` #${position}`}`);
 }
 
 function feed(s: string): void {
@@ -68,10 +68,55 @@ function feed(s: string): void {
   h2 = Math.imul(b ^ 0xffff, 1597334677);
 }
 
+/** Character codes of the numbers {@link feedCounts} prints, each number's last digit first. */
+const digits = new Uint8Array(96);
+const ends = new Int32Array(5);
+
+/**
+ * {@link feed} of `${sizeBytes} ${mtimeMs} ${rows} ${liveRows}` (and ` #${position}`) without
+ * printing it, when every number is a safe non-negative integer (nearly always); false, and nothing
+ * fed, otherwise.
+ */
+function feedCounts(f: DigestedFile, position: number | undefined): boolean {
+  const count = position === undefined ? 4 : 5;
+  let at = 0;
+  for (let v = 0; v < count; v++) {
+    const n: unknown = v === 0 ? f.sizeBytes : v === 1 ? f.mtimeMs : v === 2 ? f.rows : v === 3 ? f.liveRows : position;
+    if (!(Number.isSafeInteger(n) && (n as number) >= 0)) return false;
+    let x = n as number;
+    do {
+      const q = Math.floor(x / 10);
+      digits[at++] = 48 + (x - q * 10); // parenthesized: 48 + x can pass 2^53
+      x = q;
+    } while (x > 0);
+    ends[v] = at;
+  }
+  let a = h1;
+  let b = h2;
+  for (let v = 0; v < count; v++) {
+    if (v > 0) {
+      a = Math.imul(a ^ 32, 2654435761); // the space between numbers
+      b = Math.imul(b ^ 32, 1597334677);
+      if (v === 4) {
+        a = Math.imul(a ^ 35, 2654435761); // and the # before the position
+        b = Math.imul(b ^ 35, 1597334677);
+      }
+    }
+    for (let k = ends[v]! - 1, start = v === 0 ? 0 : ends[v - 1]!; k >= start; k--) {
+      const c = digits[k]!;
+      a = Math.imul(a ^ c, 2654435761);
+      b = Math.imul(b ^ c, 1597334677);
+    }
+  }
+  h1 = Math.imul(a ^ 0, 2654435761);
+  h2 = Math.imul(b ^ 0xffff, 1597334677);
+  return true;
+}
+
 function endDigest(): string {
   const a = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   const b = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(a ^ (a >>> 13), 3266489909);
-  return hex8(a >>> 0) + hex8(b >>> 0);
+  return hex16(a >>> 0, b >>> 0);
 }
 
 /** A running sum of file digests. */
@@ -110,7 +155,7 @@ export class DigestSum {
 
   /** The sum as 16 hex digits. */
   hex(): string {
-    return hex8(this.a) + hex8(this.b);
+    return hex16(this.a, this.b);
   }
 }
 
@@ -145,8 +190,19 @@ function hexLane(s: string, at: number): number {
   return v;
 }
 
-function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+/** Two 32-bit values as 16 lower-case hex digits, made as one string (not printed, padded and joined). */
+function hex16(a: number, b: number): string {
+  return String.fromCharCode(
+    nibble(a >>> 28), nibble((a >>> 24) & 15), nibble((a >>> 20) & 15), nibble((a >>> 16) & 15),
+    nibble((a >>> 12) & 15), nibble((a >>> 8) & 15), nibble((a >>> 4) & 15), nibble(a & 15),
+    nibble(b >>> 28), nibble((b >>> 24) & 15), nibble((b >>> 20) & 15), nibble((b >>> 16) & 15),
+    nibble((b >>> 12) & 15), nibble((b >>> 8) & 15), nibble((b >>> 4) & 15), nibble(b & 15),
+  );
+}
+
+/** The character code of a hex digit 0–15 (lower case). */
+function nibble(n: number): number {
+  return n < 10 ? 48 + n : 87 + n;
 }
 
 /** File digests of a manifest (aligned with its files) and their sum. */
@@ -158,7 +214,17 @@ export interface ManifestDigests {
 }
 
 // Digests computed while building a manifest, found again by the split that writes it (same arrays).
-const memo = new WeakMap<readonly ManifestFile[], { segments: readonly Segment[]; digests: ManifestDigests }>();
+const memo = new WeakMap<readonly ManifestFile[], { segments: readonly Segment[]; digests: ManifestDigests; perFile?: readonly (readonly Segment[])[] }>();
+
+/**
+ * The segments of each file of `m` (aligned with its files) when {@link manifestDigests} was given
+ * them for these files and segments (a manifest `buildManifest` made): the split that writes it
+ * then needs no map from path to segments.
+ */
+export function segmentsPerFile(m: Pick<Manifest, 'files' | 'segments'>): readonly (readonly Segment[])[] | undefined {
+  const hit = memo.get(m.files);
+  return hit && hit.segments === m.segments ? hit.perFile : undefined;
+}
 
 /** True when paths strictly ascend (then positions are not part of a file digest). */
 export function isPathOrdered(files: readonly { path: string }[]): boolean {
@@ -170,10 +236,10 @@ export function isPathOrdered(files: readonly { path: string }[]): boolean {
  * The file digests and files digest of `m`, computed once per files/segments pair (a manifest
  * built by `buildManifest` has them already).
  */
-export function manifestDigests(m: Pick<Manifest, 'files' | 'segments'>, segmentsOf?: (i: number) => readonly Segment[]): ManifestDigests {
+export function manifestDigests(m: Pick<Manifest, 'files' | 'segments'>, segmentsOf?: (i: number) => readonly Segment[], perFile?: readonly (readonly Segment[])[]): ManifestDigests {
   const hit = memo.get(m.files);
   if (hit && hit.segments === m.segments) return hit.digests;
-  let lists = segmentsOf;
+  let lists = segmentsOf ?? (perFile ? (i: number) => perFile[i]! : undefined);
   if (!lists) {
     const byPath = new Map<string, Segment[]>();
     for (const s of m.segments) {
@@ -193,6 +259,6 @@ export function manifestDigests(m: Pick<Manifest, 'files' | 'segments'>, segment
     sum.add(d);
   }
   const out = { digests, sum: sum.hex() };
-  memo.set(m.files, { segments: m.segments, digests: out });
+  memo.set(m.files, { segments: m.segments, digests: out, ...(perFile ? { perFile } : {}) });
   return out;
 }

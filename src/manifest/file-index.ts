@@ -51,8 +51,20 @@ export function chunkedIndex(root: ManifestRoot, index: LoadedFileIndex): Chunke
   return { root: root as ChunkedIndex['root'], fingerprints: index.fingerprints, rows, live, segs, digests, chunkOf: index.chunkOf };
 }
 
-/** The index of a manifest held in memory. */
+// Indexes of manifests held in memory: an engine holding a version refreshes it again and again, and
+// a manifest is never changed once built, so its columns are made once (four arrays of 100k at 100k files).
+const indexes = new WeakMap<Manifest, { files: readonly unknown[]; segments: readonly unknown[]; index: PreviousIndex }>();
+
+/** The index of a manifest held in memory (made once per manifest object). */
 export function indexOfManifest(m: Manifest): PreviousIndex {
+  const hit = indexes.get(m);
+  if (hit && hit.files === m.files && hit.segments === m.segments && hit.index.paths.length === m.files.length) return hit.index;
+  const index = makeIndex(m);
+  indexes.set(m, { files: m.files, segments: m.segments, index });
+  return index;
+}
+
+function makeIndex(m: Manifest): PreviousIndex {
   const n = m.files.length;
   const paths = new Array<string>(n);
   const sizes = new Array<number>(n);

@@ -19,24 +19,26 @@ export function placeUnits(units: readonly UnitInfo[]): ManifestUnit[] {
  */
 export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'units'>, maxRows: number): Segment[] {
   const out: Segment[] = [];
+  const units = file.units;
   let start = -1;
   let rows = 0;
-  const flush = (): void => {
-    if (start < 0 || rows === 0) return;
-    out.push({ id: segmentId(file.path, file.fingerprint, start, rows), rows, ranges: [{ path: file.path, rowOffset: start, rows }] });
-  };
-  for (const u of file.units) {
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
     if (u.rows === 0) continue;
     if (start >= 0 && rows + u.rows > maxRows) {
-      flush();
+      out.push(segment(file, start, rows));
       start = -1;
       rows = 0;
     }
     if (start < 0) start = u.rowOffset;
     rows += u.rows;
   }
-  flush();
+  if (start >= 0 && rows > 0) out.push(segment(file, start, rows));
   return out;
+}
+
+function segment(file: Pick<ManifestFile, 'path' | 'fingerprint'>, rowOffset: number, rows: number): Segment {
+  return { id: segmentId(file.path, file.fingerprint, rowOffset, rows), rows, ranges: [{ path: file.path, rowOffset, rows }] };
 }
 
 /**
@@ -50,12 +52,53 @@ export function segmentFile(file: Pick<ManifestFile, 'path' | 'fingerprint' | 'u
  * are carried over with their ids; only new or rewritten files get ids of this digest.
  */
 export function segmentId(path: string, fingerprint: string, rowOffset: number, rows: number): string {
-  const key = `${path}\0${fingerprint}\0${rowOffset}\0${rows}`;
+  const offsetDigits = printDigits(rowOffset, 0);
+  const end = offsetDigits < 0 ? -1 : printDigits(rows, offsetDigits);
+  if (end < 0) return idOfKey(`${path}\0${fingerprint}\0${rowOffset}\0${rows}`);
+  // The same key hashed part by part, not built first: one string fewer per segment, and the
+  // numbers' digits without printing them (what nearly every id is made of).
+  let a1 = A1;
+  let a2 = A2;
+  let b1 = B1;
+  let b2 = B2;
+  for (let i = 0; i <= path.length; i++) {
+    const c = i < path.length ? path.charCodeAt(i) : 0; // then the \0 after it
+    a1 = Math.imul(a1 ^ c, 2654435761);
+    a2 = Math.imul(a2 ^ c, 1597334677);
+    b1 = Math.imul(b1 ^ c, 2654435761);
+    b2 = Math.imul(b2 ^ c, 1597334677);
+  }
+  for (let i = 0; i <= fingerprint.length; i++) {
+    const c = i < fingerprint.length ? fingerprint.charCodeAt(i) : 0;
+    a1 = Math.imul(a1 ^ c, 2654435761);
+    a2 = Math.imul(a2 ^ c, 1597334677);
+    b1 = Math.imul(b1 ^ c, 2654435761);
+    b2 = Math.imul(b2 ^ c, 1597334677);
+  }
+  // Both numbers' digits, most significant first, with the \0 between them.
+  for (let i = 0; i <= end; i++) {
+    const c = i < offsetDigits ? digits[offsetDigits - 1 - i]! : i === offsetDigits ? 0 : digits[end + offsetDigits - i]!;
+    a1 = Math.imul(a1 ^ c, 2654435761);
+    a2 = Math.imul(a2 ^ c, 1597334677);
+    b1 = Math.imul(b1 ^ c, 2654435761);
+    b2 = Math.imul(b2 ^ c, 1597334677);
+  }
+  // 40 bits of each: 10 hex digits apiece.
+  return hex80(finish53(a1, a2), finish53(b1, b2));
+}
+
+const A1 = 0xdeadbeef ^ 0x9e3779b9;
+const A2 = 0x41c6ce57 ^ 0x9e3779b9;
+const B1 = 0xdeadbeef ^ 0x85ebca6b;
+const B2 = 0x41c6ce57 ^ 0x85ebca6b;
+
+/** {@link segmentId} of a key built whole (numbers that are not safe non-negative integers). */
+function idOfKey(key: string): string {
   // cyrb53 (public domain, bryc) under two seeds, both in one pass over the key.
-  let a1 = 0xdeadbeef ^ 0x9e3779b9;
-  let a2 = 0x41c6ce57 ^ 0x9e3779b9;
-  let b1 = 0xdeadbeef ^ 0x85ebca6b;
-  let b2 = 0x41c6ce57 ^ 0x85ebca6b;
+  let a1 = A1;
+  let a2 = A2;
+  let b1 = B1;
+  let b2 = B2;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     a1 = Math.imul(a1 ^ c, 2654435761);
@@ -63,8 +106,25 @@ export function segmentId(path: string, fingerprint: string, rowOffset: number, 
     b1 = Math.imul(b1 ^ c, 2654435761);
     b2 = Math.imul(b2 ^ c, 1597334677);
   }
-  // 40 bits of each: 10 hex digits apiece.
-  return hex40(finish53(a1, a2)) + hex40(finish53(b1, b2));
+  return hex80(finish53(a1, a2), finish53(b1, b2));
+}
+
+/** Character codes of printed numbers, each number's digits last first (see {@link printDigits}). */
+const digits = new Uint8Array(40);
+
+/**
+ * Writes the character codes of `String(n)` into {@link digits} from `at`, last digit first, and
+ * returns where they end; -1 when `n` is not a safe non-negative integer (the caller prints it then).
+ */
+function printDigits(n: number, at: number): number {
+  if (!(Number.isSafeInteger(n) && n >= 0)) return -1;
+  let k = at;
+  do {
+    const q = Math.floor(n / 10);
+    digits[k++] = 48 + (n - q * 10); // parenthesized: 48 + n can pass 2^53
+    n = q;
+  } while (n > 0);
+  return k;
 }
 
 /** cyrb53's final mix: 53 bits with good avalanche. */
@@ -74,12 +134,28 @@ function finish53(h1: number, h2: number): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** The top 40 of 53 bits as 10 hex digits, in two 20-bit halves (small integers print much faster than doubles). */
-function hex40(h: number): string {
-  const top = Math.floor(h / 8192); // 53 - 13 = 40 bits
-  const hi = Math.floor(top / 1048576);
-  const lo = top - hi * 1048576;
-  return hi.toString(16).padStart(5, '0') + lo.toString(16).padStart(5, '0');
+/**
+ * The top 40 of 53 bits of `x` and of `y` as 20 hex digits, made as one string (not printed,
+ * padded and joined); each 40 bits in two 20-bit halves (small integers, not doubles, to shift).
+ */
+function hex80(x: number, y: number): string {
+  const tx = Math.floor(x / 8192); // 53 - 13 = 40 bits
+  const ty = Math.floor(y / 8192);
+  const xh = Math.floor(tx / 1048576);
+  const xl = tx - xh * 1048576;
+  const yh = Math.floor(ty / 1048576);
+  const yl = ty - yh * 1048576;
+  return String.fromCharCode(
+    nibble(xh >>> 16), nibble((xh >>> 12) & 15), nibble((xh >>> 8) & 15), nibble((xh >>> 4) & 15), nibble(xh & 15),
+    nibble(xl >>> 16), nibble((xl >>> 12) & 15), nibble((xl >>> 8) & 15), nibble((xl >>> 4) & 15), nibble(xl & 15),
+    nibble(yh >>> 16), nibble((yh >>> 12) & 15), nibble((yh >>> 8) & 15), nibble((yh >>> 4) & 15), nibble(yh & 15),
+    nibble(yl >>> 16), nibble((yl >>> 12) & 15), nibble((yl >>> 8) & 15), nibble((yl >>> 4) & 15), nibble(yl & 15),
+  );
+}
+
+/** The character code of a hex digit 0–15 (lower case). */
+function nibble(n: number): number {
+  return n < 10 ? 48 + n : 87 + n;
 }
 
 /**

@@ -14,7 +14,8 @@ function defaultCount(): number {
  * Probe worker threads of one engine, beside the engine's own thread: by default one less than the
  * cores (at most 3) with 4 or more cores, none on fewer. On 2 cores one worker did not pay off in
  * the interleaved A/B runs of issue #10 (a machine loaded far beyond its cores: 10k-file full
- * refreshes were slower with it); `workers: 1` turns it on. A split scanner's worker loads only its
+ * refreshes were slower with it; measured again at load 12-18, 7 runs each, a worker cost 35% more
+ * CPU at 10k files and was slower in wall time at 10k and 100k); `workers: 1` turns it on. A split scanner's worker loads only its
  * decoder, not Apache Arrow, so it starts several times faster than one that loads the scanner; the
  * engine's thread never waits for one to start (both claim work from one counter). They start on
  * first use (or when a refresh is about to need them), load each scanner once, take a share of

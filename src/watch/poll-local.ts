@@ -13,7 +13,17 @@ interface DirState {
   files: string;
   /** Sub directories (relative paths) being followed. */
   subdirs: string[];
+  /** Its mtime was recent when read: a change within the same timestamp tick would not move it (see RACY_MS). */
+  racy: boolean;
 }
+
+/**
+ * A directory whose mtime was within this much of the time it was read is read again on the next pass
+ * whatever its stamp. File systems stamp with a coarse clock (a jiffy on Linux before 6.13, a second or
+ * more on some network mounts): a file added in the same tick as our read leaves the mtime as we saw it,
+ * and only the next full pass would find it ("racy" stamps, as git calls them).
+ */
+const RACY_MS = 2000;
 
 /** Stats or reads at once in async mode. */
 const IN_FLIGHT = 32;
@@ -71,9 +81,13 @@ export class LocalPollSource implements ChangeSource {
   }
 
   private async stampOf(abs: string): Promise<string | undefined> {
+    return (await this.statDir(abs))?.stamp;
+  }
+
+  private async statDir(abs: string): Promise<{ stamp: string; mtimeMs: number } | undefined> {
     try {
       const s = await this.stat(abs);
-      return s.isDirectory() ? `${s.mtimeMs}:${s.ino}` : undefined;
+      return s.isDirectory() ? { stamp: `${s.mtimeMs}:${s.ino}`, mtimeMs: s.mtimeMs } : undefined;
     } catch (e) {
       if (isGone(e)) return undefined;
       throw e;
@@ -133,7 +147,7 @@ export class LocalPollSource implements ChangeSource {
         if (d === '') throw new Error(`${this.root} is gone`);
         this.drop(d);
         changed.push(d);
-      } else if (full || stamp !== st.stamp) toRescan.push(d);
+      } else if (full || st.racy || stamp !== st.stamp) toRescan.push(d);
     }
     await mapLimit(toRescan, async (d) => {
       if (this.dirs.has(d)) await this.rescan(d, changed);
@@ -196,16 +210,18 @@ export class LocalPollSource implements ChangeSource {
 
   private async read(dir: string): Promise<DirState | undefined> {
     const abs = this.abs(dir);
-    let stamp: string | undefined;
+    let stat: { stamp: string; mtimeMs: number } | undefined;
     let entries: fs.Dirent[];
     try {
-      stamp = await this.stampOf(abs);
+      stat = await this.statDir(abs);
       entries = await this.readdir(abs);
     } catch (e) {
       if (isGone(e)) return undefined;
       throw e;
     }
-    if (stamp === undefined) return undefined;
+    if (stat === undefined) return undefined;
+    // Wall-clock time, as mtimes are (not the watch's clock, which tests replace).
+    const racy = Date.now() - stat.mtimeMs < RACY_MS;
     const subdirs: string[] = [];
     const files: string[] = [];
     for (const ent of entries) {
@@ -227,7 +243,7 @@ export class LocalPollSource implements ChangeSource {
     const digest = createHash('sha1');
     for (const s of stats) digest.update(s).update('\n');
     subdirs.sort();
-    return { stamp, files: digest.digest('base64'), subdirs };
+    return { stamp: stat.stamp, files: digest.digest('base64'), subdirs, racy };
   }
 }
 

@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   /** Delay before trying again when another refresh holds the collection. */
   busyRetryMs: number;
   run(): Promise<RunOutcome>;
+  /** Called once a run's outcome is counted (failures, backoff, pending) and no refresh runs: the moment to tell listeners. */
+  settled?(outcome: RunOutcome): void;
 }
 
 /**
@@ -124,6 +126,7 @@ export class RefreshScheduler {
       }
     }
     this.running = undefined;
+    this.o.settled?.(outcome);
     this.arm();
   }
 }

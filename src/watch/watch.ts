@@ -28,7 +28,10 @@ export interface WatchHost {
   onRefreshEnd?(listener: (job: RefreshJobInfo) => void): () => void;
 }
 
-/** Event of a {@link WatchHandle}: a refresh it started began (`refreshstart`) or ended (`refreshend`). */
+/**
+ * Event of a {@link WatchHandle}: a refresh it started began (`refreshstart`) or ended (`refreshend`).
+ * `refreshend` comes once {@link WatchHandle.status} agrees with it (not refreshing, failures counted).
+ */
 export class WatchEvent extends Event {
   /** Id of the refresh job. */
   readonly jobId: string;
@@ -65,6 +68,8 @@ export class WatchHandle extends EventTarget {
   private state: WatchStatus['state'] = 'starting';
   private lastEvent: WatchStatus['lastEvent'];
   private lastJob: RefreshJobInfo | undefined;
+  /** The job the running refresh saw end, announced once the scheduler has counted it. */
+  private ended: RefreshJobInfo | undefined;
   private refreshes = 0;
   private deferred = 0;
   private readonly errors: WatchError[] = [];
@@ -101,6 +106,7 @@ export class WatchHandle extends EventTarget {
       maxBackoffMs: 300_000,
       busyRetryMs: Math.max(1000, debounceMs),
       run: () => this.refresh(),
+      settled: () => this.announceEnd(),
     });
     let set = watchesOf.get(host.owner);
     if (!set) watchesOf.set(host.owner, (set = new Set()));
@@ -303,7 +309,7 @@ export class WatchHandle extends EventTarget {
     const info = await this.host.waitForRefresh(jobId);
     this.inFlight = undefined;
     this.lastJob = info;
-    this.dispatchEvent(new WatchEvent('refreshend', jobId, info));
+    this.ended = info; // `refreshend` waits until status() agrees with it (see announceEnd)
     if (info.state === 'RefreshCompleted') {
       await this.follow();
       return 'done';
@@ -316,6 +322,16 @@ export class WatchHandle extends EventTarget {
     }
     this.error(info.errorCode || 'IO_ERROR', info.reason, jobId);
     return 'failed';
+  }
+
+  /**
+   * Dispatches `refreshend` for the refresh that just ended, after the scheduler counted its outcome:
+   * a listener reading status() then sees it not refreshing, its failures counted, the source followed.
+   */
+  private announceEnd(): void {
+    const job = this.ended;
+    this.ended = undefined;
+    if (job) this.dispatchEvent(new WatchEvent('refreshend', job.jobId, job));
   }
 }
 

@@ -1,5 +1,18 @@
 // A manual clock for timing logic: time moves only when a test says so.
+import { vi } from 'vitest';
 import type { WatchClock } from '../../src/watch/types.js';
+
+/**
+ * Stops `performance.now()` until the returned function is called. Pollers time their passes with it and
+ * stretch the next interval to 20x a slow pass: on a loaded machine a pass of real time could push the
+ * next poll past a fake clock's `advance(interval)`. Frozen, a pass takes no time and the interval is the
+ * configured one, so a test of what a poll reports does not depend on how fast the machine is.
+ */
+export function freezePerformanceNow(): () => void {
+  const at = performance.now();
+  const spy = vi.spyOn(performance, 'now').mockImplementation(() => at);
+  return () => spy.mockRestore();
+}
 
 /** Lets pending promise chains run (a few macrotask turns). */
 export async function settle(turns = 5): Promise<void> {
