@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LakemapError, corruptFile } from '../errors.js';
 import type { FileStat, ListOptions, SourceStorage } from '../scanner.js';
-import { checkRange, escapeBytes, isInside, isPlainRelative, normalizeRelative, utf8Name } from './paths.js';
+import { checkRange, isInside, isPlainRelative, normalizeRelative } from './paths.js';
+import { listLocal } from './local-list.js';
+import { ioError, isNotFound } from './local-errors.js';
 
 export { checkRange, escapeBytes, isInside, normalizeRelative, utf8Name } from './paths.js';
 
@@ -12,8 +14,6 @@ const OPEN_NOFOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
 const OPEN_DIR = fs.constants.O_RDONLY | (fs.constants.O_DIRECTORY ?? 0);
 /** This process's descriptor directory, where it can be used as a directory prefix (Linux). */
 const PROC_FD = procFdDir();
-/** Directory entries between two steps of {@link LocalStorage.listSteps}. */
-const LIST_STEP = 256;
 
 /**
  * {@link SourceStorage} over a local or mounted directory. Paths never leave the root: `..` is refused
@@ -146,84 +146,7 @@ export class LocalStorage implements SourceStorage {
    * caller can report progress and let the event loop run between steps; the work is the same.
    */
   *listSteps(dir = '', filter?: (name: string, relDir: string) => boolean, withStats = true, onSkip?: (message: string) => void): Generator<number, FileStat[], void> {
-    const out: FileStat[] = [];
-    const start = normalizeRelative(dir, this.root);
-    const root = this.root;
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    let sinceStep = 0;
-    const self = this;
-    function* walk(relDir: string, seen: Set<string>): Generator<number, void, void> {
-      const absDir = relDir === '' ? root : prefix + relDir;
-      let entries: fs.Dirent[] | fs.Dirent<Buffer>[];
-      try {
-        entries = fs.readdirSync(absDir, { withFileTypes: true });
-        // A name that is not valid UTF-8 comes back mangled (U+FFFD) and would then not be found under
-        // its mangled name: such a folder is read again with names as bytes. Only then, as bytes cost
-        // a Buffer per name (half the CPU of reading a folder; issue #10).
-        if (entries.some((e) => e.name.includes('\uFFFD'))) entries = fs.readdirSync(absDir, { withFileTypes: true, encoding: 'buffer' });
-      } catch (e) {
-        if (isNotFound(e) && relDir === start) return;
-        throw ioError(relDir || '.', e);
-      }
-      const dirPrefix = relDir === '' ? '' : `${relDir}/`;
-      // Files and folders of this folder apart, each sorted (a folder by its name followed by "/",
-      // as its paths sort), then walked merged in path order: the listing comes out sorted without sorting every path (a global sort of 100k paths
-      // cost about as much as reading the folders).
-      const files: string[] = [];
-      const dirs: { name: string; key: string; seen: Set<string> }[] = [];
-      for (const ent of entries) {
-        if (++sinceStep >= LIST_STEP) {
-          sinceStep = 0;
-          yield out.length;
-        }
-        const raw = ent.name;
-        const name = typeof raw === 'string' ? raw : utf8Name(raw);
-        if (name === undefined) {
-          onSkip?.(`skipped ${dirPrefix}${escapeBytes(raw as Buffer)}: its name is not valid UTF-8`);
-          continue;
-        }
-        if (filter && !filter(name, relDir)) continue;
-        if (ent.isSymbolicLink()) {
-          const real = self.resolve(dirPrefix + name); // throws PATH_ESCAPE when it leads out
-          let st: fs.Stats;
-          try {
-            st = fs.statSync(real);
-          } catch {
-            continue; // dangling link: not a file
-          }
-          if (st.isDirectory()) {
-            if (!seen.has(real)) dirs.push({ name, key: `${name}/`, seen: new Set(seen).add(real) }); // else a symlink loop
-          } else if (st.isFile()) files.push(name);
-        } else if (ent.isDirectory()) dirs.push({ name, key: `${name}/`, seen });
-        else if (ent.isFile()) files.push(name);
-      }
-      files.sort();
-      if (dirs.length > 1) dirs.sort((a, b) => (a.key < b.key ? -1 : 1));
-      let d = 0;
-      let dirKey = dirs[0]?.key;
-      for (const name of files) {
-        while (dirKey !== undefined && dirKey < name) {
-          const dir = dirs[d++]!;
-          yield* walk(dirPrefix + dir.name, dir.seen);
-          dirKey = dirs[d]?.key;
-        }
-        const rel = dirPrefix + name;
-        if (!withStats) out.push({ path: rel, size: -1, mtimeMs: -1 });
-        else {
-          if (++sinceStep >= LIST_STEP) {
-            sinceStep = 0;
-            yield out.length;
-          }
-          const st = fs.statSync(prefix + rel);
-          out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
-        }
-      }
-      for (; d < dirs.length; d++) yield* walk(dirPrefix + dirs[d]!.name, dirs[d]!.seen);
-      yield out.length;
-    }
-    if (start !== '') this.resolve(start);
-    yield* walk(start, new Set([this.root]));
-    return out;
+    return yield* listLocal(this.root, (rel) => this.resolve(rel), dir, filter, withStats, onSkip);
   }
 
   /**
@@ -402,18 +325,9 @@ export interface FileTail {
   mtimeMs: number;
 }
 
-function isNotFound(e: unknown): boolean {
-  return (e as NodeJS.ErrnoException)?.code === 'ENOENT' || (e as NodeJS.ErrnoException)?.code === 'ENOTDIR';
-}
-
 function openError(rel: string, e: unknown): LakemapError {
   if (isNotFound(e)) return new LakemapError('NOT_FOUND', `${rel} not found`, { path: rel, cause: e });
   return ioError(rel, e);
-}
-
-function ioError(rel: string, e: unknown): LakemapError {
-  const msg = (e as Error)?.message ?? String(e);
-  return new LakemapError('IO_ERROR', `${rel}: ${msg}`, { path: rel, cause: e });
 }
 
 /** ELOOP (Linux, macOS) or EMLINK (FreeBSD): O_NOFOLLOW met a symlink. */
