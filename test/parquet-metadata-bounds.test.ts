@@ -37,21 +37,21 @@ describe('the footer decoder stays inside its bytes', () => {
   });
 });
 
-describe('fields of an unexpected type or id are skipped, not misread', () => {
-  /** A footer with a two-column schema, num_rows 5 and the given row groups (each a struct body). */
-  const withRowGroups = (...groups: ((w: CompactWriter) => void)[]): Uint8Array => {
-    const w = new CompactWriter();
-    w.struct(() => {
-      w.field(2, T.LIST).list(T.STRUCT, 2);
-      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
-      w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
-      w.field(3, T.I64).i64(5);
-      w.field(4, T.LIST).list(T.STRUCT, groups.length);
-      for (const g of groups) w.struct(() => g(w));
-    });
-    return w.bytes();
-  };
+/** A footer with a two-column schema, num_rows 5 and the given row groups (each a struct body). */
+const withRowGroups = (...groups: ((w: CompactWriter) => void)[]): Uint8Array => {
+  const w = new CompactWriter();
+  w.struct(() => {
+    w.field(2, T.LIST).list(T.STRUCT, 2);
+    w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
+    w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
+    w.field(3, T.I64).i64(5);
+    w.field(4, T.LIST).list(T.STRUCT, groups.length);
+    for (const g of groups) w.struct(() => g(w));
+  });
+  return w.bytes();
+};
 
+describe('fields of an unexpected type or id are skipped, not misread', () => {
   it('row group fields: right ones read, wrong-typed and unknown ones leave the defaults', () => {
     const bytes = withRowGroups(
       // right types, then an unknown i64 field
@@ -98,22 +98,12 @@ describe('LogicalType members and column chunks, field by field', () => {
   });
 
   /** A footer whose one row group has one column chunk with `meta` as its ColumnMetaData body (field 3). */
-  const withColumn = (chunk: (w: CompactWriter) => void): Uint8Array => {
-    const w = new CompactWriter();
-    w.struct(() => {
-      w.field(2, T.LIST).list(T.STRUCT, 2);
-      w.struct(() => w.field(4, T.BINARY).binary('schema').field(5, T.I32).i32(1));
-      w.struct(() => w.field(1, T.I32).i32(2).field(3, T.I32).i32(0).field(4, T.BINARY).binary('id'));
+  const withColumn = (chunk: (w: CompactWriter) => void): Uint8Array =>
+    withRowGroups((w) => {
+      w.field(1, T.LIST).list(T.STRUCT, 1);
+      w.struct(() => chunk(w));
       w.field(3, T.I64).i64(5);
-      w.field(4, T.LIST).list(T.STRUCT, 1);
-      w.struct(() => {
-        w.field(1, T.LIST).list(T.STRUCT, 1);
-        w.struct(() => chunk(w));
-        w.field(3, T.I64).i64(5);
-      });
     });
-    return w.bytes();
-  };
   const decode = (b: Uint8Array) => decodeFileMetaData(b, 0, b.length);
 
   it('column metadata: read when right; missing or wrong-typed sizes and offsets are refused, a wrong-typed meta_data skipped', () => {
