@@ -30,6 +30,7 @@ describe('conformance: the entry rules, one broken scanner each', () => {
     expect(await problemsOf(() => ({ rows: 0, units: [], schema }))).toEqual([]);
     expect(await problemsOf(() => ({ ...good(), liveRows: 2, details: { a: 1 }, units: [{ rows: 2, byteSize: 0, details: { b: [1] } }] }))).toEqual([]);
     expect(await problemsOf(() => ({ ...good(), liveRows: 0 }))).toEqual([]);
+    expect(await problemsOf(() => ({ ...good(), units: [{ rows: 0, byteSize: 0 }, { rows: 2, byteSize: 1 }] }))).toEqual([]);
   });
 
   it('the schema must be an Arrow schema with fields', async () => {
