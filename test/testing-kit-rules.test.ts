@@ -133,6 +133,8 @@ describe('conformance: the file scanner checks around the entry', () => {
     expect(upToEnd.problems).toEqual([]);
     const negative = await checkScanner(fileScanner(async (f) => { if (f.size < 64) await f.read(-1, 1).catch(() => {}); return good(); }, { tailBytes: 8 }), { source: sample() });
     expect(negative.problems).toContain('a.bin (truncated-to-1): asked to read past the end of the file (check lengths against the size first)');
+    const negLength = await checkScanner(fileScanner(async (f) => { if (f.size < 64) await Promise.resolve().then(() => f.read(0, -1)).catch(() => {}); return good(); }, { tailBytes: 8 }), { source: sample() });
+    expect(negLength.problems).toContain('a.bin (truncated-to-1): asked to read past the end of the file (check lengths against the size first)');
   });
 });
 
@@ -242,6 +244,8 @@ describe('conformance: table scanners', () => {
     expect(hang.problems).toEqual([`${src}: with a cancelled signal the snapshot did not settle within 100 ms`]);
     const cancels = await checkScanner(table(async (_s, ctx) => { if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'stop'); return ok(); }), { source: src });
     expect(cancels.problems).toEqual([]);
+    const plain = await checkScanner(table(async (_s, ctx) => { if (ctx.signal.aborted) throw new Error('stop'); return ok(); }), { source: src });
+    expect(plain.problems).toEqual([`${src}: with a cancelled signal the snapshot threw something other than a LakemapError`]);
     const past = await checkScanner(table(async (st) => { await st.read('a.bin', 60, 8).catch(() => {}); return ok(); }), { source: src });
     expect(past.problems[0]).toBe('a.bin: asked to read 8 bytes at 60, past the end (64 bytes)');
     const upTo = await checkScanner(table(async (st) => { await st.read('a.bin', 0, 64); return ok(); }), { source: src });
