@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Field, Int64, Schema } from 'apache-arrow';
+import { Field, Int32, Int64, Schema } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { LakemapError, type FileProbe, type FileScanner, type TableScanner } from 'lakemap';
 import { assertScannerConforms, checkScanner, corruptVariants, fixtureDir, writeFixtures } from '../src/testing/index.js';
@@ -96,6 +96,18 @@ describe('conformance: the file scanner checks around the entry', () => {
     const calls: [unknown, boolean][] = [];
     await checkScanner(fileScanner((_f, ctx) => { calls.push([ctx.spec, ctx.signal.aborted]); return good(); }), { source: sample(), corruptions: false, spec: { y: 2 } });
     expect(calls).toEqual([[{ format: 'b', y: 2 }, false], [{ format: 'b', y: 2 }, false], [{ format: 'b', y: 2 }, true]]);
+  });
+
+  it('a schema that changes between probes (a field\'s name, type or nullability) is not deterministic', async () => {
+    const schemas = [
+      [new Schema([new Field('id', new Int64(), false)]), new Schema([new Field('id', new Int64(), true)])],
+      [new Schema([new Field('id', new Int64(), false)]), new Schema([new Field('id', new Int32(), false)])],
+      [new Schema([new Field('id', new Int64(), false)]), new Schema([new Field('di', new Int64(), false)])],
+    ];
+    for (const pair of schemas) {
+      let n = 0;
+      expect(await problemsOf(() => ({ ...good(), schema: pair[n++ % 2]! }))).toEqual(['a.bin: two probes of the same file disagree (not deterministic)']);
+    }
   });
 
   it('no sample file with the scanner\'s extensions', async () => {
@@ -240,6 +252,13 @@ describe('conformance: table scanners', () => {
     const src = sample();
     let n = 0;
     expect((await checkScanner(table(async () => ({ ...(await ok()), tableVersion: String(++n) })), { source: src })).problems).toEqual([`${src}: two snapshots of the same table disagree (not deterministic)`]);
+    for (const other of [new Schema([new Field('id', new Int32(), false)]), new Schema([new Field('di', new Int64(), false)])]) {
+      let m = 0;
+      const r = await checkScanner(table(async () => ({ ...(await ok()), schema: m++ === 1 ? other : schema })), { source: src });
+      expect(r.problems).toEqual([`${src}: two snapshots of the same table disagree (not deterministic)`]);
+    }
+    let d = 0;
+    expect((await checkScanner(table(async () => ({ ...(await ok()), details: { d: d++ === 1 } })), { source: src })).problems).toEqual([`${src}: two snapshots of the same table disagree (not deterministic)`]);
     const hang = await checkScanner(table(async (_s, ctx) => (ctx.signal.aborted ? new Promise<never>(() => {}) : ok())), { source: src, timeoutMs: 100 });
     expect(hang.problems).toEqual([`${src}: with a cancelled signal the snapshot did not settle within 100 ms`]);
     const cancels = await checkScanner(table(async (_s, ctx) => { if (ctx.signal.aborted) throw new LakemapError('CANCELLED', 'stop'); return ok(); }), { source: src });
