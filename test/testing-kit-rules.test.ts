@@ -136,6 +136,12 @@ describe('conformance: the file scanner checks around the entry', () => {
     // Exactly at the budget is allowed.
     const exact = await checkScanner(fileScanner(async (f) => { await f.read(0, 24); return good(); }, { tailBytes: 8 }), { source: sample(), corruptions: false, maxBytesRead: 32 });
     expect(exact.problems).toEqual([]);
+    // Without tailBytes the tail is 64 KiB.
+    const tails: number[] = [];
+    await checkScanner(fileScanner((f) => { tails.push(f.tail.length); return good(); }), { source: big, corruptions: false });
+    expect(tails).toEqual([65536, 65536, 65536]);
+    const dflt = await checkScanner(fileScanner(whole), { source: big, corruptions: false });
+    expect(dflt.problems).toEqual([`a.bin: read ${65536 + 1024 * 1024 + 100} bytes, more than the ${1024 * 1024 + 65536} allowed (metadata only)`]);
     const r0 = await checkScanner(fileScanner(whole, { tailBytes: 0 }), { source: big, corruptions: false, maxBytesRead: 32 });
     expect(r0.problems).toEqual([]);
   });
@@ -190,6 +196,8 @@ describe('conformance: damaged copies', () => {
     expect(plain.problems[0]).toBe('a.bin (empty): threw something other than a LakemapError (the engine reports it as SCANNER_ERROR): short');
     const nameless = await checkScanner(shortFails(() => new LakemapError('CORRUPT_FILE', 'short', { path: 'other.bin' })), { source: sample() });
     expect(nameless.problems[0]).toBe('a.bin (empty): the error names neither the file in its message nor in its path: short');
+    const undef = await checkScanner(shortFails(() => undefined), { source: sample() });
+    expect(undef.problems[0]).toBe('a.bin (empty): threw something other than a LakemapError (the engine reports it as SCANNER_ERROR): undefined');
     // Something thrown that is not an Error at all.
     const str = await checkScanner(shortFails(() => 'bare'), { source: sample() });
     expect(str.problems[0]).toBe('a.bin (empty): threw something other than a LakemapError (the engine reports it as SCANNER_ERROR): bare');
@@ -267,8 +275,18 @@ describe('conformance: table scanners', () => {
     expect(plain.problems).toEqual([`${src}: with a cancelled signal the snapshot threw something other than a LakemapError`]);
     const past = await checkScanner(table(async (st) => { await st.read('a.bin', 60, 8).catch(() => {}); return ok(); }), { source: src });
     expect(past.problems[0]).toBe('a.bin: asked to read 8 bytes at 60, past the end (64 bytes)');
-    const upTo = await checkScanner(table(async (st) => { await st.read('a.bin', 0, 64); return ok(); }), { source: src });
+    const upTo = await checkScanner(table(async (st) => { await st.read('a.bin', 0, 64); await st.read('a.bin', 64, 0); return ok(); }), { source: src });
     expect(upTo.problems).toEqual([]);
+    for (const [offset, length] of [[-1, 1], [0, -1]] as const) {
+      const neg = await checkScanner(table(async (st) => { await Promise.resolve().then(() => st.read('a.bin', offset, length)).catch(() => {}); return ok(); }), { source: src });
+      expect(neg.problems[0]).toBe(`a.bin: asked to read ${length} bytes at ${offset}, past the end (64 bytes)`);
+    }
+    // Answering anyway when cancelled is allowed; only the two plain snapshots are compared.
+    let k = 0;
+    expect((await checkScanner(table(async (_s, ctx) => ({ ...(await ok()), tableVersion: ctx.signal.aborted ? `c${k++}` : '1' })), { source: src })).problems).toEqual([]);
+    // Thrown values that are not Errors, and a snapshot without a schema at all.
+    expect((await checkScanner(table(async () => { throw undefined; }), { source: src })).problems).toEqual([`${src}: the snapshot failed: undefined`]);
+    expect((await checkScanner(table(async () => ({ ...(await ok()), schema: undefined as never })), { source: src })).problems).toEqual([`${src}: the snapshot has no Arrow schema`]);
   });
 });
 
