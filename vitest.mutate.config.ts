@@ -34,6 +34,7 @@ if (path.basename(here).startsWith('sandbox-')) {
 
 const childProcessOnly = [
   'test/cli*.test.ts',
+  'test/read-lance-cli.test.ts',
   'test/crash*.test.ts',
   'test/engine-processes.test.ts',
   'test/workers*.test.ts',

