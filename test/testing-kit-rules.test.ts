@@ -70,13 +70,12 @@ describe('conformance: the entry rules, one broken scanner each', () => {
     expect(await damagedProblems(() => ({ ...good(), units: [{ rows: 2, byteSize: 1, details: { n: 1n } as never }] }))).toEqual([expect.stringMatching(/^a\.bin \(empty\): accepted a damaged copy but answered wrongly: details that are not JSON-safe: .*BigInt/)]);
   });
 
-  // Known bugs in conformance.ts (not this branch's to fix; reported): on a *sample* file, `signature()`
-  // runs after checkEntry and throws on what checkEntry just reported, so checkScanner rejects with a
-  // TypeError instead of returning the problem. `it.fails` until fixed: then drop `.fails`.
-  it.fails('BUG: details that are not JSON-safe on a sample make checkScanner throw instead of report', async () => {
+  // Bugs found by these tests: the determinism check's signature() threw on what checkEntry had just
+  // reported, so checkScanner rejected with a TypeError instead of returning the problem.
+  it('details that are not JSON-safe on a sample are reported, not thrown', async () => {
     expect(await problemsOf(() => ({ ...good(), details: { n: 1n } as never }))).toEqual([expect.stringMatching(/^a\.bin: details that are not JSON-safe/)]);
   });
-  it.fails('BUG: a schema whose fields is not an array on a sample makes checkScanner throw instead of report', async () => {
+  it('a schema whose fields is not an array on a sample is reported, not thrown', async () => {
     expect(await problemsOf(() => ({ ...good(), schema: { fields: 'x' } as never }))).toEqual(['a.bin: no Arrow schema']);
   });
 });
@@ -251,7 +250,7 @@ describe('conformance: table scanners', () => {
     expect(bigint.problems).toEqual([expect.stringMatching(/^x: details that are not JSON-safe: .*BigInt/)]);
   });
 
-  it.fails('BUG: entry details that are not JSON-safe make checkScanner throw (tableSignature) instead of report', async () => {
+  it('entry details of a table that are not JSON-safe are reported, not thrown (tableSignature)', async () => {
     const r = await checkScanner(table(async () => ({ ...(await ok()), entries: [{ ...entry('x'), details: { n: 1n } as never }] })), { source: sample() });
     expect(r.problems).toEqual([expect.stringMatching(/^x: details that are not JSON-safe/)]);
   });

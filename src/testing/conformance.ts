@@ -96,7 +96,7 @@ async function checkFileScanner(scanner: FileScanner, o: ConformanceOptions, spe
     if (entryProblem) report.problems.push(`${f.path}: ${entryProblem}`);
     if (first.bytesRead > budget) report.problems.push(`${f.path}: read ${first.bytesRead} bytes, more than the ${budget} allowed (metadata only)`);
     const second = await probeOnce(scanner, storage, f.path, spec, timeoutMs);
-    if (second.ok && signature(first.probe) !== signature(second.probe)) report.problems.push(`${f.path}: two probes of the same file disagree (not deterministic)`);
+    if (second.ok && differ(signature(first.probe), signature(second.probe))) report.problems.push(`${f.path}: two probes of the same file disagree (not deterministic)`);
     const cancelled = await probeOnce(scanner, storage, f.path, spec, timeoutMs, true);
     if (!cancelled.ok && cancelled.hung) report.problems.push(`${f.path}: with a cancelled signal the probe did not settle within ${timeoutMs} ms`);
     else if (!cancelled.ok && !cancelled.lakemap) report.problems.push(`${f.path}: with a cancelled signal the probe threw something other than a LakemapError: ${cancelled.error}`);
@@ -192,7 +192,7 @@ async function checkTableScanner(scanner: TableScanner, o: ConformanceOptions, s
     report.checked++;
   }
   const second = await run(false);
-  if (second.ok && tableSignature(second.snap) !== tableSignature(snap)) report.problems.push(`${o.source}: two snapshots of the same table disagree (not deterministic)`);
+  if (second.ok && differ(tableSignature(second.snap), tableSignature(snap))) report.problems.push(`${o.source}: two snapshots of the same table disagree (not deterministic)`);
   const cancelled = await run(true);
   if (!cancelled.ok && cancelled.hung) report.problems.push(`${o.source}: with a cancelled signal the snapshot did not settle within ${timeoutMs} ms`);
   else if (!cancelled.ok && !LakemapError.is(cancelled.error)) report.problems.push(`${o.source}: with a cancelled signal the snapshot threw something other than a LakemapError`);
@@ -235,15 +235,33 @@ function checkEntry(e: ScannedEntry & { schema?: unknown }, withSchema = true): 
   return undefined;
 }
 
-function signature(p: FileProbe): string {
-  const fields = ((p.schema as unknown as { fields?: { name: string; type: unknown; nullable: boolean }[] } | undefined)?.fields ?? []).map((f) => `${f.name}:${String(f.type)}:${f.nullable}`);
+// Signatures are undefined when a probe cannot be written down (details that are not JSON-safe, a
+// schema without a field list): checkEntry reports that already, and the check must not throw.
+function signature(p: FileProbe): string | undefined {
   const { schema: _schema, ...rest } = p;
-  return JSON.stringify({ ...rest, fields });
+  return stringifyOrUndefined(() => ({ ...rest, fields: fieldsOf(p.schema).map((f) => `${f.name}:${String(f.type)}:${f.nullable}`) }));
 }
 
-function tableSignature(s: Awaited<ReturnType<TableScanner['snapshot']>>): string {
-  const fields = ((s.schema as unknown as { fields?: { name: string; type: unknown }[] } | undefined)?.fields ?? []).map((f) => `${f.name}:${String(f.type)}`);
-  return JSON.stringify({ v: s.tableVersion, e: s.entries, d: s.details ?? null, fields });
+function tableSignature(s: Awaited<ReturnType<TableScanner['snapshot']>>): string | undefined {
+  return stringifyOrUndefined(() => ({ v: s.tableVersion, e: s.entries, d: s.details ?? null, fields: fieldsOf(s.schema).map((f) => `${f.name}:${String(f.type)}`) }));
+}
+
+function fieldsOf(schema: unknown): { name: string; type: unknown; nullable: boolean }[] {
+  const fields = (schema as { fields?: unknown } | undefined)?.fields;
+  return Array.isArray(fields) ? fields : [];
+}
+
+function stringifyOrUndefined(value: () => unknown): string | undefined {
+  try {
+    return JSON.stringify(value());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Two signatures that both exist and differ. */
+function differ(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a !== b;
 }
 
 const TIMEOUT = Symbol('timeout');
