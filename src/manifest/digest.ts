@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Manifest, ManifestFile, Segment } from '../types.js';
+import { nibble, printDigits } from './digits.js';
 
 /** What a file digest covers. */
 export interface DigestedFile {
@@ -82,13 +83,8 @@ function feedCounts(f: DigestedFile, position: number | undefined): boolean {
   let at = 0;
   for (let v = 0; v < count; v++) {
     const n: unknown = v === 0 ? f.sizeBytes : v === 1 ? f.mtimeMs : v === 2 ? f.rows : v === 3 ? f.liveRows : position;
-    if (!(Number.isSafeInteger(n) && (n as number) >= 0)) return false;
-    let x = n as number;
-    do {
-      const q = Math.floor(x / 10);
-      digits[at++] = 48 + (x - q * 10); // parenthesized: 48 + x can pass 2^53
-      x = q;
-    } while (x > 0);
+    at = printDigits(n as number, digits, at);
+    if (at < 0) return false;
     ends[v] = at;
   }
   let a = h1;
@@ -198,11 +194,6 @@ function hex16(a: number, b: number): string {
     nibble(b >>> 28), nibble((b >>> 24) & 15), nibble((b >>> 20) & 15), nibble((b >>> 16) & 15),
     nibble((b >>> 12) & 15), nibble((b >>> 8) & 15), nibble((b >>> 4) & 15), nibble(b & 15),
   );
-}
-
-/** The character code of a hex digit 0–15 (lower case). */
-function nibble(n: number): number {
-  return n < 10 ? 48 + n : 87 + n;
 }
 
 /** File digests of a manifest (aligned with its files) and their sum. */

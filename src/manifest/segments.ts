@@ -1,5 +1,6 @@
 import type { UnitInfo } from '../scanner.js';
 import type { ManifestFile, ManifestUnit, Segment } from '../types.js';
+import { nibble, printDigits } from './digits.js';
 
 /** Units with their row offsets inside the file (prefix sums of their rows). */
 export function placeUnits(units: readonly UnitInfo[]): ManifestUnit[] {
@@ -52,8 +53,8 @@ function segment(file: Pick<ManifestFile, 'path' | 'fingerprint'>, rowOffset: nu
  * are carried over with their ids; only new or rewritten files get ids of this digest.
  */
 export function segmentId(path: string, fingerprint: string, rowOffset: number, rows: number): string {
-  const offsetDigits = printDigits(rowOffset, 0);
-  const end = offsetDigits < 0 ? -1 : printDigits(rows, offsetDigits);
+  const offsetDigits = printDigits(rowOffset, digits, 0);
+  const end = offsetDigits < 0 ? -1 : printDigits(rows, digits, offsetDigits);
   if (end < 0) return idOfKey(`${path}\0${fingerprint}\0${rowOffset}\0${rows}`);
   // The same key hashed part by part, not built first: one string fewer per segment, and the
   // numbers' digits without printing them (what nearly every id is made of).
@@ -109,23 +110,8 @@ function idOfKey(key: string): string {
   return hex80(finish53(a1, a2), finish53(b1, b2));
 }
 
-/** Character codes of printed numbers, each number's digits last first (see {@link printDigits}). */
+/** Character codes of the two printed numbers of an id, each number's digits last first (see printDigits). */
 const digits = new Uint8Array(40);
-
-/**
- * Writes the character codes of `String(n)` into {@link digits} from `at`, last digit first, and
- * returns where they end; -1 when `n` is not a safe non-negative integer (the caller prints it then).
- */
-function printDigits(n: number, at: number): number {
-  if (!(Number.isSafeInteger(n) && n >= 0)) return -1;
-  let k = at;
-  do {
-    const q = Math.floor(n / 10);
-    digits[k++] = 48 + (n - q * 10); // parenthesized: 48 + n can pass 2^53
-    n = q;
-  } while (n > 0);
-  return k;
-}
 
 /** cyrb53's final mix: 53 bits with good avalanche. */
 function finish53(h1: number, h2: number): number {
@@ -153,10 +139,6 @@ function hex80(x: number, y: number): string {
   );
 }
 
-/** The character code of a hex digit 0–15 (lower case). */
-function nibble(n: number): number {
-  return n < 10 ? 48 + n : 87 + n;
-}
 
 /**
  * Fingerprint of a file: its size, its mtime and a digest of its last bytes. Size and mtime alone
