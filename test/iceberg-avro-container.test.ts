@@ -7,19 +7,9 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { LakemapError } from '../src/scanner.js';
 import { readAvroContainer } from '../scanners/iceberg/avro.js';
-import { writeAvroContainer, zstdRawFrame } from '../fixtures/iceberg/avro-writer.js';
+import { varint, writeAvroContainer, zstdRawFrame } from '../fixtures/iceberg/avro-writer.js';
 
-/** Zigzag varint (Avro `long`). */
-function long(n: number): Buffer {
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  const out: number[] = [];
-  while (z >= 0x80) {
-    out.push((z % 0x80) | 0x80);
-    z = Math.floor(z / 0x80);
-  }
-  out.push(z);
-  return Buffer.from(out);
-}
+const long = varint; // Avro `long`
 const str = (s: string): Buffer => Buffer.concat([long(Buffer.byteLength(s)), Buffer.from(s)]);
 const SYNC = Buffer.from('0123456789abcdef');
 const MAGIC = Buffer.from('Obj\x01', 'latin1');
