@@ -191,7 +191,8 @@ export class VersionStore {
     }
     let value = safeParse(text);
     if (value === undefined) return { problems: ['not valid JSON'] };
-    if ((value as { manifestFormat?: unknown }).manifestFormat === 2) {
+    // `?.`: a file holding JSON null is corrupt like any other non-object, not a TypeError.
+    if ((value as { manifestFormat?: unknown } | null)?.manifestFormat === 2) {
       // A chunked version: its root plus the chunks it lists (format-1 files load as they are).
       try {
         value = decodeVersion(text, this.chunksDir);
