@@ -114,7 +114,8 @@ describe('a refused commit', () => {
     fs.rmSync(s.dir, { recursive: true });
     const e = await refused(s.store.commit(s.next, expecting(), 50, s.previous));
     expect(e.code).toBe('ROOT_IO_ERROR');
-    expect(e.message).toMatch(/: ENOENT .*mkdir '.*\/default\/c\/manifests'$/);
+    expect(e.message.startsWith(`cannot write ${path.join(s.manifests, 'v000003.json')} in the metadata root ${s.root}: ENOENT`)).toBe(true);
+    expect(e.message).toMatch(/mkdir '.*\/default\/c\/manifests'$/);
     expect(fs.existsSync(s.dir)).toBe(false);
   });
 });
@@ -132,5 +133,23 @@ describe('a commit that stands', () => {
     const gone = [...chunksBefore].filter((n) => !chunksAfter.has(n));
     expect(gone.length).toBeGreaterThan(0); // chunks of versions 1 and 2 that version 3 does not use
     expect(files(s.dir).filter((n) => path.basename(n).startsWith('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('repair steps', () => {
+  it('setPointer(0) removes CURRENT, also when it is already gone; quarantine renames a version aside as .corrupt-vNNNNNN-<hex>.json', async () => {
+    const s = await atVersion2();
+    s.store.setPointer(0);
+    expect(fs.existsSync(s.current)).toBe(false);
+    s.store.setPointer(0);
+    expect(s.store.named()).toBeUndefined();
+    s.store.setPointer(1);
+    expect(JSON.parse(fs.readFileSync(s.current, 'utf8'))).toEqual({ version: 1 });
+    const text = fs.readFileSync(s.store.file(2), 'utf8');
+    const aside = s.store.quarantine(2);
+    expect(path.dirname(aside)).toBe(s.manifests);
+    expect(path.basename(aside)).toMatch(/^\.corrupt-v000002-[0-9a-f]{8}\.json$/);
+    expect(fs.readFileSync(aside, 'utf8')).toBe(text);
+    expect(s.store.onDisk()).toEqual([1]);
   });
 });
