@@ -33,7 +33,13 @@ if (path.basename(here).startsWith('sandbox-')) {
 }
 
 const childProcessOnly = [
-  'test/cli*.test.ts',
+  // not cli-progress: it renders progress lines in-process
+  'test/cli.test.ts',
+  'test/cli-commands.test.ts',
+  'test/cli-lazy-loading.test.ts',
+  'test/cli-object-store.test.ts',
+  'test/cli-read.test.ts',
+  'test/cli-tmux.test.ts',
   'test/read-lance-cli.test.ts',
   'test/crash*.test.ts',
   'test/engine-processes.test.ts',
