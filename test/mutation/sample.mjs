@@ -15,6 +15,9 @@
 //   npm run build && MUTATE_SAMPLE=reports/sample-15.json nice npx stryker run reports/cfg-sample-15.json
 //   node test/mutation/sample-report.mjs reports/sample-15.json reports/mutation/sample-15.json
 //
+// The first k lines drawn do not depend on the sizes asked for, so a smaller sample with the same seed is
+// a subset of a larger one (each a simple random sample).
+//
 // Writes reports/sample-<seed>.json (the frame sizes and the drawn lines) and reports/cfg-sample-<seed>.json
 // (stryker.config.json with the sampled files, the checker, --ignoreStatic, its own sandbox and reports).
 import * as fs from 'node:fs';
@@ -47,6 +50,7 @@ for (const m of instrumented.mutants) {
 
 const strata = {};
 for (const [stratum, n] of Object.entries(sizes)) {
+  if (n === 0) continue; // e.g. --src 0: sample scanners/ alone
   const frame = [...mutantsPerLine.keys()].filter((k) => k.startsWith(`${stratum}/`)).sort(byFileThenLine);
   const rng = mulberry32(seed ^ hash(stratum));
   const drawn = frame.slice();
