@@ -131,6 +131,20 @@ describe('iceberg-table: schema, partitions and stats', () => {
     expect(Object.keys(old.details!['columnStats'] as object)).toContain('name');
     expect(JSON.parse(JSON.stringify(a))).toEqual(a); // JSON-safe
   });
+
+  it('types a partition value by its transform: day() of a timestamp is a date, month() and bucket[N] are ints', async () => {
+    const base = historyTable();
+    const field = base.partitionFields![0]!;
+    for (const [sourceId, transform, value] of [
+      [5, 'day', '2022-01-08'],
+      [5, 'month', 19000],
+      [1, 'bucket[16]', 19000],
+    ] as const) {
+      const t = table({ ...base, partitionFields: [{ ...field, sourceId, transform }] });
+      const a = byPath((await snapshotLocalTable(icebergScanner, t)).entries).get('data/day=19000/a.parquet')!;
+      expect(a.details!['partition'], transform).toEqual({ day: value });
+    }
+  });
 });
 
 describe('iceberg-table: finding the metadata', () => {

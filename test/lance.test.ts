@@ -55,6 +55,20 @@ describe('versions written by lancedb', () => {
     }
   });
 
+  it('sums physical, deleted and live rows over the fragments in the table details, as lancedb counts them', async () => {
+    for (const info of await events.table.listVersions()) {
+      const snap = await snapshotLocalTable(lanceScanner, events.datasetDir, { version: info.version });
+      await events.table.checkout(info.version);
+      expect(snap.details).toMatchObject({
+        fragmentCount: Number(info.metadata['total_fragments']),
+        physicalRows: Number(info.metadata['total_data_file_rows']),
+        deletedRows: Number(info.metadata['total_deletion_file_rows']),
+        liveRows: await events.table.countRows(),
+      });
+    }
+    await events.table.checkoutLatest();
+  });
+
   it('matches the fragment lengths lancedb reports for the latest version', async () => {
     const stats = await events.table.stats();
     const snap = await snapshotLocalTable(lanceScanner, events.datasetDir);
