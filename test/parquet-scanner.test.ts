@@ -96,6 +96,18 @@ describe('rows, row groups and byte ranges agree with DuckDB parquet_metadata()'
   });
 });
 
+describe('a file with no rows', () => {
+  it('DuckDB writes it as the magic and a footer only (the footer starts at byte 4): probed as 0 rows with its schema', async () => {
+    const file = path.join(dir, 'empty.parquet');
+    await withDuckDB((con) => con.run(`COPY (SELECT 1::INTEGER AS a, 'x' AS b LIMIT 0) TO ${sqlString(file)} (FORMAT parquet)`));
+    const size = fs.statSync(file).size;
+    expect(fs.readFileSync(file).readUInt32LE(size - 8)).toBe(size - 12); // the boundary case: nothing between the magic and the footer
+    const probe = await probeLocalFile(parquetScanner, file);
+    expect(probe.rows).toBe(0);
+    expect(probe.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['a:Int32', 'b:Utf8']);
+  });
+});
+
 describe('a file from a second writer (parquetjs-lite)', () => {
   it('agrees with DuckDB on row groups and maps its parquet-mr-style schema', async () => {
     const file = path.join(dir, 'parquetjs-lite.parquet');
