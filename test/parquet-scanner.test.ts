@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Field } from 'apache-arrow';
 import { queryRows, sqlString, withDuckDB, writeExampleLake, writeParquetFile, type ExampleLakeFile } from '../fixtures/parquet/index.js';
 import { writeParquetjsLiteFile } from '../fixtures/parquet/parquetjs-lite.js';
-import { encodeFooter, writeSyntheticParquet, type SyntheticFooter } from '../fixtures/parquet/synthetic-footer.js';
+import { T, encodeFooter, footerForSchema, writeSyntheticParquet, type SyntheticFooter } from '../fixtures/parquet/synthetic-footer.js';
 import { parquetScanner } from '../scanners/parquet/index.js';
 import type { FileProbe, ProbeFile } from '../src/scanner.js';
 import { LocalStorage } from '../src/storage/local.js';
@@ -105,6 +105,18 @@ describe('a file with no rows', () => {
     const probe = await probeLocalFile(parquetScanner, file);
     expect(probe.rows).toBe(0);
     expect(probe.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['a:Int32', 'b:Utf8']);
+  });
+});
+
+describe('column chunks a footer places past itself', () => {
+  it('are mapped with a warning naming the row group, the claimed offset and size, and where the footer starts', async () => {
+    const footer = footerForSchema([{ name: 'schema', numChildren: 1 }, { name: 'id', type: T.I64, repetition: 0 }], 3);
+    footer.rowGroups[0]!.columns[0] = { compressed: 5, dataPageOffset: 100 };
+    const file = path.join(dir, 'past-footer.parquet');
+    writeSyntheticParquet(file, encodeFooter(footer)); // 64 page bytes: the footer starts at byte 68
+    const probe = await probeLocalFile(parquetScanner, file);
+    expect(probe.rows).toBe(3);
+    expect(probe.warnings).toEqual(['row group 0: column chunks claim bytes past the footer (offset 100, 5 bytes; footer at 68)']);
   });
 });
 
