@@ -176,6 +176,33 @@ describe('malformed files read when counts are missing', () => {
     }
   });
 
+  it('refuses an Arrow deletion file whose record batch message lacks its header table', () => {
+    // Walk the real file's encapsulated messages (after the ARROW1 magic and padding) and drop the record batch's
+    // header from its flatbuffer vtable (slot 2), leaving its header type (slot 1) in place.
+    const bytes = new Uint8Array(realDeletionArrow);
+    const v = new DataView(bytes.buffer);
+    const slot = (table: number, i: number) => {
+      const vtable = table - v.getInt32(table, true);
+      return { at: vtable + 4 + 2 * i, off: 4 + 2 * i < v.getUint16(vtable, true) ? v.getUint16(vtable + 4 + 2 * i, true) : 0 };
+    };
+    let pos = 8;
+    while (v.getUint32(pos, true) !== 0xffffffff) pos += 8; // lance pads after the magic
+    let patched = 0;
+    while (pos + 8 <= bytes.length && v.getUint32(pos, true) === 0xffffffff && v.getInt32(pos + 4, true) > 0) {
+      const len = v.getInt32(pos + 4, true);
+      const root = pos + 8 + v.getUint32(pos + 8, true);
+      const type = slot(root, 1);
+      const body = slot(root, 3);
+      if (type.off && v.getUint8(root + type.off) === 3) {
+        v.setUint16(slot(root, 2).at, 0, true);
+        patched++;
+      }
+      pos += 8 + len + Number(body.off ? v.getBigInt64(root + body.off, true) : 0n);
+    }
+    expect(patched).toBe(1);
+    expect(() => arrowIpcRowCount(bytes)).toThrow('record batch message without header');
+  });
+
   it('refuses a roaring bitmap whose container count exceeds the file', () => {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setUint32(0, 12346, true);
