@@ -1,22 +1,25 @@
 /**
- * Reads an Iceberg data file's live rows: the parquet rows minus its position deletes and deletion
- * vectors. Equality deletes are refused (`UNSUPPORTED`) rather than ignored: deleted rows are never
- * returned silently. Batches are the runs of live rows inside each row group.
+ * Reads an Iceberg data file's live rows: the parquet rows minus its position deletes, deletion vectors
+ * and equality deletes (iceberg-equality.ts). What cannot be applied exactly is refused, never ignored:
+ * deleted rows are never returned silently. Batches are the runs of live rows inside each row group.
  */
-import { Schema, type RecordBatch } from 'apache-arrow';
+import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { JsonObject } from '../scanner.js';
 import type { Manifest, ManifestFile } from '../types.js';
 import { readFooter, type ParquetFooter } from './parquet/footer.js';
 import { readParquetRange, type ColumnRequest, type ParquetRangeRequest } from './parquet/reader.js';
+import { equalityColumns, equalityMatcher, loadEqualityDeletes, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
 import { deletionVectorPositions } from './roaring.js';
 import { openManifestFile } from './segment.js';
+import { DEFAULT_READ_BUDGET } from './source-file.js';
 
 interface DeleteRef {
   kind: string;
   path: string;
   contentOffset?: number;
   contentSize?: number;
+  equalityIds?: number[];
 }
 
 /** How the Iceberg reader reaches its files: local (`localIcebergFiles`) or in object storage (remote/). */
@@ -53,37 +56,52 @@ export function localIcebergFiles(manifest: Manifest, budget: number | undefined
   };
 }
 
-/** The live rows `[rowOffset, rowOffset + rows)` of an Iceberg data file. */
+/**
+ * The live rows `[rowOffset, rowOffset + rows)` of an Iceberg data file. `out.table` is the table's
+ * full schema (field ids, v3 defaults), used to resolve equality fields the data file lacks.
+ */
 export async function* readIcebergRange(
   file: ManifestFile,
   range: { rowOffset: number; rows: number },
-  out: { schema: Schema; columns: ColumnRequest[] },
-  options: { signal?: AbortSignal | undefined },
+  out: { schema: Schema; columns: ColumnRequest[]; table?: Schema | undefined },
+  options: { signal?: AbortSignal | undefined; readBudgetBytes?: number | undefined },
   files: IcebergFiles,
 ): AsyncGenerator<RecordBatch> {
   const details = (file.details ?? {}) as JsonObject;
   const format = String(details['format'] ?? 'parquet');
   if (format !== 'parquet') throw new LakemapError('UNSUPPORTED', `${file.path}: Iceberg ${format} data files are not read (parquet only)`, { path: file.path });
   const deletes = ((details['deletes'] as unknown as DeleteRef[] | undefined) ?? []);
-  const equality = deletes.find((d) => d.kind === 'equality');
-  if (equality) {
-    throw new LakemapError('UNSUPPORTED', `${file.path}: equality deletes (${equality.path}) are not applied yet; refusing the segment rather than returning deleted rows`, { path: file.path });
-  }
   const deleted = new Set<number>();
   for (const d of deletes) {
+    if (d.kind === 'equality') continue;
     for (const p of d.kind === 'deletion-vector' ? await vectorPositions(file, d, files) : await positionDeletes(file, d, files)) deleted.add(p);
   }
+  const equalityRefs = deletes.filter((d) => d.kind === 'equality');
+  const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
+  const equality: EqualityDeletes | undefined = equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget, options.signal) : undefined;
+  const eq = equality && equality.groups.length > 0 ? equality : undefined;
+  let eqColumns: EqualityColumns | undefined;
+  const request = (footer: ParquetFooter): ParquetRangeRequest => {
+    const base = { rowOffset: range.rowOffset, rows: range.rows, signal: options.signal };
+    if (!eq) return { ...base, columns: out.columns, schema: out.schema };
+    // the equality columns are read after the output's and dropped from the batches yielded
+    eqColumns = equalityColumns(file.path, footer, eq, out.table);
+    const columns = [...out.columns, ...eqColumns.requests];
+    return { ...base, columns, schema: new Schema(columns.map((c) => c.field)) };
+  };
+  const width = out.columns.length;
   let row = range.rowOffset;
-  const request = (): ParquetRangeRequest => ({ rowOffset: range.rowOffset, rows: range.rows, columns: out.columns, schema: out.schema, signal: options.signal });
-  for await (const batch of files.parquet(file.path, file, request)) {
-    if (deleted.size === 0) {
+  for await (const read of files.parquet(file.path, file, request)) {
+    const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, width) : undefined;
+    const batch = isDeleted ? new RecordBatch(out.schema, makeData({ type: new Struct(out.schema.fields), length: read.numRows, nullCount: 0, children: read.data.children.slice(0, width) })) : read;
+    if (deleted.size === 0 && !isDeleted) {
       yield batch;
       row += batch.numRows;
       continue;
     }
     let start = 0;
     for (let i = 0; i <= batch.numRows; i++) {
-      if (i === batch.numRows || deleted.has(row + i)) {
+      if (i === batch.numRows || deleted.has(row + i) || isDeleted?.(i)) {
         if (i > start) yield batch.slice(start, i);
         start = i + 1;
       }
