@@ -3,13 +3,14 @@
  * and equality deletes (iceberg-equality.ts). What cannot be applied exactly is refused, never ignored:
  * deleted rows are never returned silently. Batches are the runs of live rows inside each row group.
  */
-import { RecordBatch, Schema, Struct, makeData } from 'apache-arrow';
+import { Schema, type RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { JsonObject } from '../scanner.js';
 import type { Manifest, ManifestFile } from '../types.js';
 import { readFooter, type ParquetFooter } from './parquet/footer.js';
 import { readParquetRange, type ColumnRequest, type ParquetRangeRequest } from './parquet/reader.js';
 import { equalityColumns, equalityMatcher, loadEqualityDeletes, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
+import { projectBatch, projectColumns, type Projection } from './iceberg-projection.js';
 import { deletionVectorPositions } from './roaring.js';
 import { openManifestFile } from './segment.js';
 import { DEFAULT_READ_BUDGET } from './source-file.js';
@@ -80,20 +81,19 @@ export async function* readIcebergRange(
   const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
   const equality: EqualityDeletes | undefined = equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget, options.signal) : undefined;
   const eq = equality && equality.groups.length > 0 ? equality : undefined;
+  let projection: Projection = { requests: out.columns, slots: out.columns.map((_, i) => i) };
   let eqColumns: EqualityColumns | undefined;
   const request = (footer: ParquetFooter): ParquetRangeRequest => {
-    const base = { rowOffset: range.rowOffset, rows: range.rows, signal: options.signal };
-    if (!eq) return { ...base, columns: out.columns, schema: out.schema };
+    projection = projectColumns(file.path, footer, out.columns);
     // the equality columns are read after the output's and dropped from the batches yielded
-    eqColumns = equalityColumns(file.path, footer, eq, out.table);
-    const columns = [...out.columns, ...eqColumns.requests];
-    return { ...base, columns, schema: new Schema(columns.map((c) => c.field)) };
+    eqColumns = eq ? equalityColumns(file.path, footer, eq, out.table) : undefined;
+    const columns = [...projection.requests, ...(eqColumns?.requests ?? [])];
+    return { rowOffset: range.rowOffset, rows: range.rows, signal: options.signal, columns, schema: new Schema(columns.map((c) => c.field)) };
   };
-  const width = out.columns.length;
   let row = range.rowOffset;
   for await (const read of files.parquet(file.path, file, request)) {
-    const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, width) : undefined;
-    const batch = isDeleted ? new RecordBatch(out.schema, makeData({ type: new Struct(out.schema.fields), length: read.numRows, nullCount: 0, children: read.data.children.slice(0, width) })) : read;
+    const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, projection.requests.length) : undefined;
+    const batch = projectBatch(read, out.schema, projection);
     if (deleted.size === 0 && !isDeleted) {
       yield batch;
       row += batch.numRows;
