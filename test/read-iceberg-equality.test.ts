@@ -153,6 +153,23 @@ describe('iceberg equality deletes', () => {
     expect((err as LakemapError).message).toMatch(/"x" \(field id 2\).*Float64.*float or double/);
   });
 
+  it('refuse what a missing field stands for when NULL may be wrong: an initial default, a partition value', async () => {
+    const withDefault = readTable({
+      schemas: [{ 'schema-id': 0, type: 'struct', fields: [long(1, 'id'), { id: 2, name: 'tag', required: false, type: 'string', 'initial-default': 'x' }] }],
+      files: [
+        { path: 'data/a.parquet', seq: 1n, fieldIds: { id: 1 }, sql: 'SELECT 1::BIGINT AS id' },
+        { path: 'data/del.parquet', seq: 2n, equalityIds: [2], fieldIds: { tag: 2 }, sql: `SELECT 'x' AS tag` },
+      ],
+    }, { columns: ['id'] });
+    await expect(withDefault).rejects.toMatchObject({ code: 'UNSUPPORTED', path: 'data/a.parquet', message: expect.stringMatching(/lacks equality field "tag" \(id 2\), and its initial default/) });
+    const partitioned = readTable({
+      schemas: [{ 'schema-id': 0, type: 'struct', fields: [int(1, 'part'), long(2, 'key')] }],
+      partitionFields: [{ name: 'part', fieldId: 1000, avroType: ['null', 'int'], sourceId: 1, transform: 'identity' }],
+      files: [{ path: 'data/part=3/a.parquet', seq: 1n, partition: { part: 3 }, fieldIds: { key: 2 }, sql: 'SELECT 1::BIGINT AS key' }],
+    });
+    await expect(partitioned).rejects.toMatchObject({ code: 'FIELD_NOT_FOUND', message: expect.stringMatching(/"part".*partitioned/) });
+  });
+
   it('count the delete keys against the read budget: refused past it, naming the delete file; read within it', async () => {
     const table: EqualityTable = {
       schemas: [{ 'schema-id': 0, type: 'struct', fields: [long(1, 'id')] }],

@@ -14,6 +14,7 @@ import { DateUnit, Field, Schema, TimeUnit, Type, type Data, type DataType, type
 import { LakemapError, corruptFile } from '../errors.js';
 import type { ManifestFile } from '../types.js';
 import type { IcebergFiles } from './iceberg.js';
+import { PARTITION_VALUES, missingReason } from './iceberg-projection.js';
 import type { ParquetFooter } from './parquet/footer.js';
 import type { ColumnRequest, ParquetRangeRequest } from './parquet/reader.js';
 
@@ -195,19 +196,19 @@ export interface EqualityColumns {
 
 /**
  * The data file's columns for the equality field ids, from its footer. A field the data file lacks is
- * NULL for its rows (the spec's projection rule), unless the table gives it an initial default, which
- * is not applied here: refused.
+ * NULL for its rows (the spec's projection rule) when NULL is what a read of it gives (see
+ * {@link missingReason}); otherwise refused.
  */
-export function equalityColumns(path: string, footer: ParquetFooter, deletes: EqualityDeletes, table: Schema | undefined): EqualityColumns {
+export function equalityColumns(path: string, footer: ParquetFooter, deletes: EqualityDeletes, table: Schema | undefined, partitioned: boolean): EqualityColumns {
   const fields = resolveColumns(footer, path, deletes.fieldIds, 'data file');
   const requests: ColumnRequest[] = [];
   const slots = fields.map((f, i) => {
     const id = deletes.fieldIds[i]!;
     if (!f) {
+      // a field dropped from the table (not declared) is still compared: NULL unless partition values could stand for it
       const declared = table?.fields.find((t) => t.metadata.get(FIELD_ID) === String(id));
-      if (declared?.metadata.has('iceberg:initial-default')) {
-        throw new LakemapError('UNSUPPORTED', `${path}: the data file lacks equality field "${declared.name}" (id ${id}), whose initial default would have to be compared; defaults are not applied`, { path });
-      }
+      const why = declared ? missingReason(declared, partitioned) : partitioned ? PARTITION_VALUES : undefined;
+      if (why) throw new LakemapError('UNSUPPORTED', `${path}: the data file lacks equality field ${declared ? `"${declared.name}" ` : ''}(id ${id}), and ${why}`, { path });
       return -1;
     }
     for (const g of deletes.groups) checkKinds(g, [id], [keyKind(f.type)!], path, 'data file');

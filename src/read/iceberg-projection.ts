@@ -2,10 +2,11 @@
  * Iceberg column projection: which column of a data file backs each requested field. Iceberg matches
  * columns by field id, not name, so a data file written before a rename, or by a writer that sanitizes
  * names ("Breed Name" → `Breed_x20Name`), is still read right. A field the file lacks was added after
- * it was written: its rows are NULL (spec, "Schema Evolution"), unless the field has an initial default,
- * which is not projected here and refused. Files without field ids are read by name.
+ * it was written: its rows are NULL (spec, "Column Projection"), unless the field has an initial default
+ * or the data file is partitioned (an identity partition value would stand for it): neither is
+ * projected here, so both are refused. Files without field ids are read by name.
  */
-import { RecordBatch, Struct, Type, makeData, type Data, type DataType, type Decimal, type FixedSizeBinary, type Schema } from 'apache-arrow';
+import { RecordBatch, Struct, Type, makeData, type Data, type DataType, type Decimal, type Field, type FixedSizeBinary, type Schema } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { ParquetFooter } from './parquet/footer.js';
 import type { ColumnRequest } from './parquet/reader.js';
@@ -21,7 +22,7 @@ export interface Projection {
 }
 
 /** Resolves `columns` against a data file's footer (see the file comment). */
-export function projectColumns(path: string, footer: ParquetFooter, columns: ColumnRequest[]): Projection {
+export function projectColumns(path: string, footer: ParquetFooter, columns: ColumnRequest[], partitioned: boolean): Projection {
   const byId = new Map<string, string>();
   for (const f of footer.schema.fields) {
     const id = f.metadata.get(FIELD_ID);
@@ -33,7 +34,7 @@ export function projectColumns(path: string, footer: ParquetFooter, columns: Col
     const id = c.field.metadata.get(FIELD_ID);
     const name = id === undefined ? c.external : byId.get(id);
     if (name === undefined) {
-      const why = missingReason(c);
+      const why = missingReason(c.field, partitioned);
       if (why) throw new LakemapError('FIELD_NOT_FOUND', `${path}: field "${c.field.name}" (Iceberg field id ${id}) is not in the data file, written before the column was added, and ${why}`, { path });
       return -1;
     }
@@ -43,11 +44,15 @@ export function projectColumns(path: string, footer: ParquetFooter, columns: Col
   return { requests, slots };
 }
 
-/** Why the NULLs of a field missing from a data file cannot stand for its values, if they cannot. */
-function missingReason(c: ColumnRequest): string | undefined {
-  if (c.field.metadata.has('iceberg:initial-default')) return 'its initial default is not projected yet';
-  if (!c.field.nullable) return 'the field is required, so NULL cannot stand for it';
-  if (!nullable(c.field.type)) return `NULL values of ${String(c.field.type)} are not built yet`;
+/** Why a field missing from a partitioned data file is refused. */
+export const PARTITION_VALUES = 'the file is partitioned: an identity partition value may stand for it, and those are not filled in yet';
+
+/** Why NULLs cannot stand for the values of `field` in a data file that lacks it, if they cannot. */
+export function missingReason(field: Field, partitioned: boolean): string | undefined {
+  if (field.metadata.has('iceberg:initial-default')) return 'its initial default is not projected yet';
+  if (partitioned) return PARTITION_VALUES;
+  if (!field.nullable) return 'the field is required, so NULL cannot stand for it';
+  if (!nullable(field.type)) return `NULL values of ${String(field.type)} are not built yet`;
   return undefined;
 }
 

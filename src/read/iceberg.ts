@@ -81,12 +81,13 @@ export async function* readIcebergRange(
   const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
   const equality: EqualityDeletes | undefined = equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget, options.signal) : undefined;
   const eq = equality && equality.groups.length > 0 ? equality : undefined;
+  const partitioned = Object.keys((details['partition'] as JsonObject | undefined) ?? {}).length > 0;
   let projection: Projection = { requests: out.columns, slots: out.columns.map((_, i) => i) };
   let eqColumns: EqualityColumns | undefined;
   const request = (footer: ParquetFooter): ParquetRangeRequest => {
-    projection = projectColumns(file.path, footer, out.columns);
+    projection = projectColumns(file.path, footer, out.columns, partitioned);
     // the equality columns are read after the output's and dropped from the batches yielded
-    eqColumns = eq ? equalityColumns(file.path, footer, eq, out.table) : undefined;
+    eqColumns = eq ? equalityColumns(file.path, footer, eq, out.table, partitioned) : undefined;
     const columns = [...projection.requests, ...(eqColumns?.requests ?? [])];
     return { rowOffset: range.rowOffset, rows: range.rows, signal: options.signal, columns, schema: new Schema(columns.map((c) => c.field)) };
   };
