@@ -22,7 +22,7 @@ export interface ReadOptions {
   columns?: string[] | undefined;
   /** Cancels between batches. */
   signal?: AbortSignal | undefined;
-  /** Largest single read in bytes. */
+  /** Largest single read in bytes; also bounds the Iceberg equality-delete keys held for a data file. */
   readBudgetBytes?: number | undefined;
   /** How to reach an object-store source: the engine's storage options (the spec's `storage_options` are added). */
   storage?: OpenStorageOptions | undefined;
