@@ -27,6 +27,8 @@ async function readTable(table: EqualityTable, options: { columns?: string[]; re
   const batches: RecordBatch[] = [];
   for await (const b of engine.readCollection({ collectionName: 't', ...options })) batches.push(b);
   const rows = arrowRows(batches).map((r) => Object.values(r));
+  // batches carry the collection's schema (its metadata too), whichever way their columns were found
+  for (const b of batches) expect(b.schema.metadata).toEqual(manifestArrowSchema(manifest).metadata);
   if (!options.columns) {
     const fieldIds = manifestArrowSchema(manifest).fields.map((f) => Number(f.metadata.get('PARQUET:field_id')));
     const db = await DuckDBInstance.create(':memory:', { threads: '1' });

@@ -67,7 +67,8 @@ function nullable(t: DataType): boolean {
 export function projectBatch(read: RecordBatch, schema: Schema, projection: Projection): RecordBatch {
   const n = read.numRows;
   const identity = projection.slots.length === read.numCols && projection.slots.every((s, i) => s === i);
-  if (identity) return read;
+  // same columns: only the schema object differs (the output's carries the collection's metadata)
+  if (identity) return read.schema === schema ? read : new RecordBatch(schema, read.data);
   const children = projection.slots.map((s, i) => (s >= 0 ? read.data.children[s]! : nullColumn(schema.fields[i]!.type, n)));
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
 }
