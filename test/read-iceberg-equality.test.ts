@@ -57,13 +57,14 @@ describe('iceberg equality deletes', () => {
       schemas: [{ 'schema-id': 0, type: 'struct', fields: [long(1, 'id'), str(2, 'name'), int(3, 'grp')] }],
       files: [
         { path: 'data/a.parquet', seq: 1n, fieldIds: { id: 1, name: 2, grp: 3 },
-          sql: `SELECT id::BIGINT AS id, name::VARCHAR AS name, grp::INTEGER AS grp FROM (VALUES (1, 'a', 1), (2, 'b', 1), (3, NULL, NULL), (4, 'x', 7), (5, 'c', NULL), (6, 'b', 2), (7, 'd', 7), (8, 'e', NULL)) v(id, name, grp)` },
+          sql: `SELECT id::BIGINT AS id, name::VARCHAR AS name, grp::INTEGER AS grp FROM (VALUES (1, 'a', 1), (2, 'b', 1), (3, NULL, NULL), (4, 'x', 7), (5, 'c', NULL), (6, 'b', 2), (7, 'd', 7), (8, 'e', NULL), (21, 'f', 3)) v(id, name, grp)` },
         // deletes name = 'b' and name IS NULL; its extra grp column (listed first) must not take part
         { path: 'data/del-name.parquet', seq: 2n, equalityIds: [2], fieldIds: { grp: 3, name: 2 },
           sql: `SELECT 99::INTEGER AS grp, 'b'::VARCHAR AS name UNION ALL SELECT 98, NULL` },
-        // (id, grp): (5, NULL) and (1, 1) delete; (7, 1) and (8, 0) do not; columns in another order, plus an extra one
+        // (id, grp): (5, NULL) and (1, 1) delete; (7, 1), (8, 0) and (2, 13) do not (the last one spelled "213" as 21's
+        // (21, 3) is); columns in another order, plus an extra one
         { path: 'data/del-pair.parquet', seq: 2n, equalityIds: [1, 3], fieldIds: { grp: 3, note: 4, id: 1 },
-          sql: `SELECT grp::INTEGER AS grp, 'junk' AS note, id::BIGINT AS id FROM (VALUES (NULL, 5), (1, 1), (1, 7), (0, 8)) v(grp, id)` },
+          sql: `SELECT grp::INTEGER AS grp, 'junk' AS note, id::BIGINT AS id FROM (VALUES (NULL, 5), (1, 1), (1, 7), (0, 8), (13, 2)) v(grp, id)` },
         // same sequence number as the deletes: kept
         { path: 'data/b.parquet', seq: 2n, fieldIds: { id: 1, name: 2, grp: 3 },
           sql: `SELECT id::BIGINT AS id, name::VARCHAR AS name, grp::INTEGER AS grp FROM (VALUES (9, 'b', 1), (10, NULL, NULL), (11, 'z', NULL)) v(id, name, grp)` },
@@ -72,10 +73,10 @@ describe('iceberg equality deletes', () => {
           sql: `SELECT 12::BIGINT AS id, 'b'::VARCHAR AS name, NULL::INTEGER AS grp` },
       ],
     });
-    expect(ids(rows)).toEqual([4, 7, 8, 9, 10, 11, 12]);
+    expect(ids(rows)).toEqual([4, 7, 8, 9, 10, 11, 12, 21]);
     // the scanner cannot count equality deletes from metadata: the data file's live rows are an upper bound
     const a = manifest.files.find((f) => f.path === 'data/a.parquet')!;
-    expect([a.liveRows, a.liveRowsExact]).toEqual([8, false]);
+    expect([a.liveRows, a.liveRowsExact]).toEqual([9, false]);
     expect(manifest.files.find((f) => f.path === 'data/b.parquet')!.liveRowsExact).not.toBe(false);
   });
 
@@ -116,13 +117,14 @@ describe('iceberg equality deletes', () => {
     expect(rows).toEqual([['1', 'a', null], ['4', null, null]]);
   });
 
-  it('compare decimals (also widened), dates, timestamps, uuids, binary and booleans by value', async () => {
-    const cols = `i::BIGINT AS id, (i * 1.25)::DECIMAL(9,2) AS d, (DATE '2020-01-01' + i::INTEGER) AS dt, (TIMESTAMP '2020-01-01' + to_microseconds(i)) AS ts,
-      ('00000000-0000-0000-0000-00000000000' || i::VARCHAR)::UUID AS u, ('\\x0' || i::VARCHAR)::BLOB AS b, i % 2 = 0 AS f`;
-    const fieldIds = { id: 1, d: 2, dt: 3, ts: 4, u: 5, b: 6, f: 7 };
-    const keys = { d: 2, dt: 3, ts: 4, u: 5, b: 6, f: 7 };
+  it('compare decimals (also widened), dates, times, timestamps, uuids, binary and booleans by value', async () => {
+    // negative decimals, dates and timestamps before 1970 too
+    const cols = `i::BIGINT AS id, ((i - 3) * 1.25)::DECIMAL(9,2) AS d, (DATE '1969-12-30' + i::INTEGER) AS dt, (TIMESTAMP '1969-12-31 23:59:59.999997' + to_microseconds(i)) AS ts,
+      ('00000000-0000-0000-0000-00000000000' || i::VARCHAR)::UUID AS u, ('\\x0' || i::VARCHAR)::BLOB AS b, i % 2 = 0 AS f, (TIME '12:00:00' + to_microseconds(i)) AS tm`;
+    const fieldIds = { id: 1, d: 2, dt: 3, ts: 4, u: 5, b: 6, f: 7, tm: 8 };
+    const keys = { d: 2, dt: 3, ts: 4, u: 5, b: 6, f: 7, tm: 8 };
     // row 2 exactly; row 3 with one column changed in each delete row (none of them deletes it)
-    const near = ['d + 0.01', 'dt + 1', 'ts + INTERVAL 1 MICROSECOND', `'00000000-0000-0000-0000-000000000009'::UUID`, `'\\x09'::BLOB`, 'NOT f'];
+    const near = ['d + 0.01', 'dt + 1', 'ts + INTERVAL 1 MICROSECOND', `'00000000-0000-0000-0000-000000000009'::UUID`, `'\\x09'::BLOB`, 'NOT f', 'tm + INTERVAL 1 MICROSECOND'];
     const names = Object.keys(keys);
     const variants = near.map((change, k) => `SELECT ${names.map((n, j) => (j === k ? `${change} AS ${n}` : n)).join(', ')} FROM base WHERE id = 3`);
     const { rows } = await readTable({
@@ -130,12 +132,13 @@ describe('iceberg equality deletes', () => {
         long(1, 'id'), { id: 2, name: 'd', required: false, type: 'decimal(9,2)' }, { id: 3, name: 'dt', required: false, type: 'date' },
         { id: 4, name: 'ts', required: false, type: 'timestamp' }, { id: 5, name: 'u', required: false, type: 'uuid' },
         { id: 6, name: 'b', required: false, type: 'binary' }, { id: 7, name: 'f', required: false, type: 'boolean' },
+        { id: 8, name: 'tm', required: false, type: 'time' },
       ] }],
       files: [
         { path: 'data/a.parquet', seq: 1n, fieldIds, sql: `SELECT ${cols} FROM range(1, 7) t(i)` },
         // d written as DECIMAL(18,2) (precision widened, an INT64 column), the data file's is INT32
         { path: 'data/del.parquet', seq: 2n, equalityIds: Object.values(keys), fieldIds: keys,
-          sql: `WITH base AS (SELECT ${cols} FROM range(1, 7) t(i)) SELECT d::DECIMAL(18,2) AS d, dt, ts, u, b, f FROM (SELECT ${names.join(', ')} FROM base WHERE id = 2 UNION ALL ${variants.join(' UNION ALL ')})` },
+          sql: `WITH base AS (SELECT ${cols} FROM range(1, 7) t(i)) SELECT d::DECIMAL(18,2) AS d, dt, ts, u, b, f, tm FROM (SELECT ${names.join(', ')} FROM base WHERE id = 2 UNION ALL ${variants.join(' UNION ALL ')})` },
       ],
     });
     expect(ids(rows)).toEqual([1, 3, 4, 5, 6]);
