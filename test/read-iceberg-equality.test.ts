@@ -158,7 +158,7 @@ describe('iceberg equality deletes', () => {
     expect((err as LakemapError).message).toMatch(/"x" \(field id 2\).*Float64.*float or double/);
   });
 
-  it('refuse what a missing field stands for when NULL may be wrong: an initial default, a partition value', async () => {
+  it('refuse what a missing field stands for when NULL may be wrong: an initial default, a partition value, an id-less column', async () => {
     const withDefault = readTable({
       schemas: [{ 'schema-id': 0, type: 'struct', fields: [long(1, 'id'), { id: 2, name: 'tag', required: false, type: 'string', 'initial-default': 'x' }] }],
       files: [
@@ -173,6 +173,12 @@ describe('iceberg equality deletes', () => {
       files: [{ path: 'data/part=3/a.parquet', seq: 1n, partition: { part: 3 }, fieldIds: { key: 2 }, sql: 'SELECT 1::BIGINT AS key' }],
     });
     await expect(partitioned).rejects.toMatchObject({ code: 'FIELD_NOT_FOUND', message: expect.stringMatching(/"part".*partitioned/) });
+    // a column without a field id beside ones with ids may be the field: not read as NULL
+    const partialIds = readTable({
+      schemas: [{ 'schema-id': 0, type: 'struct', fields: [long(1, 'id'), str(2, 'name')] }],
+      files: [{ path: 'data/a.parquet', seq: 1n, fieldIds: { id: 1 }, sql: `SELECT 1::BIGINT AS id, 'a' AS name` }],
+    });
+    await expect(partialIds).rejects.toMatchObject({ code: 'FIELD_NOT_FOUND', message: expect.stringMatching(/"name".*without a field id \("name"\)/) });
   });
 
   it('count the delete keys against the read budget: refused past it, naming the delete file; read within it', async () => {

@@ -10,11 +10,11 @@
  * against the read budget: past it the read is refused, never truncated. Whatever cannot be compared
  * exactly (float columns, nested fields, files without field ids, defaults) is refused by name.
  */
-import { DateUnit, Field, Schema, TimeUnit, Type, type Data, type DataType, type Date_, type Decimal, type RecordBatch, type Time, type Timestamp } from 'apache-arrow';
+import { DateUnit, Field, Null, Schema, TimeUnit, Type, type Data, type DataType, type Date_, type Decimal, type RecordBatch, type Time, type Timestamp } from 'apache-arrow';
 import { LakemapError, corruptFile } from '../errors.js';
 import type { ManifestFile } from '../types.js';
 import type { IcebergFiles } from './iceberg.js';
-import { PARTITION_VALUES, missingReason } from './iceberg-projection.js';
+import { idlessColumns, missingReason } from './iceberg-projection.js';
 import type { ParquetFooter } from './parquet/footer.js';
 import type { ColumnRequest, ParquetRangeRequest } from './parquet/reader.js';
 
@@ -201,13 +201,14 @@ export interface EqualityColumns {
  */
 export function equalityColumns(path: string, footer: ParquetFooter, deletes: EqualityDeletes, table: Schema | undefined, partitioned: boolean): EqualityColumns {
   const fields = resolveColumns(footer, path, deletes.fieldIds, 'data file');
+  const file = { partitioned, idless: idlessColumns(footer) };
   const requests: ColumnRequest[] = [];
   const slots = fields.map((f, i) => {
     const id = deletes.fieldIds[i]!;
     if (!f) {
-      // a field dropped from the table (not declared) is still compared: NULL unless partition values could stand for it
+      // a field dropped from the table (not declared) is still compared, as an optional one
       const declared = table?.fields.find((t) => t.metadata.get(FIELD_ID) === String(id));
-      const why = declared ? missingReason(declared, partitioned) : partitioned ? PARTITION_VALUES : undefined;
+      const why = missingReason(declared ?? new Field(`field ${id}`, new Null(), true), file);
       if (why) throw new LakemapError('UNSUPPORTED', `${path}: the data file lacks equality field ${declared ? `"${declared.name}" ` : ''}(id ${id}), and ${why}`, { path });
       return -1;
     }

@@ -29,12 +29,13 @@ export function projectColumns(path: string, footer: ParquetFooter, columns: Col
     if (id !== undefined) byId.set(id, f.name);
   }
   if (byId.size === 0) return { requests: columns, slots: columns.map((_, i) => i) };
+  const file = { partitioned, idless: idlessColumns(footer) };
   const requests: ColumnRequest[] = [];
   const slots = columns.map((c) => {
     const id = c.field.metadata.get(FIELD_ID);
     const name = id === undefined ? c.external : byId.get(id);
     if (name === undefined) {
-      const why = missingReason(c.field, partitioned);
+      const why = missingReason(c.field, file);
       if (why) throw new LakemapError('FIELD_NOT_FOUND', `${path}: field "${c.field.name}" (Iceberg field id ${id}) is not in the data file, written before the column was added, and ${why}`, { path });
       return -1;
     }
@@ -45,12 +46,21 @@ export function projectColumns(path: string, footer: ParquetFooter, columns: Col
 }
 
 /** Why a field missing from a partitioned data file is refused. */
-export const PARTITION_VALUES = 'the file is partitioned: an identity partition value may stand for it, and those are not filled in yet';
+const PARTITION_VALUES = 'the file is partitioned: an identity partition value may stand for it, and those are not filled in yet';
 
-/** Why NULLs cannot stand for the values of `field` in a data file that lacks it, if they cannot. */
-export function missingReason(field: Field, partitioned: boolean): string | undefined {
+/** Top-level columns of a file without an Iceberg field id (a file should give every column one, or none). */
+export function idlessColumns(footer: ParquetFooter): string[] {
+  return footer.schema.fields.filter((f) => !f.metadata.has(FIELD_ID)).map((f) => f.name);
+}
+
+/**
+ * Why NULLs cannot stand for the values of `field` in a data file that lacks it, if they cannot. `file`:
+ * whether the data file is partitioned, and its columns without a field id (one of which may be it).
+ */
+export function missingReason(field: Field, file: { partitioned: boolean; idless: string[] }): string | undefined {
   if (field.metadata.has('iceberg:initial-default')) return 'its initial default is not projected yet';
-  if (partitioned) return PARTITION_VALUES;
+  if (file.partitioned) return PARTITION_VALUES;
+  if (file.idless.length > 0) return `the file has columns without a field id (${file.idless.map((n) => `"${n}"`).join(', ')}), one of which may be it`;
   if (!field.nullable) return 'the field is required, so NULL cannot stand for it';
   if (!nullable(field.type)) return `NULL values of ${String(field.type)} are not built yet`;
   return undefined;
