@@ -44,6 +44,7 @@ export function listHinted(
   const fresh: FileStat[] = [];
   for (const h of roots) for (const f of look(storage, rules, h, onSkip)) fresh.push(f);
   fresh.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (let k = 1; k < fresh.length; k++) if (!(fresh[k - 1]!.path < fresh[k]!.path)) return undefined;
   return merge(index, coveredRanges(index.paths, roots), fresh);
 }
 
@@ -159,7 +160,8 @@ function lowerBound(paths: readonly string[], p: string): number {
 /** The index without its covered rows, merged with the fresh entries, in path order. */
 function merge(index: IndexedFiles, covered: readonly [number, number][], fresh: readonly FileStat[]): FileStat[] | undefined {
   const { paths, sizes, mtimes } = index;
-  const out: FileStat[] = [];
+  const out: FileStat[] = new Array(paths.length + fresh.length);
+  let n = 0;
   let r = 0;
   let j = 0;
   let prev = '';
@@ -169,12 +171,12 @@ function merge(index: IndexedFiles, covered: readonly [number, number][], fresh:
     prev = p;
     while (r < covered.length && covered[r]![1] <= i) r++;
     if (r < covered.length && covered[r]![0] <= i) continue;
-    while (j < fresh.length && fresh[j]!.path < p) out.push(fresh[j++]!);
+    while (j < fresh.length && fresh[j]!.path < p) out[n++] = fresh[j++]!;
     // A fresh entry at an uncovered indexed path cannot happen (both name the same hinted path); the index row yields.
     if (j < fresh.length && fresh[j]!.path === p) continue;
-    out.push({ path: p, size: sizes[i]!, mtimeMs: mtimes[i]! });
+    out[n++] = { path: p, size: sizes[i]!, mtimeMs: mtimes[i]! };
   }
-  while (j < fresh.length) out.push(fresh[j++]!);
-  for (let k = 1; k < out.length; k++) if (!(out[k - 1]!.path < out[k]!.path)) return undefined;
-  return out;
+  while (j < fresh.length) out[n++] = fresh[j++]!;
+  out.length = n;
+  return out; // ascending: the index is, fresh entries are sorted and distinct (the hinted paths are disjoint subtrees)
 }
