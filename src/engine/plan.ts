@@ -50,7 +50,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
   const key = `${dbName}.${collectionName}`;
   engine.loadDefinition(dbName, collectionName);
   const requestedSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, engine.formats()) : undefined;
-  const hint = requestHint(req.changedPaths, req.externalSource ?? collectionName, req.externalSource !== undefined || req.externalSpec !== undefined);
+  const hint = requestHint(req.changedPaths, `the source of ${dbName}.${collectionName}`, req.externalSource !== undefined || req.externalSpec !== undefined);
   const jobId = engine.jobs.nextId();
   const lock = engine.store.lock(dbName, collectionName, engine.holder, jobId, 'refresh');
   try {
