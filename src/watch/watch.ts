@@ -81,6 +81,8 @@ export class WatchHandle extends EventTarget {
   /** Source and spec the current change source watches (see {@link WatchHandle.follow}). */
   private followed = '';
   private pendingRoot = '';
+  /** The source being opened is a file format's (its refreshes take changed paths). */
+  private pendingLists = false;
   private following: Promise<void> = Promise.resolve();
   private stopFollowing: (() => void) | undefined;
   /** Paths native events reported since the last completed refresh: the next refresh's `changedPaths`. */
@@ -197,6 +199,7 @@ export class WatchHandle extends EventTarget {
     const localRoot = storage instanceof LocalStorage ? storage.root : undefined;
     this.pendingRoot = storage.root;
     const filter = changeFilter(scanner, info.externalSpec, localRoot ? ownRootInside(this.host.root, localRoot) : undefined);
+    this.pendingLists = filter.lists !== undefined;
     // Hints from a source no longer in use are dropped.
     let source: ChangeSource | undefined = this.options.changeSource;
     const changed = (paths: string[]): void => {
@@ -237,11 +240,11 @@ export class WatchHandle extends EventTarget {
     this.watching = this.pendingRoot;
     this.mechanism = source.mechanism;
     this.reason = source.reason;
-    // Only native events name every path they see change. Polling a directory cannot see a rewrite in
+    // Only native events name every path they see change, and only file formats list paths. Polling a directory cannot see a rewrite in
     // place between its full passes (nor through symlinked directories, which the listing follows), a
     // custom source promises no complete list, and an object store is listed in full anyway: their
     // refreshes list the whole source.
-    this.hinting = source.mechanism === 'parcel';
+    this.hinting = source.mechanism === 'parcel' && this.pendingLists;
     this.changedPaths.needFull(); // a new source: the next refresh is full (changes before it started)
   }
 
