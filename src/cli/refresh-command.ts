@@ -11,7 +11,7 @@ export const refreshCommand: Command = {
     source: { type: 'string', value: 'S', help: 'use this source (kept if the refresh completes)' },
     format: { type: 'string', value: 'F', help: 'use this format (kept if the refresh completes)' },
     spec: { type: 'string', value: 'JSON', help: 'use this external spec (kept if the refresh completes)' },
-    changed: { type: 'string', multiple: true, value: 'PATH', help: 'only this path (relative to the source; a directory: its subtree) may have changed since the current version' },
+    changed: { type: 'string', multiple: true, value: 'PATH', help: 'a file or directory that may have changed; only those are looked at' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   },
   description:
