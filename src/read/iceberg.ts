@@ -11,6 +11,7 @@ import { readFooter, type ParquetFooter } from './parquet/footer.js';
 import { readParquetRange, type ColumnRequest, type ParquetRangeRequest } from './parquet/reader.js';
 import { equalityColumns, equalityMatcher, loadEqualityDeletes, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
 import { projectBatch, projectColumns, type Projection } from './iceberg-projection.js';
+import { DeletedPositions } from './deleted-positions.js';
 import { deletionVectorPositions } from './roaring.js';
 import { openManifestFile } from './segment.js';
 import { DEFAULT_READ_BUDGET } from './source-file.js';
@@ -72,14 +73,17 @@ export async function* readIcebergRange(
   const format = String(details['format'] ?? 'parquet');
   if (format !== 'parquet') throw new LakemapError('UNSUPPORTED', `${file.path}: Iceberg ${format} data files are not read (parquet only)`, { path: file.path });
   const deletes = ((details['deletes'] as unknown as DeleteRef[] | undefined) ?? []);
-  const deleted = new Set<number>();
-  for (const d of deletes) {
-    if (d.kind === 'equality') continue;
-    for (const p of d.kind === 'deletion-vector' ? await vectorPositions(file, d, files) : await positionDeletes(file, d, files)) deleted.add(p);
+  const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
+  const positional = deletes.filter((d) => d.kind !== 'equality');
+  const deleted = positional.length > 0 ? new DeletedPositions(file.path, file.rows, budget) : undefined;
+  for (const d of positional) {
+    if (d.kind === 'deletion-vector') for (const p of await vectorPositions(file, d, files)) deleted!.add(p, d.path);
+    else await positionDeletes(file, d, files, deleted!);
   }
   const equalityRefs = deletes.filter((d) => d.kind === 'equality');
-  const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
-  const equality: EqualityDeletes | undefined = equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget, options.signal) : undefined;
+  // the equality keys share the budget with the position bits
+  const equality: EqualityDeletes | undefined =
+    equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget - (deleted?.bytes ?? 0), options.signal) : undefined;
   const eq = equality && equality.groups.length > 0 ? equality : undefined;
   const partitioned = Object.keys((details['partition'] as JsonObject | undefined) ?? {}).length > 0;
   let projection: Projection = { requests: out.columns, slots: out.columns.map((_, i) => i) };
@@ -95,14 +99,14 @@ export async function* readIcebergRange(
   for await (const read of files.parquet(file.path, file, request)) {
     const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, projection.requests.length) : undefined;
     const batch = projectBatch(read, out.schema, projection);
-    if (deleted.size === 0 && !isDeleted) {
+    if (!deleted?.size && !isDeleted) {
       yield batch;
       row += batch.numRows;
       continue;
     }
     let start = 0;
     for (let i = 0; i <= batch.numRows; i++) {
-      if (i === batch.numRows || deleted.has(row + i) || isDeleted?.(i)) {
+      if (i === batch.numRows || deleted?.has(row + i) || isDeleted?.(i)) {
         if (i > start) yield batch.slice(start, i);
         start = i + 1;
       }
@@ -111,9 +115,8 @@ export async function* readIcebergRange(
   }
 }
 
-/** Rows of a position delete file (`file_path`, `pos`) that name this data file. */
-async function positionDeletes(file: ManifestFile, d: DeleteRef, files: IcebergFiles): Promise<number[]> {
-  const out: number[] = [];
+/** Marks in `out` the rows of a position delete file (`file_path`, `pos`) that name this data file. */
+async function positionDeletes(file: ManifestFile, d: DeleteRef, files: IcebergFiles, out: DeletedPositions): Promise<void> {
   const suffix = `/${file.path}`;
   const request = (footer: ParquetFooter): ParquetRangeRequest => {
     const fields = ['file_path', 'pos'].map((name) => {
@@ -129,10 +132,9 @@ async function positionDeletes(file: ManifestFile, d: DeleteRef, files: IcebergF
     const pos = b.getChildAt(1)!;
     for (let i = 0; i < b.numRows; i++) {
       const p = String(paths.get(i));
-      if (p === file.path || p.endsWith(suffix)) out.push(Number(pos.get(i)));
+      if (p === file.path || p.endsWith(suffix)) out.add(Number(pos.get(i)), d.path);
     }
   }
-  return out;
 }
 
 /** Positions of a deletion vector blob inside a Puffin file. */
