@@ -17,7 +17,11 @@ export interface ReadSegmentRequest {
   columns?: string[];
   /** Stops the read (between batches) when aborted; the iterator then throws `CANCELLED`. */
   signal?: AbortSignal;
-  /** Largest single read (a column chunk, a page) in bytes; default 1 GiB. */
+  /**
+   * Largest single read (a column chunk, a page) in bytes; default 1 GiB. Also bounds what an Iceberg
+   * data file's deletes hold while it is read: one bit per row for deleted positions plus the keys of
+   * its equality deletes (past it: `UNSUPPORTED`).
+   */
   readBudgetBytes?: number;
 }
 

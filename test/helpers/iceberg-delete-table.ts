@@ -12,14 +12,14 @@ export const DELETED_POSITIONS = [0, 3, 2047, 2048, 2999];
 /** The ids a reader must return: 0..2999 without {@link DELETED_POSITIONS}. */
 export const LIVE_IDS = Array.from({ length: 3000 }, (_, i) => i).filter((i) => !DELETED_POSITIONS.includes(i));
 
-/** Writes the table into `dir` (an empty folder). */
-export async function writePositionDeleteTable(dir: string): Promise<void> {
+/** Writes the table into `dir` (an empty folder); `positions` replaces {@link DELETED_POSITIONS} in the delete file. */
+export async function writePositionDeleteTable(dir: string, positions: readonly number[] = DELETED_POSITIONS): Promise<void> {
   fs.mkdirSync(path.join(dir, 'data'));
   const data = path.join(dir, 'data', 'a.parquet');
   const del = path.join(dir, 'data', 'del.parquet');
   await withDuckDB(async (con) => {
     await con.run(`COPY (SELECT i::BIGINT AS id, 'n' || i::VARCHAR AS name FROM range(3000) t(i) ORDER BY i) TO ${sqlString(data)} (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
-    const rows = [...DELETED_POSITIONS.map((p) => `('s3://warehouse/db/t/data/a.parquet', ${p})`), `('s3://warehouse/db/t/data/other.parquet', 5)`];
+    const rows = [...positions.map((p) => `('s3://warehouse/db/t/data/a.parquet', ${p})`), `('s3://warehouse/db/t/data/other.parquet', 5)`];
     await con.run(`COPY (SELECT file_path, pos::BIGINT AS pos FROM (VALUES ${rows.join(', ')}) v(file_path, pos)) TO ${sqlString(del)} (FORMAT parquet)`);
   });
   writeFixtureTable(dir, {
@@ -30,7 +30,7 @@ export async function writePositionDeleteTable(dir: string): Promise<void> {
       id: 1n, timestampMs: 1000, sequenceNumber: 1n,
       manifests: [
         [{ path: 'data/a.parquet', records: 3000, size: fs.statSync(data).size }],
-        [{ path: 'data/del.parquet', records: DELETED_POSITIONS.length + 1, size: fs.statSync(del).size, content: 1 }],
+        [{ path: 'data/del.parquet', records: positions.length + 1, size: fs.statSync(del).size, content: 1 }],
       ],
     }],
   });
