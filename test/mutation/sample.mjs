@@ -82,7 +82,9 @@ const cfg = {
   plugins: ['@stryker-mutator/vitest-runner', './test/mutation/sample-checker.mjs'],
   checkers: ['sample'],
   ignoreStatic: true,
-  incrementalFile: `reports/sample-${seed}-incremental.json`,
+  // One incremental file per sample: a mutant another sample left out is stored as "not in sample" and
+  // would be reused as that, never run, if a larger sample read the same file.
+  incrementalFile: `reports/sample-${seed}-${sizes.src}-${sizes.scanners}-incremental.json`,
   jsonReporter: { fileName: `reports/mutation/sample-${seed}.json` },
   htmlReporter: { fileName: `reports/mutation/sample-${seed}.html` },
   tempDirName: `.stryker-tmp-sample-${seed}`,
