@@ -54,7 +54,7 @@ function localResolver(storage: LocalStorage, entries: readonly TableEntry[]): (
   const realDirs = new Map<string, string | null>(); // folder (relative) → real path, null: missing or outside the root
   const counted = plainFolderRefs(entries);
   const refs = new Map<string, number>(); // references met so far, plain or not
-  const listed = new Map<string, Map<string, fs.Dirent>>();
+  const listed = new Map<string, Set<string>>(); // folder → names of its regular files
   const slow = (rel: string): string | undefined => storage.statSync(rel)?.path;
   return (rel) => {
     // A plain path is its own normal form (checking is a few times cheaper than normalizing).
@@ -80,14 +80,15 @@ function localResolver(storage: LocalStorage, entries: readonly TableEntry[]): (
       refs.set(dir, n);
       if (n >= LIST_AFTER || (counted.get(dir) ?? 0) >= LIST_AFTER) {
         try {
-          names = new Map(fs.readdirSync(realDir, { withFileTypes: true }).map((d) => [d.name, d]));
+          names = new Set<string>();
+          for (const d of fs.readdirSync(realDir, { withFileTypes: true })) if (d.isFile()) names.add(d.name);
           listed.set(dir, names);
         } catch {
           // read it name by name
         }
       }
     }
-    if (names) return names.get(name)?.isFile() ? clean : slow(rel);
+    if (names) return names.has(name) ? clean : slow(rel);
     let st: fs.Stats | undefined;
     try {
       st = fs.lstatSync(path.join(realDir, name), { throwIfNoEntry: false });
