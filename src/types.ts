@@ -105,6 +105,46 @@ export interface RefreshRequest extends CollectionRef {
   externalSpec?: ExternalSpec | string;
   /** Cancels the refresh when aborted. */
   signal?: AbortSignal;
+  /**
+   * Paths (relative to the source, `/`-separated) of files or directories that may have been added,
+   * modified, removed or renamed since the collection's current version, when the caller knows them
+   * (a pipeline that just wrote files; a watch with native events passes its events' paths). For a
+   * file format on a local directory, lakemap then looks at only those paths — a directory with its
+   * whole subtree, every rule of the full listing applied (hidden and `_` names, the `files` globs,
+   * symlinks followed only inside the source, non-regular files left out) — and trusts the current
+   * version for every other file, so the refresh costs in proportion to the change instead of one
+   * stat per file of the source.
+   *
+   * The hint must be complete: a change it omits stays unseen until the next refresh without
+   * `changedPaths`, which lists the whole source again. A file reachable under two paths inside the
+   * source (through a symlink, or a hard link) is listed under both: hint every path that changed.
+   *
+   * An absolute path, or one that climbs out with `..`, is refused at the call with `PATH_ESCAPE`; a
+   * hinted path that leads outside through a symlink fails the job with `PATH_ESCAPE`, as the full
+   * listing does. The whole source is listed instead (never less exact than without a hint) when the
+   * hint cannot be certain to give the same: no current version, `externalSource` or `externalSpec`
+   * given in this request, a spec, source or fields other than the current version's, an object-store
+   * source, `verify: "footer"`, a current version with warnings, a path that is the source root, or
+   * more paths than a quarter of the files (at least 64). Table formats (`lance-table`,
+   * `iceberg-table`) read their table metadata and ignore it. {@link RefreshJobInfo.hint} tells
+   * which listing a job took, and why. An empty list says that nothing changed.
+   *
+   * @example
+   * ```ts
+   * await engine.refreshExternalCollection({ collectionName: 'trips', changedPaths: ['day=2024-06-01', 'day=2024-06-02/part-7.parquet'] });
+   * ```
+   */
+  changedPaths?: readonly string[];
+}
+
+/** How a refresh given {@link RefreshRequest.changedPaths} listed its source. */
+export interface RefreshHintUse {
+  /** `hinted`: from the previous version plus the changed paths; `full`: the whole source was listed. */
+  listing: 'hinted' | 'full';
+  /** Changed paths the request gave. */
+  paths: number;
+  /** Why the whole source was listed, when it was. */
+  reason?: string;
 }
 
 /** The Milvus names of a refresh job's states. */
@@ -193,6 +233,8 @@ export interface RefreshJobInfo {
   skipped: SkippedFile[];
   /** Warnings from scanners. */
   warnings: string[];
+  /** Present when the request gave {@link RefreshRequest.changedPaths}: which listing the job took, and why. */
+  hint?: RefreshHintUse;
 }
 
 /** A unit of a manifest file: a row group, fragment, chunk … with its row offset inside the file. */

@@ -29,6 +29,7 @@ import { PType } from '../fixtures/vortex/flatbuffers.js';
 import { startAzurite, startS3, S3_KEY, S3_SECRET, type AzureServer, type S3Server } from './helpers/object-servers.js';
 import { arrowRows } from './helpers/canonical-rows.js';
 import { LIVE_IDS, writePositionDeleteTable } from './helpers/iceberg-delete-table.js';
+import { writeEqualityTable } from './helpers/iceberg-equality-table.js';
 import { tempDir, writeFile } from './helpers/tmp.js';
 
 let s3: S3Server;
@@ -322,6 +323,25 @@ describe('iceberg on S3', () => {
     expect(got.flatMap((b) => [...b.getChild('id')!].map(Number))).toEqual(LIVE_IDS);
     expect(seen.filter((q) => q.method === 'HEAD').map((q) => q.url)).toEqual(['/warehouse/db/t/data/del.parquet']);
     expect(seen.filter((q) => q.method === 'GET').every((q) => q.range !== undefined)).toBe(true);
+  });
+
+  it('a table with equality deletes reads as locally: the matching rows gone', async () => {
+    const dir = tempDir();
+    await writeEqualityTable(dir, {
+      schemas: [{ 'schema-id': 0, type: 'struct', fields: [{ id: 1, name: 'id', required: false, type: 'long' }, { id: 2, name: 'name', required: false, type: 'string' }] }],
+      files: [
+        { path: 'data/a.parquet', seq: 1n, fieldIds: { id: 1, name: 2 }, sql: `SELECT i::BIGINT AS id, CASE WHEN i % 3 = 0 THEN NULL ELSE 'n' || (i % 4) END AS name FROM range(20) t(i)` },
+        { path: 'data/eq.parquet', seq: 2n, equalityIds: [2], fieldIds: { name: 2 }, sql: `SELECT 'n1' AS name UNION ALL SELECT NULL` },
+      ],
+    });
+    await s3.bucket('eqwh');
+    await s3.upload(dir, 'eqwh', 'db/t');
+    const local = await mapped(dir, { format: 'iceberg-table' });
+    const remote = await mapped('s3://eqwh/db/t', { format: 'iceberg-table' }, s3Options());
+    const want = await collect(local.readCollection({ collectionName: 'c' }));
+    const got = await collect(remote.readCollection({ collectionName: 'c' }));
+    expect(arrowRows(got)).toEqual(arrowRows(want));
+    expect(got.flatMap((b) => [...b.getChild('id')!].map(Number))).toEqual([2, 4, 7, 8, 10, 11, 14, 16, 19]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LakemapError, type LakemapErrorCode } from '../errors.js';
 import type { ExternalSpec } from '../scanner.js';
-import type { RefreshChangeSet, RefreshJobInfo, RefreshJobState, SkippedFile } from '../types.js';
+import type { RefreshChangeSet, RefreshHintUse, RefreshJobInfo, RefreshJobState, SkippedFile } from '../types.js';
 
 /** The only state changes a refresh job may make. */
 const TRANSITIONS: Readonly<Record<RefreshJobState, readonly RefreshJobState[]>> = {
@@ -113,6 +113,11 @@ export class RefreshJob {
   note(skipped?: SkippedFile, warnings?: readonly string[]): void {
     if (skipped) this.info.skipped.push(skipped);
     if (warnings?.length) this.info.warnings.push(...warnings);
+  }
+
+  /** Records how the listing used the request's changed paths. */
+  hinted(hint: RefreshHintUse): void {
+    this.info.hint = { ...hint };
   }
 
   /** In progress → completed. */

@@ -7,6 +7,7 @@ import type { FileIndexCache } from '../manifest/file-index-cache.js';
 import { startingPoint } from './repair.js';
 import type { ManifestStore, StoredCollection } from '../manifest/store.js';
 import { runRefresh, type RefreshPlan } from './refresh.js';
+import { requestHint } from './refresh-hinted.js';
 import { parseSource } from '../storage/source.js';
 import { specStorageOptions } from '../storage/options.js';
 import type { OpenStorageOptions } from '../storage/open.js';
@@ -49,6 +50,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
   const key = `${dbName}.${collectionName}`;
   engine.loadDefinition(dbName, collectionName);
   const requestedSpec = req.externalSpec !== undefined ? parseSpec(req.externalSpec, engine.formats()) : undefined;
+  const hint = requestHint(req.changedPaths, `the source of ${dbName}.${collectionName}`, req.externalSource !== undefined || req.externalSpec !== undefined);
   const jobId = engine.jobs.nextId();
   const lock = engine.store.lock(dbName, collectionName, engine.holder, jobId, 'refresh');
   try {
@@ -101,6 +103,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
       ...(start.index && start.loadPrevious ? { previousIndex: start.index, loadPrevious: start.loadPrevious } : {}),
       warnings: start.warnings,
       storage: engine.storage,
+      ...(hint ? { hint } : {}),
     };
     setImmediate(() => void runRefresh(plan));
     return jobId;

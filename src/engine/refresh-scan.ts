@@ -6,7 +6,7 @@
  * @module
  */
 import { LakemapError } from '../errors.js';
-import { scanFileSource, scanTableSource, SCANNED } from '../scan/sources.js';
+import { listFileSource, scanFileSource, scanTableSource, SCANNED } from '../scan/sources.js';
 import type { SourceListing } from '../scan/listing.js';
 import { buildManifest, diffChanges } from '../manifest/build.js';
 import { refreshFromChange } from './refresh-change.js';
@@ -36,6 +36,11 @@ export async function refreshScanned(plan: RefreshPlan, storage: SourceStorage, 
       plan.warnings.push(loaded.warning);
       job.note(undefined, [loaded.warning]);
     }
+  }
+  if (listing?.hinted && !previous) {
+    // A listing from the previous version's index, but that version could not be loaded whole: list it all.
+    job.hinted({ listing: 'full', paths: plan.hint?.paths.length ?? 0, reason: 'the previous version could not be loaded whole' });
+    listing = await listFileSource(plan, storage, false);
   }
   const scanned =
     plan.scanner.kind === 'file' ? await scanFileSource(plan, storage, previous, listing) : await scanTableSource(plan, plan.scanner, storage, previous);

@@ -4,6 +4,7 @@ import { listFileSource, sameScannerOptions, SCANNED, type SourceListing } from 
 import { indexOfManifest, sameFiles, stableJson, unchangedSet, type PreviousIndex } from '../manifest/file-index.js';
 import { loadScanner } from '../../scanners/builtin.js';
 import { keptAll, tableUnchanged } from './table-unchanged.js';
+import { hintedListing, tableIgnoresHint, type RefreshHint } from './refresh-hinted.js';
 import type { RefreshJob } from './jobs.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
@@ -44,6 +45,8 @@ export interface RefreshPlan {
   warnings: string[];
   /** Options and plugged-in backends for object-store sources (the job's signal is added). */
   storage?: OpenStorageOptions;
+  /** The request's changed paths, when it gave them (see refresh-hinted.ts). */
+  hint?: RefreshHint;
 }
 
 /** How a refresh ended, before the job reports it. */
@@ -73,6 +76,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
   job.start();
   // A table scanner is needed from here on (its spec check, its snapshot); a file scanner only once something changed.
   if (plan.scanner.kind === 'table') plan.scanner = await loadScanner(plan.scanner);
+  if (plan.scanner.kind === 'table') tableIgnoresHint(plan);
   const storage = await openSource(tableLocation(plan.source, plan.scanner).loc, { ...plan.storage, ...specStorageOptions(def.externalSpec), signal: job.controller.signal });
   plan.scanner.validateSpec?.(def.externalSpec);
   const previousTable = previous ?? plan.previousIndex;
@@ -88,7 +92,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     // file is as it was, nothing is probed, built, hashed or written, and no chunk entry is read.
     const index = previous ? indexOfManifest(previous) : plan.previousIndex;
     withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
-    listing = await listFileSource(plan, storage, withStats);
+    listing = hintedListing(plan, storage, index, withStats) ?? (await listFileSource(plan, storage, withStats));
     if (index && withStats && unchangedSince(plan, storage.root, index, listing)) {
       job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };

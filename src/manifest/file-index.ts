@@ -14,7 +14,7 @@ import { DigestSum, isDigest } from './digest.js';
 /** The previous version as a no-change check sees it. */
 export interface PreviousIndex {
   /** The version's header (a chunked root, or the manifest itself). */
-  header: Pick<Manifest, 'version' | 'format' | 'externalSource' | 'resolvedSource' | 'externalSpec' | 'fields' | 'skipped'>;
+  header: Pick<Manifest, 'version' | 'format' | 'externalSource' | 'resolvedSource' | 'externalSpec' | 'fields' | 'skipped' | 'warnings'>;
   /** Paths in manifest order. */
   paths: readonly string[];
   /** Sizes, aligned with `paths`. */

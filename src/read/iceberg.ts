@@ -1,7 +1,7 @@
 /**
- * Reads an Iceberg data file's live rows: the parquet rows minus its position deletes and deletion
- * vectors. Equality deletes are refused (`UNSUPPORTED`) rather than ignored: deleted rows are never
- * returned silently. Batches are the runs of live rows inside each row group.
+ * Reads an Iceberg data file's live rows: the parquet rows minus its position deletes, deletion vectors
+ * and equality deletes (iceberg-equality.ts). What cannot be applied exactly is refused, never ignored:
+ * deleted rows are never returned silently. Batches are the runs of live rows inside each row group.
  */
 import { Schema, type RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
@@ -9,14 +9,18 @@ import type { JsonObject } from '../scanner.js';
 import type { Manifest, ManifestFile } from '../types.js';
 import { readFooter, type ParquetFooter } from './parquet/footer.js';
 import { readParquetRange, type ColumnRequest, type ParquetRangeRequest } from './parquet/reader.js';
+import { equalityColumns, equalityMatcher, loadEqualityDeletes, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
+import { projectBatch, projectColumns, type Projection } from './iceberg-projection.js';
 import { deletionVectorPositions } from './roaring.js';
 import { openManifestFile } from './segment.js';
+import { DEFAULT_READ_BUDGET } from './source-file.js';
 
 interface DeleteRef {
   kind: string;
   path: string;
   contentOffset?: number;
   contentSize?: number;
+  equalityIds?: number[];
 }
 
 /** How the Iceberg reader reaches its files: local (`localIcebergFiles`) or in object storage (remote/). */
@@ -53,37 +57,52 @@ export function localIcebergFiles(manifest: Manifest, budget: number | undefined
   };
 }
 
-/** The live rows `[rowOffset, rowOffset + rows)` of an Iceberg data file. */
+/**
+ * The live rows `[rowOffset, rowOffset + rows)` of an Iceberg data file. `out.table` is the table's
+ * full schema (field ids, v3 defaults), used to resolve equality fields the data file lacks.
+ */
 export async function* readIcebergRange(
   file: ManifestFile,
   range: { rowOffset: number; rows: number },
-  out: { schema: Schema; columns: ColumnRequest[] },
-  options: { signal?: AbortSignal | undefined },
+  out: { schema: Schema; columns: ColumnRequest[]; table?: Schema | undefined },
+  options: { signal?: AbortSignal | undefined; readBudgetBytes?: number | undefined },
   files: IcebergFiles,
 ): AsyncGenerator<RecordBatch> {
   const details = (file.details ?? {}) as JsonObject;
   const format = String(details['format'] ?? 'parquet');
   if (format !== 'parquet') throw new LakemapError('UNSUPPORTED', `${file.path}: Iceberg ${format} data files are not read (parquet only)`, { path: file.path });
   const deletes = ((details['deletes'] as unknown as DeleteRef[] | undefined) ?? []);
-  const equality = deletes.find((d) => d.kind === 'equality');
-  if (equality) {
-    throw new LakemapError('UNSUPPORTED', `${file.path}: equality deletes (${equality.path}) are not applied yet; refusing the segment rather than returning deleted rows`, { path: file.path });
-  }
   const deleted = new Set<number>();
   for (const d of deletes) {
+    if (d.kind === 'equality') continue;
     for (const p of d.kind === 'deletion-vector' ? await vectorPositions(file, d, files) : await positionDeletes(file, d, files)) deleted.add(p);
   }
+  const equalityRefs = deletes.filter((d) => d.kind === 'equality');
+  const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
+  const equality: EqualityDeletes | undefined = equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget, options.signal) : undefined;
+  const eq = equality && equality.groups.length > 0 ? equality : undefined;
+  const partitioned = Object.keys((details['partition'] as JsonObject | undefined) ?? {}).length > 0;
+  let projection: Projection = { requests: out.columns, slots: out.columns.map((_, i) => i) };
+  let eqColumns: EqualityColumns | undefined;
+  const request = (footer: ParquetFooter): ParquetRangeRequest => {
+    projection = projectColumns(file.path, footer, out.columns, partitioned);
+    // the equality columns are read after the output's and dropped from the batches yielded
+    eqColumns = eq ? equalityColumns(file.path, footer, eq, out.table, partitioned) : undefined;
+    const columns = [...projection.requests, ...(eqColumns?.requests ?? [])];
+    return { rowOffset: range.rowOffset, rows: range.rows, signal: options.signal, columns, schema: new Schema(columns.map((c) => c.field)) };
+  };
   let row = range.rowOffset;
-  const request = (): ParquetRangeRequest => ({ rowOffset: range.rowOffset, rows: range.rows, columns: out.columns, schema: out.schema, signal: options.signal });
-  for await (const batch of files.parquet(file.path, file, request)) {
-    if (deleted.size === 0) {
+  for await (const read of files.parquet(file.path, file, request)) {
+    const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, projection.requests.length) : undefined;
+    const batch = projectBatch(read, out.schema, projection);
+    if (deleted.size === 0 && !isDeleted) {
       yield batch;
       row += batch.numRows;
       continue;
     }
     let start = 0;
     for (let i = 0; i <= batch.numRows; i++) {
-      if (i === batch.numRows || deleted.has(row + i)) {
+      if (i === batch.numRows || deleted.has(row + i) || isDeleted?.(i)) {
         if (i > start) yield batch.slice(start, i);
         start = i + 1;
       }

@@ -11,6 +11,7 @@ import { localIcebergFiles, readIcebergRange } from './iceberg.js';
 import { readLanceSegments } from './lance.js';
 import { readParquetRange } from './parquet/reader.js';
 import { readVortexRange } from './vortex/reader.js';
+import { manifestArrowSchema } from '../manifest/schema.js';
 import { openManifestFile, outputColumns, resolveSegment } from './segment.js';
 import { isObjectSource, openObjectSource, readObjectSegment } from './remote/segment.js';
 import type { OpenStorageOptions } from '../storage/open.js';
@@ -21,7 +22,7 @@ export interface ReadOptions {
   columns?: string[] | undefined;
   /** Cancels between batches. */
   signal?: AbortSignal | undefined;
-  /** Largest single read in bytes. */
+  /** Largest single read in bytes; also bounds the Iceberg equality-delete keys held for a data file. */
   readBudgetBytes?: number | undefined;
   /** How to reach an object-store source: the engine's storage options (the spec's `storage_options` are added). */
   storage?: OpenStorageOptions | undefined;
@@ -51,7 +52,7 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
       return;
     }
     case 'iceberg-table':
-      yield* readIcebergRange(seg.file, seg, { schema, columns }, options, localIcebergFiles(manifest, options.readBudgetBytes));
+      yield* readIcebergRange(seg.file, seg, { schema, columns, table: manifestArrowSchema(manifest) }, options, localIcebergFiles(manifest, options.readBudgetBytes));
       return;
     case 'vortex': {
       const file = openManifestFile(manifest, seg.file, options.readBudgetBytes);

@@ -17,7 +17,10 @@ export interface ReadSegmentRequest {
   columns?: string[];
   /** Stops the read (between batches) when aborted; the iterator then throws `CANCELLED`. */
   signal?: AbortSignal;
-  /** Largest single read (a column chunk, a page) in bytes; default 1 GiB. */
+  /**
+   * Largest single read (a column chunk, a page) in bytes; default 1 GiB. Also bounds the keys of an
+   * Iceberg data file's equality deletes held while it is read (past it: `UNSUPPORTED`).
+   */
   readBudgetBytes?: number;
 }
 

@@ -22,6 +22,8 @@ export interface SourceListing {
   listed: FileStat[];
   /** Warnings of the listing (names that are not UTF-8 …), already noted on the job. */
   warnings: string[];
+  /** True when taken from the previous version and the request's changed paths (engine/refresh-hinted.ts). */
+  hinted?: boolean;
 }
 
 /**
@@ -64,9 +66,7 @@ export async function listSourceFiles(
   signal?: AbortSignal,
   workers?: ProbeWorkers,
 ): Promise<FileStat[]> {
-  const globs = fileGlobs(spec);
-  const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
-  const visible = (name: string): boolean => !name.startsWith('.') && !name.startsWith('_');
+  const { matches, visible } = listingRules(scanner, spec);
   const onSkip = (w: string): number => warnings.push(w);
   let all: FileStat[];
   // On local disk the stats come after the names, for the selected files only, and a worker takes a
@@ -99,6 +99,17 @@ export async function listSourceFiles(
   const selected = all.filter((f) => matches(f.path));
   if (statLater) await statListed(storage as ScanStorage & Required<Pick<ScanStorage, 'statListedSync'>>, selected, workers, signal);
   return selected;
+}
+
+/**
+ * What a file source's listing keeps, shared with the hinted listing (scan/hinted-listing.ts) so
+ * both apply the same rules: `visible` for each name met on the way (hidden and `_` names are never
+ * entered or listed), `matches` for each file's path (the `files` globs, else the scanner's extensions).
+ */
+export function listingRules(scanner: FileScanner, spec: ScanContext['spec']): { visible: (name: string) => boolean; matches: (path: string) => boolean } {
+  const globs = fileGlobs(spec);
+  const matches = globs ? globMatcher(globs) : (p: string) => scanner.extensions.some((e) => p.endsWith(e));
+  return { visible: (name) => !name.startsWith('.') && !name.startsWith('_'), matches };
 }
 
 /** Files below which starting a worker costs more than it saves. */

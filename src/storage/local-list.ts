@@ -9,7 +9,9 @@ const LIST_STEP = 256;
 
 /**
  * Lists `dir` under `root` (a real path) as `LocalStorage.listSteps` documents; `resolve` maps a
- * relative path to its real path, refusing one that leads out of the root (`PATH_ESCAPE`).
+ * relative path to its real path, refusing one that leads out of the root (`PATH_ESCAPE`). `seen`:
+ * the real paths of the symlinked directories the walk from the root to `dir` went through (and the
+ * root), when `dir` is not the root (a hinted listing starts below it; see scan/hinted-listing.ts).
  */
 export function* listLocal(
   root: string,
@@ -18,12 +20,13 @@ export function* listLocal(
   filter: ((name: string, relDir: string) => boolean) | undefined,
   withStats: boolean,
   onSkip: ((message: string) => void) | undefined,
+  seen: ReadonlySet<string> = new Set([root]),
 ): Generator<number, FileStat[], void> {
   const out: FileStat[] = [];
   const start = normalizeRelative(dir, root);
   const prefix = root.endsWith('/') ? root : `${root}/`;
   let sinceStep = 0;
-  function* walk(relDir: string, seen: Set<string>): Generator<number, void, void> {
+  function* walk(relDir: string, seen: ReadonlySet<string>): Generator<number, void, void> {
     const absDir = relDir === '' ? root : prefix + relDir;
     let entries: fs.Dirent[] | fs.Dirent<Buffer>[];
     try {
@@ -41,7 +44,7 @@ export function* listLocal(
     // as its paths sort), then walked merged in path order: the listing comes out sorted without sorting every path (a global sort of 100k paths
     // cost about as much as reading the folders).
     const files: string[] = [];
-    const dirs: { name: string; key: string; seen: Set<string> }[] = [];
+    const dirs: { name: string; key: string; seen: ReadonlySet<string> }[] = [];
     for (const ent of entries) {
       if (++sinceStep >= LIST_STEP) {
         sinceStep = 0;
@@ -93,6 +96,6 @@ export function* listLocal(
     yield out.length;
   }
   if (start !== '') resolve(start);
-  yield* walk(start, new Set([root]));
+  yield* walk(start, seen);
   return out;
 }

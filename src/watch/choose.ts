@@ -26,6 +26,11 @@ export interface SourceTarget {
   mountInfo?: string;
   /** Loader of @parcel/watcher (tests). */
   loadParcel?: typeof loadParcel;
+  /**
+   * Called by native events with every event path the full listing may list (see
+   * {@link ChangeFilter.lists}), triggering or not: what a watch gives its refreshes as `changedPaths`.
+   */
+  noted?: (paths: string[]) => void;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function startChangeSource(
   } else if (t.mechanism === 'poll') {
     src = poll(`polling ${root} (asked for)`);
   } else {
-    const parcel = new ParcelSource(root, t.filter, `native events on ${root}${mount ? ` (${mount.fsType})` : ''}`, skippedDirs(root, t.filter), t.loadParcel);
+    const parcel = new ParcelSource(root, t.filter, `native events on ${root}${mount ? ` (${mount.fsType})` : ''}`, skippedDirs(root, t.filter), t.loadParcel, t.noted);
     try {
       await parcel.start(changed, failed);
       return parcel;
@@ -75,7 +80,8 @@ export function skippedDirs(root: string, filter: ChangeFilter): string[] {
   try {
     return fs
       .readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !filter.descends(e.name))
+      // A directory a refresh lists is watched even when no change in it triggers one: its paths go into hints.
+      .filter((e) => e.isDirectory() && !filter.descends(e.name) && !filter.lists?.(e.name))
       .map((e) => e.name);
   } catch {
     return [];

@@ -8,6 +8,12 @@ export interface ChangeFilter {
   accepts(path: string): boolean;
   /** True when a directory may hold paths that matter (pollers and watchers skip the others). */
   descends(dir: string): boolean;
+  /**
+   * File formats only: true when a refresh's full listing may list something at or under `path` (no
+   * name on it starts with `.` or `_`). Wider than `accepts`: such a path must be in a refresh's
+   * `changedPaths` even when it does not trigger one (a directory renamed to `x.tmp` is still listed).
+   */
+  lists?(path: string): boolean;
 }
 
 // Names editors, downloaders and writers use while a file is incomplete.
@@ -49,8 +55,10 @@ export function changeFilter(scanner: Scanner | undefined, spec: ExternalSpec, e
   // A name without a dot is most likely a directory (a partition, a day …): its arrival or removal
   // moves whole files, and a removed directory can no longer be stat'ed to tell.
   const maybeDir = (p: string) => !p.slice(p.lastIndexOf('/') + 1).includes('.');
+  const listed = (p: string) => !p.split('/').some((n) => n.startsWith('.') || n.startsWith('_'));
   return {
     accepts: (p) => !outside(p) && visible(p) && (matches(p) || maybeDir(p)),
     descends: (d) => d === '' || (!outside(d) && visible(d)),
+    lists: (p) => !outside(p) && listed(p),
   };
 }

@@ -41,6 +41,8 @@ export class ParcelSource implements ChangeSource {
     /** Paths relative to the root whose subtrees need no watches (lakemap's own root). */
     private readonly ignore: string[] = [],
     private readonly load: () => Promise<ParcelWatcher | Error> = loadParcel,
+    /** Gets the event paths a refresh's listing may list, before `changed` (see {@link ChangeFilter.lists}). */
+    private readonly noted?: (paths: string[]) => void,
   ) {}
 
   async start(changed: (paths: string[]) => void, failed: (error: Error) => void): Promise<void> {
@@ -56,10 +58,14 @@ export class ParcelSource implements ChangeSource {
             return;
           }
           const paths: string[] = [];
+          const listed: string[] = [];
           for (const e of events) {
             const rel = path.relative(this.root, e.path).split(path.sep).join('/');
-            if (rel !== '' && !rel.startsWith('..') && this.filter.accepts(rel)) paths.push(rel);
+            if (rel === '' || rel.startsWith('..')) continue;
+            if (this.noted && this.filter.lists?.(rel)) listed.push(rel);
+            if (this.filter.accepts(rel)) paths.push(rel);
           }
+          if (listed.length > 0) this.noted!(listed);
           if (paths.length > 0) changed(paths);
         },
         { ignore: this.ignore.map((p) => path.join(this.root, p)) },

@@ -9,6 +9,7 @@ import { startChangeSource } from './choose.js';
 import { realClock } from './clock.js';
 import { changeFilter } from './filter.js';
 import { RefreshScheduler, type RunOutcome } from './scheduler.js';
+import { PendingPaths } from './pending-paths.js';
 import type { ChangeSource, WatchClock, WatchError, WatchEventType, WatchMechanism, WatchOptions, WatchStatus } from './types.js';
 
 /** What a watch needs of the engine (the engine passes itself plus two private lookups). */
@@ -80,8 +81,14 @@ export class WatchHandle extends EventTarget {
   /** Source and spec the current change source watches (see {@link WatchHandle.follow}). */
   private followed = '';
   private pendingRoot = '';
+  /** The source being opened is a file format's (its refreshes take changed paths). */
+  private pendingLists = false;
   private following: Promise<void> = Promise.resolve();
   private stopFollowing: (() => void) | undefined;
+  /** Paths native events reported since the last completed refresh: the next refresh's `changedPaths`. */
+  private readonly changedPaths = new PendingPaths();
+  /** True when the change source reports every path it sees change (native events). */
+  private hinting = false;
 
   /**
    * Use {@link RefreshEngine.watch}.
@@ -192,10 +199,14 @@ export class WatchHandle extends EventTarget {
     const localRoot = storage instanceof LocalStorage ? storage.root : undefined;
     this.pendingRoot = storage.root;
     const filter = changeFilter(scanner, info.externalSpec, localRoot ? ownRootInside(this.host.root, localRoot) : undefined);
+    this.pendingLists = filter.lists !== undefined;
     // Hints from a source no longer in use are dropped.
     let source: ChangeSource | undefined = this.options.changeSource;
     const changed = (paths: string[]): void => {
       if (this.source === source) this.hinted(paths);
+    };
+    const noted = (paths: string[]): void => {
+      if (this.source === source) this.changedPaths.add(paths);
     };
     const failed = (e: Error): void => {
       if (this.source === source) this.error(LakemapError.is(e) ? e.code : 'IO_ERROR', e.message);
@@ -215,6 +226,7 @@ export class WatchHandle extends EventTarget {
         pollIntervalMs: this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         fullPassEvery: Math.max(1, this.options.fullPassEvery ?? DEFAULTS.fullPassEvery),
         ...(this.options.mechanism ? { mechanism: this.options.mechanism } : {}),
+        noted,
       },
       changed,
       failed,
@@ -228,6 +240,12 @@ export class WatchHandle extends EventTarget {
     this.watching = this.pendingRoot;
     this.mechanism = source.mechanism;
     this.reason = source.reason;
+    // Only native events name every path they see change, and only file formats list paths. Polling a directory cannot see a rewrite in
+    // place between its full passes (nor through symlinked directories, which the listing follows), a
+    // custom source promises no complete list, and an object store is listed in full anyway: their
+    // refreshes list the whole source.
+    this.hinting = source.mechanism === 'parcel' && this.pendingLists;
+    this.changedPaths.needFull(); // a new source: the next refresh is full (changes before it started)
   }
 
   /**
@@ -265,6 +283,7 @@ export class WatchHandle extends EventTarget {
 
   private hinted(paths: string[]): void {
     if (this.state === 'closed') return;
+    if (paths.length === 0) this.changedPaths.needFull(); // the source only knows that something changed (events lost)
     this.lastEvent = { at: this.clock.now(), paths: paths.slice(0, 10), count: paths.length };
     this.scheduler.hint();
   }
@@ -273,6 +292,7 @@ export class WatchHandle extends EventTarget {
     const every = this.options.safetyRefreshMs ?? DEFAULTS.safetyRefreshMs;
     if (!(every > 0) || this.state === 'closed') return;
     this.safetyTimer = this.clock.setTimeout(() => {
+      this.changedPaths.needFull(); // for events the OS lost: a full listing
       this.scheduler.hint();
       this.armSafety();
     }, every);
@@ -288,11 +308,14 @@ export class WatchHandle extends EventTarget {
     if (this.state === 'closed') return 'cancelled';
     const ac = new AbortController();
     this.inFlight = ac;
+    // The paths since the last completed refresh; put back unless this refresh completes.
+    const taken = this.hinting ? this.changedPaths.take() : { paths: undefined };
     let jobId: string;
     try {
-      ({ jobId } = await this.host.refreshExternalCollection({ ...this.ref, signal: ac.signal }));
+      ({ jobId } = await this.host.refreshExternalCollection({ ...this.ref, signal: ac.signal, ...(taken.paths ? { changedPaths: taken.paths } : {}) }));
     } catch (e) {
       this.inFlight = undefined;
+      this.changedPaths.putBack(taken);
       if (LakemapError.is(e, 'REFRESH_IN_PROGRESS')) {
         this.deferred++;
         return 'busy';
@@ -314,6 +337,7 @@ export class WatchHandle extends EventTarget {
       await this.follow();
       return 'done';
     }
+    this.changedPaths.putBack(taken);
     if (info.errorCode === 'CANCELLED' && this.isClosed()) return 'cancelled';
     // Another process held the collection's lock: its refresh will see our change or we retry.
     if (info.errorCode === 'REFRESH_IN_PROGRESS') {

@@ -88,6 +88,11 @@ export interface OracleDataFile {
   duckdbRows: number;
   /** Rows left after the deletes, by DuckDB; undefined when a deletion vector applies (Puffin is not readable by DuckDB). */
   liveRows: number | undefined;
+  /**
+   * SQL selecting the live rows (undefined with a deletion vector) in file order, one column `c<i>` per
+   * id of `options.fieldIds`: the data file's column with that field id, NULL where the file lacks it.
+   */
+  liveRowsSql: string | undefined;
 }
 
 /** Finds the local copy of a written path: the longest suffix that exists under the table directory or its parents up to `root`. */
@@ -107,7 +112,9 @@ const jsonKey = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x 
  * relative to it) and counts their rows and live rows with DuckDB. `searchDirs` are where files are looked
  * for (the table directory first).
  */
-export async function icebergOracle(con: DuckDBConnection, dir: string, metadataFile: string, snapshotId: string, searchDirs: string[]): Promise<OracleDataFile[]> {
+export async function icebergOracle(
+  con: DuckDBConnection, dir: string, metadataFile: string, snapshotId: string, searchDirs: string[], options: { fieldIds?: number[] } = {},
+): Promise<OracleDataFile[]> {
   let text = fs.readFileSync(path.join(dir, metadataFile));
   if (text[0] === 0x1f) text = zlib.gunzipSync(text);
   const meta = JSON.parse(text.toString().replace(/("(?:snapshot-id|parent-snapshot-id|current-snapshot-id)"\s*:\s*)(-?\d+)/g, '$1"$2"')) as {
@@ -171,18 +178,27 @@ export async function icebergOracle(con: DuckDBConnection, dir: string, metadata
       const datCols = await columnsByFieldId(con, d.local);
       const on = f.equalityIds!.map((id) => {
         const dc = delCols.get(id) ?? names.get(id)!;
-        const tc = datCols.get(id) ?? names.get(id)!;
-        return `eq_del."${dc}" IS NOT DISTINCT FROM dat."${tc}"`;
+        // a field the data file lacks (added after it was written) is NULL for its rows
+        const tc = datCols.has(id) ? `dat."${datCols.get(id)}"` : datCols.size === 0 ? `dat."${names.get(id)}"` : 'NULL';
+        return `eq_del."${dc}" IS NOT DISTINCT FROM ${tc}`;
       }).join(' AND ');
-      conditions.push(`NOT EXISTS (SELECT 1 FROM (SELECT * FROM read_parquet(${sqlString(f.local!)})) AS eq_del WHERE ${on})`);
+      conditions.push(`NOT EXISTS (SELECT 1 FROM (SELECT * FROM read_parquet(${sqlString(f.local!)}, hive_partitioning = false)) AS eq_del WHERE ${on})`);
     }
+    const from = `read_parquet(${sqlString(d.local)}, file_row_number = true, hive_partitioning = false) AS dat`;
     if (conditions.length > 0) {
-      const sql = `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(d.local)}, file_row_number = true) AS dat WHERE ${conditions.join(' AND ')}`;
+      const sql = `SELECT count(*)::INTEGER AS n FROM ${from} WHERE ${conditions.join(' AND ')}`;
       try { live = ((await queryRows(con, sql)) as [{ n: number }])[0].n; } catch (e) { throw new Error(`${(e as Error).message} in ${sql}`); }
     }
-    if (dvs.length > 0) live = undefined;
+    let liveRowsSql: string | undefined;
+    if (options.fieldIds) {
+      const datCols = await columnsByFieldId(con, d.local);
+      const column = (id: number) => (datCols.has(id) ? `dat."${datCols.get(id)}"` : datCols.size === 0 ? `dat."${names.get(id)}"` : 'NULL');
+      const cols = options.fieldIds.map((id, i) => `${column(id)} AS c${i}`);
+      liveRowsSql = `SELECT ${cols.join(', ')} FROM ${from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY file_row_number`;
+    }
+    if (dvs.length > 0) live = liveRowsSql = undefined;
     const rel = path.relative(dir, d.local).split(path.sep).join('/');
-    out.push({ path: rel, records: d.records, duckdbRows: n, liveRows: live });
+    out.push({ path: rel, records: d.records, duckdbRows: n, liveRows: live, liveRowsSql });
   }
   return out;
 }

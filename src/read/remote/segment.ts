@@ -11,6 +11,7 @@ import { specStorageOptions } from '../../storage/options.js';
 import type { Manifest, ManifestFile } from '../../types.js';
 import type { IcebergFiles } from '../iceberg.js';
 import { readIcebergRange } from '../iceberg.js';
+import { manifestArrowSchema } from '../../manifest/schema.js';
 import { outputColumns, resolveSegment } from '../segment.js';
 import { DEFAULT_READ_BUDGET, checkRead } from '../source-file.js';
 import { ObjectFile } from './object-file.js';
@@ -75,7 +76,7 @@ export async function* readObjectSegment(storage: ObjectStorage, manifest: Manif
       yield* readVortexObject(mappedFile(storage, manifest, seg.file, budget), req);
       return;
     case 'iceberg-table':
-      yield* readIcebergRange(seg.file, seg, { schema, columns }, options, objectIcebergFiles(storage, manifest, budget));
+      yield* readIcebergRange(seg.file, seg, { schema, columns, table: manifestArrowSchema(manifest) }, options, objectIcebergFiles(storage, manifest, budget));
       return;
     case 'lance-table':
       throw new LakemapError('UNSUPPORTED', `${manifest.resolvedSource}: reading lance rows from ${urlScheme(manifest.resolvedSource)}:// sources is not supported yet (local and mounted sources only)`, { path: manifest.resolvedSource });
