@@ -2,6 +2,8 @@
 // with which code must be what the stat-first version gave — missing files, folders, FIFOs and
 // dangling symlinks are NOT_FOUND (a FIFO without waiting for a writer), a symlink out of the root
 // is PATH_ESCAPE, a file over the limit CORRUPT_FILE; a symlink inside the root is read through.
+// readFile (synchronous calls, for local disks) and readFileAsync (thread pool, for high-latency
+// mounts) must answer alike, message included.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -26,8 +28,9 @@ const codeOf = async (p: Promise<unknown>): Promise<string | undefined> =>
     (e: { code?: string }) => e.code,
   );
 
-describe('LocalStorage.readFile', () => {
-  const s = new LocalStorage(root);
+describe.each(['readFile', 'readFileAsync'] as const)('LocalStorage.%s', (method) => {
+  const storage = new LocalStorage(root);
+  const s = { readFile: (p: string, max?: number) => storage[method](p, max) };
 
   it('reads a file whole, and through a symlink inside the root', async () => {
     expect(Buffer.from(await s.readFile('a.bin')).toString()).toBe('hello world');
@@ -48,5 +51,19 @@ describe('LocalStorage.readFile', () => {
 
   it.runIf(fifo)('refuses a FIFO without waiting for a writer', async () => {
     expect(await codeOf(s.readFile('pipe'))).toBe('NOT_FOUND');
+  });
+});
+
+describe('LocalStorage.readFile and readFileAsync', () => {
+  it('fail with the same code, message and path', async () => {
+    const storage = new LocalStorage(root);
+    const outcome = async (p: Promise<Uint8Array>): Promise<unknown> =>
+      p.then(
+        (b) => Buffer.from(b).toString(),
+        (e: { code?: string; message?: string; path?: string }) => ({ code: e.code, message: e.message, path: e.path }),
+      );
+    const cases: [string, number?][] = [['a.bin'], ['link.bin'], ['missing.bin'], ['dir'], ['dangling.bin'], ['escape.bin'], ['../outside.bin'], ['a.bin', 10], ['a.bin/x']];
+    if (fifo) cases.push(['pipe']);
+    for (const [p, max] of cases) expect(await outcome(storage.readFile(p, max))).toEqual(await outcome(storage.readFileAsync(p, max)));
   });
 });

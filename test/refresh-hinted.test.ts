@@ -267,3 +267,27 @@ describe('two engines on one root', () => {
     expect(versions.length).toBeGreaterThan(1);
   });
 });
+
+describe('a hint that lags the source', () => {
+  it('a hinted listing that finds no files lists the whole source before failing with NO_FILES', async () => {
+    // A watch may hand over the removal of the only file before the event of its replacement.
+    const lake = tempDir();
+    put(lake, 'a.parquet', 0);
+    const e = new RefreshEngine({ root: tempDir(), workers: 0 });
+    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+    expect((await refresh(e)).state).toBe('RefreshCompleted');
+    fs.rmSync(path.join(lake, 'a.parquet'));
+    put(lake, 'b.parquet', 1);
+    const info = await refresh(e, { changedPaths: ['a.parquet'] });
+    expect(info.state, info.reason).toBe('RefreshCompleted');
+    expect(info.hint).toEqual({ listing: 'full', paths: 1, reason: 'the hinted listing found no files: the whole source is listed before calling it empty' });
+    expect(info.changes?.addedPaths).toEqual(['b.parquet']);
+    expect(info.changes?.removedPaths).toEqual(['a.parquet']);
+    // and a source that is really empty still fails, from the full listing
+    fs.rmSync(path.join(lake, 'b.parquet'));
+    const empty = await refresh(e, { changedPaths: ['b.parquet'] });
+    expect(empty.state).toBe('RefreshFailed');
+    expect(empty.errorCode).toBe('NO_FILES');
+    expect(empty.hint?.listing).toBe('full');
+  });
+});

@@ -37,6 +37,27 @@ const once = [
 ];
 const paths = [...once, ...once];
 
+/** checkTablePaths with skip_invalid over `list` answers each path as `LocalStorage.statSync` does. */
+async function expectOracleAnswers(list: string[]): Promise<{ want: Map<number, unknown>; kept: TableEntry[] }> {
+  const storage = new LocalStorage(tree());
+  const entries = list.map((p, i): TableEntry => ({ path: p, sizeBytes: 1, fingerprint: `f${i}`, rows: 1, units: [{ rows: 1, byteSize: 1 }] }));
+  const skipped: SkippedFile[] = [];
+  const kept = await checkTablePaths(storage, 't', entries, true, (s) => skipped.push(s));
+  const got = new Map<number, unknown>();
+  let k = 0;
+  let s = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (kept[k] && kept[k]!.fingerprint === `f${i}`) got.set(i, { path: kept[k++]!.path });
+    else got.set(i, { code: skipped[s++]!.code });
+  }
+  const want = new Map(list.map((p, i) => {
+    const o = oracle(storage, p);
+    return [i, 'path' in o ? { path: o.path } : { code: o.code }];
+  }));
+  expect(got).toEqual(want);
+  return { want, kept };
+}
+
 function oracle(storage: LocalStorage, p: string): { path: string; size: number } | { code: string } {
   try {
     const st = storage.statSync(p);
@@ -48,27 +69,21 @@ function oracle(storage: LocalStorage, p: string): { path: string; size: number 
 
 describe('checkTablePaths on local storage', () => {
   it('answers every path exactly as LocalStorage.statSync does, with skip_invalid', async () => {
-    const storage = new LocalStorage(tree());
-    const entries = paths.map((p, i): TableEntry => ({ path: p, sizeBytes: 1, fingerprint: `f${i}`, rows: 1, units: [{ rows: 1, byteSize: 1 }] }));
-    const skipped: SkippedFile[] = [];
-    const kept = await checkTablePaths(storage, 't', entries, true, (s) => skipped.push(s));
-    const got = new Map<number, unknown>();
-    let k = 0;
-    let s = 0;
-    for (let i = 0; i < paths.length; i++) {
-      if (kept[k] && kept[k]!.fingerprint === `f${i}`) got.set(i, { path: kept[k++]!.path });
-      else got.set(i, { code: skipped[s++]!.code });
-    }
-    const want = new Map(paths.map((p, i) => {
-      const o = oracle(storage, p);
-      return [i, 'path' in o ? { path: o.path } : { code: o.code }];
-    }));
-    expect(got).toEqual(want);
+    const { want, kept } = await expectOracleAnswers(paths);
     // the tree really exercises both answers and both refusals
     const codes = [...want.values()].map((v) => (v as { code?: string }).code);
     expect(codes).toContain('PATH_ESCAPE');
     expect(codes).toContain('NOT_FOUND');
     expect(kept.map((e) => e.path)).toEqual(expect.arrayContaining(['data/a.bin', 'data/b.bin', 'data/deep/c.bin', 'data/in-link.bin', 'linked-in/c.bin']));
+  });
+
+  // Plain paths are counted before the first is resolved: a folder met often enough is listed from
+  // its first reference (here the odd names come first), one met rarely is lstat'ed name by name.
+  it('answers as the storage whether a folder is listed from its first reference or never', async () => {
+    const odd = ['data/dangling.bin', 'data/out.bin', 'data/folder.bin', 'data/missing.bin', 'data/in-link.bin', 'data/a.bin', 'data/b.bin', 'data/a.bin'];
+    await expectOracleAnswers(odd); // 8 plain references to data/: listed at once
+    await expectOracleAnswers(odd.slice(0, 7)); // 7: one lstat each
+    await expectOracleAnswers([...odd, './data/a.bin', 'data//b.bin', 'data/%2e/a.bin']); // plain and not, mixed
   });
 
   it('without skip_invalid the first bad path fails the check with its code', async () => {

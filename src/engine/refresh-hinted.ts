@@ -68,6 +68,9 @@ export function hintedListing(plan: RefreshPlan, storage: ScanStorage, index: Pr
   const warnings: string[] = [];
   const listed = listHinted(storage as LocalStorage, listingRules(plan.scanner as FileScanner, plan.definition.externalSpec), index!, paths, (w) => warnings.push(w));
   if (!listed) return full('the previous version is not in path order');
+  // An empty source fails the refresh (NO_FILES): that is said from a full listing only, since a hint
+  // that lags the source (a watch's events for a file removed before those for its replacement) must not fail it.
+  if (listed.length === 0) return full('the hinted listing found no files: the whole source is listed before calling it empty');
   job.hinted({ listing: 'hinted', paths: hint.paths.length });
   job.listing(listed.length);
   job.note(undefined, warnings);

@@ -132,7 +132,7 @@ function pipelined(local: LocalStorage, signal?: AbortSignal, concurrency?: numb
   return {
     root: local.root,
     stat: (p) => local.stat(p),
-    readFile: (p, max) => local.readFile(p, max),
+    readFile: (p, max) => local.readFileAsync(p, max),
     list: (dir, o) => listTreeAsync(local.root, dir, { withStats: o?.stats !== false, ...(signal ? { signal } : {}), ...(concurrency ? { concurrency } : {}) }),
     listFiltered: (dir, filter, withStats, onSkip) =>
       listTreeAsync(local.root, dir, { ...(filter ? { filter } : {}), withStats: withStats !== false, ...(onSkip ? { onSkip } : {}), ...(signal ? { signal } : {}), ...(concurrency ? { concurrency } : {}) }),
