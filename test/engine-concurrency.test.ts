@@ -8,6 +8,7 @@ import { LakemapError, RefreshEngine, type FileScanner } from 'lakemap';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { gatedScanner } from './helpers/gate.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
+import { rejection } from './helpers/rejection.js';
 
 function lake(files: number): string {
   const dir = tempDir();
@@ -24,14 +25,7 @@ async function twoEngines(scanner: FileScanner) {
   return { root, source, a, b };
 }
 
-async function refused(p: Promise<unknown>): Promise<LakemapError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(LakemapError.is(e), `expected a LakemapError, got ${String(e)}`).toBe(true);
-  return e as LakemapError;
-}
+const refused = rejection;
 
 describe('two engines in one process', () => {
   it('refuses a second refresh at the call, naming the holder, and both never commit the same version', async () => {

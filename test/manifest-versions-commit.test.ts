@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LakemapError, RefreshEngine, type Manifest } from '../src/index.js';
+import { RefreshEngine, type Manifest } from '../src/index.js';
 import { VersionStore, type CommitExpectation } from '../src/manifest/versions.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
+import { rejection } from './helpers/rejection.js';
 
 /** A collection at version 2 and the store of its versions, with version 3 ready to commit. */
 async function atVersion2() {
@@ -33,14 +34,7 @@ function expecting(over: Partial<CommitExpectation> = {}): CommitExpectation {
   return { version: 2, incarnation: 'i1', currentIncarnation: () => 'i1', lockHeld: () => true, ...over };
 }
 
-async function refused(p: Promise<unknown>): Promise<LakemapError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(LakemapError.is(e), `expected a LakemapError, got ${String(e)}`).toBe(true);
-  return e as LakemapError;
-}
+const refused = rejection;
 
 /**
  * The collection's files, temporaries included, to compare before and after a refused commit. Chunks a

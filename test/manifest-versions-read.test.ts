@@ -9,6 +9,7 @@ import { LakemapError, RefreshEngine } from '../src/index.js';
 import { VersionStore } from '../src/manifest/versions.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
+import { rejection } from './helpers/rejection.js';
 
 async function withVersions(n: number, keepVersions = 50) {
   const root = tempDir();
@@ -26,14 +27,7 @@ async function withVersions(n: number, keepVersions = 50) {
   return { root, engine, fresh, dir, manifests: path.join(dir, 'manifests'), current: path.join(dir, 'CURRENT') };
 }
 
-async function error(p: Promise<unknown>): Promise<LakemapError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(LakemapError.is(e), `expected a LakemapError, got ${String(e)}`).toBe(true);
-  return e as LakemapError;
-}
+const error = rejection;
 
 const vfile = (v: number) => `v${String(v).padStart(6, '0')}.json`;
 const ref = (version?: number) => ({ collectionName: 'c', ...(version === undefined ? {} : { version }) });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LakemapError, RefreshEngine } from '../src/index.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
+import { rejection } from './helpers/rejection.js';
 
 async function withVersions(n: number, keepVersions?: number) {
   const root = tempDir();
@@ -29,14 +30,7 @@ async function refresh(engine: RefreshEngine) {
   return engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
 }
 
-async function error(p: Promise<unknown>): Promise<LakemapError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(LakemapError.is(e), `expected a LakemapError, got ${String(e)}`).toBe(true);
-  return e as LakemapError;
-}
+const error = rejection;
 
 const vfile = (v: number) => `v${String(v).padStart(6, '0')}.json`;
 

@@ -9,18 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
-import { writeParquetFile } from '../fixtures/parquet/index.js';
 import type { Manifest, RefreshJobInfo } from '../src/types.js';
+import { parquetTemplates } from './helpers/parquet-templates.js';
 import { tempDir } from './helpers/tmp.js';
 
-const templates: Buffer[] = [];
+let templates: Buffer[] = [];
 beforeAll(async () => {
-  const dir = tempDir();
-  for (let t = 0; t < 6; t++) {
-    const f = path.join(dir, `t${t}.parquet`);
-    await writeParquetFile(f, { rows: 20 + 15 * t, rowGroupSize: 16, seed: t, columns: 'lake' });
-    templates.push(fs.readFileSync(f));
-  }
+  templates = await parquetTemplates(6, (t) => 20 + 15 * t);
 }, 120_000);
 
 /** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */

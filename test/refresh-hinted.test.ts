@@ -9,20 +9,15 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import { LakemapError } from '../src/errors.js';
-import { writeParquetFile } from '../fixtures/parquet/index.js';
 import { writeFixtureTable } from '../fixtures/iceberg/table-writer.js';
 import { historyTable } from '../fixtures/iceberg/sample-tables.js';
 import type { ExternalSpec, Manifest, RefreshJobInfo, RefreshRequest } from '../src/types.js';
+import { parquetTemplates } from './helpers/parquet-templates.js';
 import { tempDir } from './helpers/tmp.js';
 
-const templates: Buffer[] = [];
+let templates: Buffer[] = [];
 beforeAll(async () => {
-  const dir = tempDir();
-  for (let t = 0; t < 3; t++) {
-    const f = path.join(dir, `t${t}.parquet`);
-    await writeParquetFile(f, { rows: 30 + 10 * t, rowGroupSize: 16, seed: t, columns: 'lake' });
-    templates.push(fs.readFileSync(f));
-  }
+  templates = await parquetTemplates(3, (t) => 30 + 10 * t);
 }, 120_000);
 
 let clock = Date.now() + 60_000;

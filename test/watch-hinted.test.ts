@@ -6,20 +6,15 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import { PendingPaths } from '../src/watch/pending-paths.js';
-import { writeParquetFile } from '../fixtures/parquet/index.js';
 import type { Manifest, RefreshJobInfo } from '../src/types.js';
 import type { WatchHandle } from '../src/watch/watch.js';
+import { parquetTemplates } from './helpers/parquet-templates.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
-const templates: Buffer[] = [];
+let templates: Buffer[] = [];
 beforeAll(async () => {
-  const dir = tempDir();
-  for (let t = 0; t < 3; t++) {
-    const f = path.join(dir, `t${t}.parquet`);
-    await writeParquetFile(f, { rows: 30 + 10 * t, rowGroupSize: 16, seed: t, columns: 'lake' });
-    templates.push(fs.readFileSync(f));
-  }
+  templates = await parquetTemplates(3, (t) => 30 + 10 * t);
 }, 120_000);
 
 describe('PendingPaths', () => {
