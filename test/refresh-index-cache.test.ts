@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import { VersionStore } from '../src/manifest/versions.js';
+import * as chunkRead from '../src/manifest/chunk-read.js';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 
 let tmp: string;
@@ -57,5 +58,33 @@ describe('file index held by an engine', () => {
     const changed = await refresh(checker);
     expect(changed).toMatchObject({ version: 3, committed: true });
     expect(changed.changes?.modifiedPaths).toEqual([paths[7]]);
+  });
+});
+
+describe('chunk indexes parsed by an engine', () => {
+  it('are parsed once: re-reading the next version parses only the chunks it does not share with the last', async () => {
+    const root = path.join(tmp, 'root-memo');
+    const e = new RefreshEngine({ root, workers: 0 });
+    await e.createCollection({ collectionName: 'c', externalSource: lake, externalSpec: { format: 'parquet' } });
+    await refresh(e);
+    touch(paths[1]!, Date.now() + 360_000);
+    expect(await refresh(e)).toMatchObject({ version: 2, committed: true });
+
+    const parses = vi.spyOn(chunkRead, 'parseIndexText');
+    const versionsDir = (fs.readdirSync(root, { recursive: true }) as string[]).map((p) => path.join(root, p)).find((p) => p.endsWith(`${path.sep}manifests`))!;
+    const rootOf = (v: number): { chunks: { id: string }[] } => JSON.parse(fs.readFileSync(path.join(versionsDir, `v${String(v).padStart(6, '0')}.json`), 'utf8'));
+    touch(paths[2]!, Date.now() + 480_000);
+    expect(await refresh(e)).toMatchObject({ version: 3, committed: true });
+    touch(paths[4]!, Date.now() + 600_000);
+    parses.mockClear();
+    const fourth = await refresh(e);
+    expect(fourth).toMatchObject({ version: 4, committed: true });
+    expect(fourth.changes?.modifiedPaths).toEqual([paths[4]]);
+    // Version 4 was built from version 3's index: of its chunks, only those version 2 lacked were parsed.
+    const before = new Set(rootOf(2).chunks.map((c) => c.id));
+    const fresh = rootOf(3).chunks.filter((c) => !before.has(c.id));
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(rootOf(3).chunks.length).toBeGreaterThan(fresh.length);
+    expect(parses.mock.calls.map((c) => c[0]).sort()).toEqual(fresh.map((c) => c.id).sort());
   });
 });

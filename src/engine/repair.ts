@@ -56,7 +56,7 @@ export function startingPoint(
     };
   };
   // A chunked version: its file index alone decides a no-change refresh; the rest loads when needed.
-  const loadIndex = (): PreviousIndex | undefined => versions.fileIndex(pointer.version);
+  const loadIndex = (): PreviousIndex | undefined => versions.fileIndex(pointer.version, indexes?.cache.chunks(indexes.key));
   const index = indexes ? indexes.cache.get(indexes.key, versions.file(pointer.version), loadIndex) : loadIndex();
   if (index) return { version: pointer.version, index, loadPrevious: load, warnings };
   const { manifest, warning } = load();

@@ -64,15 +64,15 @@ export function* walkManifest(root: ManifestRoot, source: ChunkSource): Generato
  * The file index of a version (paths, sizes, mtimes, fingerprints, and the summary columns when every
  * chunk has them), without entries or segments; `chunkOf` says which chunk holds each file's entry.
  */
-export function loadFileIndex(root: ManifestRoot, source: ChunkSource): LoadedFileIndex {
-  if (root.chunks.every((c) => c.kind === 'base')) return joinIndexes(root.chunks.map((c) => parseIndex(c.id, source)));
+export function loadFileIndex(root: ManifestRoot, source: ChunkSource, parse: (id: string) => FileIndex = (id) => parseIndex(id, source)): LoadedFileIndex {
+  if (root.chunks.every((c) => c.kind === 'base')) return joinIndexes(root.chunks.map((c) => parse(c.id)));
   type Row = [FileIndex, number, number]; // index, row in it, chunk position
   const parsed: (FileIndex | undefined)[] = root.chunks.map(() => undefined);
   const rows = new Map<string, Row>();
   const removed = new Set<string>();
   root.chunks.forEach((c, k) => {
     if (c.kind !== 'delta') return;
-    const idx = (parsed[k] = parseIndex(c.id, source));
+    const idx = (parsed[k] = parse(c.id));
     for (const p of idx.removed ?? []) {
       rows.delete(p);
       removed.add(p);
@@ -83,7 +83,7 @@ export function loadFileIndex(root: ManifestRoot, source: ChunkSource): LoadedFi
     });
   });
   root.chunks.forEach((c, k) => {
-    if (c.kind === 'base') parsed[k] = parseIndex(c.id, source);
+    if (c.kind === 'base') parsed[k] = parse(c.id);
   });
   const summary = parsed.every((x) => x !== undefined && x.rows !== undefined && x.segs !== undefined && x.digests !== undefined);
   const out: LoadedFileIndex = { paths: [], sizes: [], mtimes: [], fingerprints: [], chunkOf: [] };
@@ -158,7 +158,18 @@ function joinIndexes(parsed: FileIndex[]): LoadedFileIndex {
 }
 
 function parseIndex(id: string, source: ChunkSource): FileIndex {
-  const idx = JSON.parse(source.index(id)) as FileIndex;
+  return parseIndexText(id, source.index(id));
+}
+
+/**
+ * Chunk file indexes already parsed, by chunk id, with their byte length: chunks are content-addressed
+ * and never rewritten, so an engine re-reading the next version of a collection parses only its new chunks.
+ */
+export type ChunkIndexMemo = Map<string, { index: FileIndex; bytes: number }>;
+
+/** A chunk's file index object (`<id>.i.json`) parsed and checked for aligned columns; read-only to callers. */
+export function parseIndexText(id: string, text: string): FileIndex {
+  const idx = JSON.parse(text) as FileIndex;
   const n = idx.paths?.length;
   if (!Array.isArray(idx.paths) || idx.sizes?.length !== n || idx.mtimes?.length !== n || idx.fingerprints?.length !== n) {
     throw new Error(`chunk index ${id} is malformed`);

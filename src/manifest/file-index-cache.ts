@@ -7,11 +7,20 @@
  * @module
  */
 import * as fs from 'node:fs';
+import type { ChunkIndexMemo } from './chunk-read.js';
 import type { PreviousIndex } from './file-index.js';
 
 /** See the module comment. Callers hold the collection's lock, so the file cannot change between the two reads. */
 export class FileIndexCache {
   private readonly held = new Map<string, { text: string; index: PreviousIndex }>();
+  private readonly memos = new Map<string, ChunkIndexMemo>();
+
+  /** The chunk indexes this engine parsed last for collection `key` (see {@link ChunkIndexMemo}). */
+  chunks(key: string): ChunkIndexMemo {
+    let memo = this.memos.get(key);
+    if (!memo) this.memos.set(key, (memo = new Map()));
+    return memo;
+  }
 
   /** The index of the version file `file` of collection `key`: the held one if the file is unchanged, else `load()`'s. */
   get(key: string, file: string, load: () => PreviousIndex | undefined): PreviousIndex | undefined {
@@ -29,6 +38,7 @@ export class FileIndexCache {
   /** Forgets a collection's index (dropped, repaired, or its manifest is held whole). */
   delete(key: string): void {
     this.held.delete(key);
+    this.memos.delete(key);
   }
 }
 

@@ -8,6 +8,7 @@ import { manifestProblems } from './validate.js';
 import { temporaryInUse } from './lock.js';
 import { CHUNK_DIR, ChunkWriter, decodeVersion, encodeVersion, fileChunkSource, pruneChunks } from './chunk-files.js';
 import { loadFileIndex, type EncodedChunk, type ManifestRoot } from './chunks.js';
+import { parseIndexText, type ChunkIndexMemo } from './chunk-read.js';
 import { chunkedIndex, fileIndexProblems, type PreviousIndex } from './file-index.js';
 import { manifestSummary, type ManifestSummary } from './summary.js';
 import { streamManifest, streamRoot, type ManifestStream } from './stream.js';
@@ -151,8 +152,9 @@ export class VersionStore {
   /**
    * A chunked version's root and file index alone (no entries, no segments), validated; undefined for
    * a format-1 version or one whose root or index is unsound (then {@link VersionStore.load} tells why).
+   * `memo` holds chunk indexes parsed before (by the same engine) and gets this version's.
    */
-  fileIndex(version: number): PreviousIndex | undefined {
+  fileIndex(version: number, memo?: ChunkIndexMemo): PreviousIndex | undefined {
     const root = safeParse(readText(this.file(version)) ?? '') as ManifestRoot | undefined;
     if (root === null || typeof root !== 'object' || root.manifestFormat !== 2 || !Array.isArray(root.chunks)) return undefined;
     try {
@@ -160,14 +162,24 @@ export class VersionStore {
       // lists (a truncated or swapped entries object fails this; the full load then says why).
       const files = fileChunkSource(this.chunksDir);
       const indexBytes = new Map<string, number>();
-      const index = loadFileIndex(root, {
-        index: (id) => {
-          const text = files.index(id);
-          indexBytes.set(id, Buffer.byteLength(text));
-          return text;
-        },
-        entries: files.entries,
+      const index = loadFileIndex(root, files, (id) => {
+        const held = memo?.get(id);
+        if (held) {
+          indexBytes.set(id, held.bytes);
+          return held.index;
+        }
+        const text = files.index(id);
+        const bytes = Buffer.byteLength(text);
+        indexBytes.set(id, bytes);
+        const parsed = parseIndexText(id, text);
+        memo?.set(id, { index: parsed, bytes });
+        return parsed;
       });
+      // The memo keeps this version's chunks only: the next version shares them but for its delta.
+      if (memo) {
+        const kept = new Set(root.chunks.map((c) => c.id));
+        for (const id of memo.keys()) if (!kept.has(id)) memo.delete(id);
+      }
       for (const c of root.chunks) {
         if (fs.statSync(path.join(this.chunksDir, `${c.id}.c.json`)).size + (indexBytes.get(c.id) ?? NaN) !== c.bytes) return undefined;
       }
