@@ -93,6 +93,7 @@ export function startRefresh(engine: EngineState, dbName: string, collectionName
         return now ? (now.incarnation ?? '') : undefined;
       },
       keepVersions: engine.keepVersions,
+      chunkMemo: engine.indexes.chunks(key),
       concurrency: engine.concurrency,
       ...(engine.workers ? { workers: engine.workers } : {}),
       onCommit: (m: Manifest) => {

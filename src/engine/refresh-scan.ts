@@ -25,7 +25,7 @@ export async function refreshScanned(plan: RefreshPlan, storage: SourceStorage, 
     // Something changed: from a chunked version's index, the next version is built from the change alone.
     // (An engine holding the previous manifest reads the chunked index too: cheaper than a whole build.)
     const held = previous && previous.version === plan.baseVersion && previous.fileSchemas.length === 1 && previous.totalRowsExact; // else it would decline
-    const changeIndex = !withStats ? undefined : previous ? (held ? plan.versions.fileIndex(plan.baseVersion) : undefined) : plan.previousIndex;
+    const changeIndex = !withStats ? undefined : previous ? (held ? plan.versions.fileIndex(plan.baseVersion, plan.chunkMemo) : undefined) : plan.previousIndex;
     const fromChange = changeIndex ? await refreshFromChange(plan, storage, changeIndex, listing) : undefined;
     if (fromChange) return { ok: true, ...fromChange };
   }

@@ -6,6 +6,7 @@ import { loadScanner } from '../../scanners/builtin.js';
 import { keptAll, tableUnchanged } from './table-unchanged.js';
 import { hintedListing, tableIgnoresHint, type RefreshHint } from './refresh-hinted.js';
 import type { RefreshJob } from './jobs.js';
+import type { ChunkIndexMemo } from '../manifest/chunk-read.js';
 import type { CollectionLock } from '../manifest/lock.js';
 import type { StoredCollection } from '../manifest/store.js';
 import type { VersionStore } from '../manifest/versions.js';
@@ -33,6 +34,8 @@ export interface RefreshPlan {
   concurrency: number;
   /** Worker threads for probing, when available. */
   workers?: ProbeWorkers;
+  /** Chunk indexes this engine parsed for the collection before (see `ChunkIndexMemo`). */
+  chunkMemo?: ChunkIndexMemo;
   /** Called once after a commit so the engine can cache the new manifest. */
   onCommit?(manifest: Manifest): void;
   /** The previous manifest, validated, when it may be reused; absent for a full scan. */
