@@ -124,8 +124,9 @@ export interface RefreshRequest extends CollectionRef {
    * listing does. The whole source is listed instead (never less exact than without a hint) when the
    * hint cannot be certain to give the same: no current version, `externalSource` or `externalSpec`
    * given in this request, a spec, source or fields other than the current version's, an object-store
-   * source, `verify: "footer"`, a current version with warnings, a path that is the source root, or
-   * more paths than a quarter of the files (at least 64). Table formats (`lance-table`,
+   * source, `verify: "footer"`, a current version with warnings, a path that is the source root,
+   * more paths than a quarter of the files (at least 64), or a hinted listing with no file left (an
+   * empty source fails with `NO_FILES` only from a full listing). Table formats (`lance-table`,
    * `iceberg-table`) read their table metadata and ignore it. {@link RefreshJobInfo.hint} tells
    * which listing a job took, and why. An empty list says that nothing changed.
    *
