@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
 import type { Manifest, RefreshJobInfo } from '../src/types.js';
 import { parquetTemplates } from './helpers/parquet-templates.js';
+import { mulberry32 } from './helpers/prng.mjs';
 import { tempDir } from './helpers/tmp.js';
 
 let templates: Buffer[] = [];
@@ -19,16 +20,7 @@ beforeAll(async () => {
 }, 120_000);
 
 /** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng: (seed: number) => () => number = mulberry32;
 
 const SPEC = { format: 'parquet', files: ['**/*.parquet'] };
 const strip = (m: Manifest) => {

@@ -8,6 +8,7 @@
 // a percentile bootstrap over lines (resampling whole lines, 10,000 times, seeded), and for comparison the
 // linearised (Taylor) interval r ± 1.96·SE with SE² = (1 − f)/(n·m̄²) · Σ(dᵢ − r·mᵢ)²/(n − 1).
 import * as fs from 'node:fs';
+import { mulberry32 } from '../helpers/prng.mjs';
 
 const [sampleFile, reportFile, ...rest] = process.argv.slice(2);
 if (!sampleFile || !reportFile) throw new Error('usage: sample-report.mjs <sample.json> <stryker report.json> [--list]');
@@ -103,11 +104,3 @@ function pct(x) {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-function mulberry32(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Instrumenter } from '@stryker-mutator/instrumenter';
 import { minimatch } from 'minimatch';
+import { mulberry32 } from '../helpers/prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = parseArgs(process.argv.slice(2));
@@ -126,15 +127,6 @@ function byFileThenLine(a, b) {
   return fa < fb ? -1 : fa > fb ? 1 : la - lb;
 }
 
-// A small seeded generator (mulberry32): the sample depends only on the seed and the sources.
-function mulberry32(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(s) {
   let h = 2166136261;
