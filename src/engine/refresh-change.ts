@@ -20,7 +20,7 @@ import { LakemapError } from '../errors.js';
 import { scanFiles } from '../scan/file-scan.js';
 import { LISTED, SCANNED, type SourceListing } from '../scan/sources.js';
 import { segmentMaxRows } from './definition.js';
-import { digestProblems, stableJson, type ChunkedIndex, type PreviousIndex } from '../manifest/file-index.js';
+import { digestProblems, madeOtherwise, type ChunkedIndex, type PreviousIndex } from '../manifest/file-index.js';
 import { DEFAULT_MAX_DELTA_FRACTION, MAX_DELTAS, encodeChunk, readVerifiedChunk, ref, type ManifestRoot } from '../manifest/chunks.js';
 import { fileChunkSource } from '../manifest/chunk-files.js';
 import { contentHashOf, DigestSum, fileDigest } from '../manifest/digest.js';
@@ -52,9 +52,8 @@ export async function refreshFromChange(plan: RefreshPlan, storage: ScanStorage,
   if (!c || plan.scanner.kind !== 'file' || plan.warnings.length > 0 || spec.verify === 'footer') return undefined;
   const root = c.root;
   if (root.version !== plan.baseVersion || !root.pathOrdered || root.totalRowsExact !== true || root.tableVersion !== '' || root.details !== undefined) return undefined;
-  if (root.format !== spec.format || root.externalSource !== def.externalSource || root.resolvedSource !== storage.root) return undefined;
+  if (madeOtherwise(root, def, storage.root) !== undefined) return undefined;
   if (root.collectionName !== def.collectionName || root.dbName !== def.dbName) return undefined;
-  if (stableJson(root.externalSpec) !== stableJson(spec) || stableJson(root.fields) !== stableJson(def.fields)) return undefined;
   if (!Array.isArray(root.fileSchemas) || root.fileSchemas.length !== 1) return undefined;
   // The digests are what the new content hash is derived from: they must add up to the root's.
   if (digestProblems(c).length > 0) return undefined;

@@ -11,7 +11,7 @@ import { LocalStorage } from '../storage/local.js';
 import { normalizeRelative } from '../storage/paths.js';
 import { listHinted, outermost } from '../scan/hinted-listing.js';
 import { listingRules, type SourceListing } from '../scan/listing.js';
-import { stableJson, type PreviousIndex } from '../manifest/file-index.js';
+import { madeOtherwise, type PreviousIndex } from '../manifest/file-index.js';
 import type { RefreshPlan } from './refresh.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
 import type { FileScanner } from '../scanner.js';
@@ -87,10 +87,9 @@ function declined(plan: RefreshPlan, storage: ScanStorage, index: PreviousIndex 
   if (spec.verify === 'footer') return 'verify "footer" reads every file again';
   const h = index.header;
   if (!withStats) return 'the previous version holds no files whose probes still hold';
-  if (h.version !== plan.baseVersion || h.format !== spec.format || h.externalSource !== def.externalSource || h.resolvedSource !== storage.root) {
-    return 'the previous version was made from another source or format';
-  }
-  if (stableJson(h.externalSpec) !== stableJson(spec) || stableJson(h.fields) !== stableJson(def.fields)) return 'the previous version was made with another spec or fields';
+  if (h.version !== plan.baseVersion) return 'the previous version was made from another source or format';
+  const other = madeOtherwise(h, def, storage.root);
+  if (other !== undefined) return other;
   // Listing warnings (names that are not UTF-8) anywhere in the source are renewed by a full listing only.
   if (!Array.isArray(h.warnings) || h.warnings.length > 0) return 'the previous version has warnings, which only a full listing renews';
   if (!Array.isArray(h.skipped)) return 'the previous version has no list of skipped files';

@@ -217,6 +217,24 @@ export function unchangedSet(prev: PreviousIndex): RefreshChangeSet {
 }
 
 /** JSON with object keys sorted, so two specs that differ only in key order compare equal. */
+/**
+ * Why a version (its header) was not made from this definition on this resolved source: another
+ * source or format, or another spec or fields; undefined when it was. A refresh builds on a previous
+ * version's index only when it was.
+ */
+export function madeOtherwise(
+  header: Pick<Manifest, 'format' | 'externalSource' | 'resolvedSource' | 'externalSpec' | 'fields'>,
+  def: { externalSource: string; externalSpec: unknown; fields: unknown },
+  resolvedSource: string,
+): string | undefined {
+  const spec = def.externalSpec as { format?: unknown };
+  if (header.format !== spec.format || header.externalSource !== def.externalSource || header.resolvedSource !== resolvedSource) {
+    return 'the previous version was made from another source or format';
+  }
+  if (stableJson(header.externalSpec) !== stableJson(spec) || stableJson(header.fields) !== stableJson(def.fields)) return 'the previous version was made with another spec or fields';
+  return undefined;
+}
+
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,

@@ -102,7 +102,7 @@ function look(storage: LocalStorage, rules: ListingRules, rel: string, onSkip?: 
     }
     if (isFile) {
       if (!rules.matches(at)) return [];
-      const s = statListed(prefix, at);
+      const s = storage.statListedSync(at);
       return [{ path: at, size: s.size, mtimeMs: s.mtimeMs }];
     }
     if (!isDir) return []; // a FIFO, socket or device: never listed
@@ -113,15 +113,6 @@ function look(storage: LocalStorage, rules: ListingRules, rel: string, onSkip?: 
     }
   }
   return [];
-}
-
-/** `stat` of a listed path, links followed, as the full listing takes it. */
-function statListed(prefix: string, rel: string): fs.Stats {
-  try {
-    return fs.statSync(prefix + rel);
-  } catch (e) {
-    throw ioError(rel, e);
-  }
 }
 
 /** Index rows at or under the hinted paths, as sorted, merged `[start, end)` ranges. */
