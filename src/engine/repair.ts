@@ -92,6 +92,7 @@ function repairLocked(store: ManifestStore, versions: VersionStore, dbName: stri
 
   // What CURRENT says, if anything.
   let named: number | undefined;
+  let absent = false; // no CURRENT at all: right for a collection with no version to point at
   try {
     const text = fs.readFileSync(versions.pointerFile, 'utf8');
     const v = (JSON.parse(text) as { version?: unknown })?.version;
@@ -100,6 +101,7 @@ function repairLocked(store: ManifestStore, versions: VersionStore, dbName: stri
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
+      absent = true;
       if (versionFiles.length) found.push(`${versions.pointerFile} is missing`);
     } else if (code) {
       found.push(`${versions.pointerFile} cannot be read (${code})`);
@@ -119,7 +121,7 @@ function repairLocked(store: ManifestStore, versions: VersionStore, dbName: stri
     const aside = versions.quarantine(v.version);
     actions.push(`set invalid version ${v.version} aside as ${path.basename(aside)}`);
   }
-  if (target !== named) {
+  if (target !== named && !(absent && target === 0)) {
     versions.setPointer(target);
     actions.push(target === 0 ? `removed CURRENT: no version file is intact, the next refresh starts at version 1` : `pointed CURRENT at version ${target}`);
   }

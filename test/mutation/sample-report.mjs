@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // Estimates each stratum's mutation score from a line-sample run (see sample.mjs):
 //   node test/mutation/sample-report.mjs reports/sample-<seed>.json reports/mutation/sample-<seed>.json [--list]
+//   node test/mutation/sample-report.mjs reports/sample-<seed>.json reports/msrc-<seed>/*.report.json [--list]
+//
+// Several Stryker reports (e.g. one per group of files, each run against its own suites: suites.mjs, or
+// a later run of more lines of the same seed) are merged: a line's mutants must all come from one report,
+// so no mutant is counted twice.
 //
 // Score = (killed + timed out) / (killed + timed out + survived + no coverage), Stryker's definition;
 // static mutants left out by --ignoreStatic and errors count in neither. Over a cluster sample this is a
@@ -10,16 +15,17 @@
 import * as fs from 'node:fs';
 import { mulberry32 } from '../helpers/prng.mjs';
 
-const [sampleFile, reportFile, ...rest] = process.argv.slice(2);
-if (!sampleFile || !reportFile) throw new Error('usage: sample-report.mjs <sample.json> <stryker report.json> [--list]');
-const list = rest.includes('--list');
+const args = process.argv.slice(2);
+const list = args.includes('--list');
+const [sampleFile, ...reportFiles] = args.filter((a) => a !== '--list');
+if (!sampleFile || reportFiles.length === 0) throw new Error('usage: sample-report.mjs <sample.json> <stryker report.json>... [--list]');
 const sample = JSON.parse(fs.readFileSync(sampleFile, 'utf8'));
-const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
-
+const reports = reportFiles.map((f) => ({ f, files: JSON.parse(fs.readFileSync(f, 'utf8')).files }));
 // "file:line" → counts of the mutants starting there.
 const perLine = new Map();
 const listed = [];
-for (const [file, { source, mutants }] of Object.entries(report.files)) {
+const fromReport = new Map(); // "file:line" → the report its mutants came from
+for (const { f: reportFile, files } of reports) for (const [file, { source, mutants }] of Object.entries(files)) {
   const rel = file.replace(/^.*?(?=(src|scanners)\/)/, '');
   const lines = source.split('\n');
   for (const m of mutants) {
@@ -32,6 +38,8 @@ for (const [file, { source, mutants }] of Object.entries(report.files)) {
     else if (m.status === 'Ignored') c.ignored++;
     else if (m.status === 'CompileError' && m.statusReason === 'not in sample') continue;
     else c.errors++;
+    if ((fromReport.get(key) ?? reportFile) !== reportFile) throw new Error(`${key} was measured in ${fromReport.get(key)} and ${reportFile}`);
+    fromReport.set(key, reportFile);
     perLine.set(key, c);
     if (list && (m.status === 'Survived' || m.status === 'NoCoverage')) {
       listed.push(`${m.status === 'Survived' ? 'S' : 'N'} ${key}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement ?? '')} | ${lines[m.location.start.line - 1]?.trim().slice(0, 100)}`);
