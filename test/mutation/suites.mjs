@@ -116,7 +116,7 @@ for (const [g, e] of groups) {
     reporters: ['progress-append-only', 'json'],
     incrementalFile: `${outDir}/${g}-incremental.json`,
     jsonReporter: { fileName: `${outDir}/${g}.report.json` },
-    tempDirName: `.stryker-tmp-msrc-${g}`,
+    tempDirName: `.stryker-tmp-${outName}-${g}`,
     ignorePatterns: ['.stryker-tmp*', 'reports'],
   };
   fs.writeFileSync(path.join(root, outDir, `${g}.json`), JSON.stringify(cfg, null, 1) + '\n');
