@@ -25,6 +25,9 @@ const reports = reportFiles.map((f) => ({ f, files: JSON.parse(fs.readFileSync(f
 const perLine = new Map();
 const listed = [];
 const fromReport = new Map(); // "file:line" → the report its mutants came from
+// Static mutants are marked Ignored (--ignoreStatic) before the sample checker runs, so every report of
+// a file holds them, sampled line or not: count each once.
+const ignoredSeen = new Set();
 for (const { f: reportFile, files } of reports) for (const [file, { source, mutants }] of Object.entries(files)) {
   const rel = file.replace(/^.*?(?=(src|scanners)\/)/, '');
   const lines = source.split('\n');
@@ -35,7 +38,13 @@ for (const { f: reportFile, files } of reports) for (const [file, { source, muta
     else if (m.status === 'Timeout') c.timeout++;
     else if (m.status === 'Survived') c.survived++;
     else if (m.status === 'NoCoverage') c.noCoverage++;
-    else if (m.status === 'Ignored') c.ignored++;
+    else if (m.status === 'Ignored') {
+      const id = `${key}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+      if (!ignoredSeen.has(id)) c.ignored++;
+      ignoredSeen.add(id);
+      perLine.set(key, c);
+      continue;
+    }
     else if (m.status === 'CompileError' && m.statusReason === 'not in sample') continue;
     else c.errors++;
     if ((fromReport.get(key) ?? reportFile) !== reportFile) throw new Error(`${key} was measured in ${fromReport.get(key)} and ${reportFile}`);
