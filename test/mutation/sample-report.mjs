@@ -17,7 +17,21 @@ import { mulberry32 } from '../helpers/prng.mjs';
 
 const args = process.argv.slice(2);
 const list = args.includes('--list');
-const [sampleFile, ...reportFiles] = args.filter((a) => a !== '--list');
+// --killed-by-hand FILE: survivors or uncovered mutants checked by hand since the run (the line broken, a
+// test failing), one per line as --list prints them (`S src/x.ts:12:7 Mutator "replacement"`, the text
+// after ` | ` and `#` comments ignored); counted as killed, for an "after" figure that is counted, not run.
+const byHandAt = args.indexOf('--killed-by-hand');
+const byHand = new Set(
+  byHandAt >= 0
+    ? fs
+        .readFileSync(args[byHandAt + 1], 'utf8')
+        .split('\n')
+        .map((l) => l.replace(/#.*$/, '').split(' | ')[0].trim().replace(/^[SN] /, ''))
+        .filter(Boolean)
+    : [],
+);
+const usedByHand = new Set();
+const [sampleFile, ...reportFiles] = args.filter((a, i) => a !== '--list' && a !== '--killed-by-hand' && !(byHandAt >= 0 && i === byHandAt + 1));
 if (!sampleFile || reportFiles.length === 0) throw new Error('usage: sample-report.mjs <sample.json> <stryker report.json>... [--list]');
 const sample = JSON.parse(fs.readFileSync(sampleFile, 'utf8'));
 const reports = reportFiles.map((f) => ({ f, files: JSON.parse(fs.readFileSync(f, 'utf8')).files }));
@@ -34,6 +48,13 @@ for (const { f: reportFile, files } of reports) for (const [file, { source, muta
   for (const m of mutants) {
     const key = `${rel}:${m.location.start.line}`;
     const c = perLine.get(key) ?? { killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 0, errors: 0 };
+    const handKey = `${key}:${m.location.start.column} ${m.mutatorName} ${JSON.stringify(m.replacement ?? '')}`;
+    if ((m.status === 'Survived' || m.status === 'NoCoverage') && byHand.has(handKey)) {
+      usedByHand.add(handKey);
+      c.killed++;
+      perLine.set(key, c);
+      continue;
+    }
     if (m.status === 'Killed') c.killed++;
     else if (m.status === 'Timeout') c.timeout++;
     else if (m.status === 'Survived') c.survived++;
@@ -55,6 +76,9 @@ for (const { f: reportFile, files } of reports) for (const [file, { source, muta
     }
   }
 }
+
+for (const k of byHand) if (!usedByHand.has(k)) console.log(`--killed-by-hand: no surviving or uncovered mutant ${k} in the reports`);
+if (byHand.size) console.log(`${usedByHand.size} mutants counted as killed by hand (${byHandAt >= 0 ? args[byHandAt + 1] : ''})`);
 
 for (const [name, s] of Object.entries(sample.strata)) {
   const rows = s.lines.map((key) => {
@@ -78,7 +102,7 @@ for (const [name, s] of Object.entries(sample.strata)) {
   }
   for (const [g, rs] of [...groups].sort()) {
     const m = sum((r) => r.m, rs);
-    console.log(`  ${g.padEnd(28)} ${String(rs.length).padStart(3)} lines ${String(m).padStart(4)} mutants  ${m ? pct(sum((r) => r.d, rs) / m) : '—'}  (${sum((r) => r.survived, rs)} survived, ${sum((r) => r.noCoverage, rs)} no coverage)`);
+    console.log(`  ${g.padEnd(28)} ${String(rs.length).padStart(3)} lines ${String(m).padStart(4)} mutants  ${m ? pct(sum((r) => r.d, rs) / m) : '—'}  (${sum((r) => r.killed, rs)} killed, ${sum((r) => r.timeout, rs)} timed out, ${sum((r) => r.survived, rs)} survived, ${sum((r) => r.noCoverage, rs)} no coverage, ${sum((r) => r.ignored, rs)} static)`);
   }
 }
 if (list) console.log('\n' + listed.sort().join('\n'));
