@@ -67,6 +67,17 @@ function asRecord(v: unknown): Rec | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Rec) : undefined;
 }
 
+/** Raw partition tuples equal value by value (numbers, strings, null, bigint; bytes only when the same object). */
+function sameValues(a: unknown[], b: unknown[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && !(typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y))) return false;
+  }
+  return true;
+}
+
 function safeNumber(v: unknown): number | undefined {
   const b = toBigInt(v);
   return b !== undefined && b >= 0n && b <= MAX_SAFE_BIGINT ? Number(b) : undefined;
@@ -154,6 +165,7 @@ async function readManifest(
   const unpartitioned = spec.fields.every((f) => f.transform === 'void');
   const out: ContentFile[] = [];
   const skipped: SnapshotFiles['skippedEntries'] = [];
+  let last: { values: unknown[] | undefined; partition: ContentFile['partition']; key: string } = { values: undefined, partition: {}, key: '' };
   for (let i = 0; i < records.length; i++) {
     const entry = asRecord(records[i]);
     const df = asRecord(entry?.['data_file']);
@@ -178,10 +190,16 @@ async function readManifest(
     }
 
     const values = Object.values(asRecord(df['partition']) ?? {});
-    const partition: ContentFile['partition'] = {};
-    spec.fields.forEach((f, j) => {
-      partition[f.name] = partitionValue(partitionTypes[j]!, values[j]);
-    });
+    // A manifest's entries mostly share a partition: the previous tuple (and its key) is reused when the
+    // raw values are the same, instead of a new object and a JSON key per file.
+    if (!sameValues(values, last.values)) {
+      const partition: ContentFile['partition'] = {};
+      spec.fields.forEach((f, j) => {
+        partition[f.name] = partitionValue(partitionTypes[j]!, values[j]);
+      });
+      last = { values, partition, key: unpartitioned ? 'unpartitioned' : `${spec.specId}|${JSON.stringify(partition)}` };
+    }
+    const partition = last.partition;
     // Null sequence numbers / snapshot ids are inherited from the manifest (v2 "inheritance").
     const sequenceNumber = toBigInt(entry['sequence_number']) ?? ref.sequenceNumber;
     const snapshotId = toBigInt(entry['snapshot_id']) ?? ref.addedSnapshotId ?? 0n;
@@ -192,7 +210,7 @@ async function readManifest(
       fileFormat,
       specId: spec.specId,
       partition,
-      partitionKey: unpartitioned ? 'unpartitioned' : `${spec.specId}|${JSON.stringify(partition)}`,
+      partitionKey: last.key,
       recordCount, fileSizeInBytes: fileSize, sequenceNumber, snapshotId,
     };
     if (content === CONTENT_DATA) {
