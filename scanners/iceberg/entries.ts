@@ -14,7 +14,9 @@ function columnStats(f: ContentFile, columns: Map<number, SchemaColumn>): JsonOb
   const ids: number[] = [];
   for (const m of [f.nullValueCounts, f.lowerBounds, f.upperBounds]) if (m) for (const id of m.keys()) ids.push(id);
   if (ids.length === 0) return undefined;
-  ids.sort((a, b) => a - b);
+  let sorted = true; // usually: one map, its keys in field order
+  for (let i = 1; i < ids.length && sorted; i++) sorted = ids[i - 1]! <= ids[i]!;
+  if (!sorted) ids.sort((a, b) => a - b);
   const out: JsonObject = {};
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;

@@ -165,6 +165,7 @@ async function readManifest(
   const unpartitioned = spec.fields.every((f) => f.transform === 'void');
   const out: ContentFile[] = [];
   const skipped: SnapshotFiles['skippedEntries'] = [];
+  let lastFormat: { raw: unknown; upper: string } = { raw: undefined, upper: 'PARQUET' };
   let last: { values: unknown[] | undefined; partition: ContentFile['partition']; key: string } = { values: undefined, partition: {}, key: '' };
   for (let i = 0; i < records.length; i++) {
     const entry = asRecord(records[i]);
@@ -182,7 +183,10 @@ async function readManifest(
     const content = typeof df['content'] === 'number' ? df['content'] : CONTENT_DATA;
     if (content < 0 || content > 2) throw bad(`${filePath} has unknown content ${content}`);
 
-    const fileFormat = typeof df['file_format'] === 'string' ? df['file_format'].toUpperCase() : 'PARQUET';
+    const rawFormat = df['file_format'];
+    // one upper-cased copy per manifest, not per entry
+    if (rawFormat !== lastFormat.raw) lastFormat = { raw: rawFormat, upper: typeof rawFormat === 'string' ? rawFormat.toUpperCase() : 'PARQUET' };
+    const fileFormat = lastFormat.upper;
     if (content === CONTENT_DATA && !DATA_FORMATS.has(fileFormat)) {
       // E.g. a PUFFIN hash-index blob listed in a data manifest: it holds no table rows (DuckDB skips it too).
       skipped.push({ path: filePath, format: fileFormat, records: recordCount });
