@@ -78,6 +78,11 @@ export class IcebergDeleteCache {
     return deletes;
   }
 
+  /** Makes room for `bytes` the next data file holds itself (its deleted-row bits), dropping entries it does not use. */
+  reserve(bytes: number, inUse: Set<string>): void {
+    this.makeRoom(bytes, inUse);
+  }
+
   /** Drops every entry (the read call ended). */
   clear(): void {
     this.entries.clear();

@@ -81,6 +81,7 @@ export async function* readIcebergRange(
   const positional = deletes.filter((d) => d.kind !== 'equality');
   const equalityRefs = deletes.filter((d) => d.kind === 'equality');
   const inUse = IcebergDeleteCache.keysOf(positional.filter((d) => d.kind !== 'deletion-vector'), equalityRefs);
+  if (positional.length > 0) cache.reserve(Math.ceil(file.rows / 8), inUse);
   const deleted = positional.length > 0 ? new DeletedPositions(file.path, file.rows, budget) : undefined;
   for (const d of positional) {
     if (d.kind === 'deletion-vector') for (const p of await vectorPositions(file, d, files)) deleted!.add(p, d.path);
