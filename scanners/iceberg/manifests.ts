@@ -7,7 +7,7 @@ import { corruptFile, LakemapError, type SourceStorage } from '../../src/scanner
 import { readAvroContainer } from './avro.js';
 import type { AvroProjection } from './avro-projection.js';
 import { parseLosslessJson } from './lossless-json.js';
-import type { TableRebaser } from './paths.js';
+import { normalizeUri, type TableRebaser } from './paths.js';
 import { toBigInt } from './table-metadata.js';
 import { CONTENT_DATA, CONTENT_POSITION_DELETES, type ContentFile, type PartitionField, type PartitionSpec, type Snapshot, type TableMetadata } from './types.js';
 import { MAX_SAFE_BIGINT, partitionResultType, partitionValue } from './values.js';
@@ -208,9 +208,10 @@ async function readManifest(
     const sequenceNumber = toBigInt(entry['sequence_number']) ?? ref.sequenceNumber;
     const snapshotId = toBigInt(entry['snapshot_id']) ?? ref.addedSnapshotId ?? 0n;
 
-    const path = rebaser.byPrefix(filePath) ?? (await rebaser.toSource(filePath, content === CONTENT_DATA ? 'data file' : 'delete file', true));
+    const uri = normalizeUri(filePath);
+    const path = rebaser.byPrefix(filePath, uri) ?? (await rebaser.toSource(filePath, content === CONTENT_DATA ? 'data file' : 'delete file', true));
     const file: ContentFile = {
-      content, filePath, path,
+      content, filePath, uri, path,
       fileFormat,
       specId: spec.specId,
       partition,
