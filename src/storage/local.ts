@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { LakemapError, corruptFile } from '../errors.js';
 import type { FileStat, ListOptions, SourceStorage } from '../scanner.js';
 import { checkRange, isInside, isPlainRelative, normalizeRelative } from './paths.js';
+import { statSizeMtime } from './fast-stat.js';
 import { listLocal } from './local-list.js';
 import { ioError, isNotFound } from './local-errors.js';
 
@@ -195,8 +196,7 @@ export class LocalStorage implements SourceStorage {
     mtimeMs: number;
   } {
     try {
-      const st = fs.statSync(`${this.root}/${rel}`);
-      return { size: st.size, mtimeMs: st.mtimeMs };
+      return statSizeMtime(`${this.root}/${rel}`);
     } catch (e) {
       throw ioError(rel, e);
     }
