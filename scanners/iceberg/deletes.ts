@@ -45,7 +45,7 @@ export function attachDeletes(dataFiles: ContentFile[], deleteFiles: ContentFile
   const byUri = new Map<string, ContentFile>();
   const byPartition = new Map<string, ContentFile[]>();
   for (const d of dataFiles) {
-    byUri.set(normalizeUri(d.filePath), d);
+    byUri.set(d.uri ?? normalizeUri(d.filePath), d);
     const list = byPartition.get(d.partitionKey);
     if (list) list.push(d);
     else byPartition.set(d.partitionKey, [d]);

@@ -14,7 +14,9 @@ function columnStats(f: ContentFile, columns: Map<number, SchemaColumn>): JsonOb
   const ids: number[] = [];
   for (const m of [f.nullValueCounts, f.lowerBounds, f.upperBounds]) if (m) for (const id of m.keys()) ids.push(id);
   if (ids.length === 0) return undefined;
-  ids.sort((a, b) => a - b);
+  let sorted = true; // usually: one map, its keys in field order
+  for (let i = 1; i < ids.length && sorted; i++) sorted = ids[i - 1]! <= ids[i]!;
+  if (!sorted) ids.sort((a, b) => a - b);
   const out: JsonObject = {};
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
@@ -49,6 +51,18 @@ function deleteDetails(a: AttachedDelete): JsonObject {
   return d;
 }
 
+// Most files of a snapshot share their sequence number and snapshot id: the last conversion is reused.
+let lastSeq: { v: bigint; json: number | string } = { v: -1n, json: -1 };
+let lastSnap: { v: bigint; text: string } = { v: -1n, text: '-1' };
+function lastInt64(v: bigint): number | string {
+  if (v !== lastSeq.v) lastSeq = { v, json: jsonInt64(v) };
+  return lastSeq.json;
+}
+function lastId(v: bigint): string {
+  if (v !== lastSnap.v) lastSnap = { v, text: v.toString() };
+  return lastSnap.text;
+}
+
 /** The table entry of a data file. */
 export function dataFileEntry(f: ContentFile, deletes: AttachedDelete[], columns: Map<number, SchemaColumn>): TableEntry {
   const { liveRows, exact } = liveRowsOf(f.recordCount, deletes);
@@ -62,8 +76,8 @@ export function dataFileEntry(f: ContentFile, deletes: AttachedDelete[], columns
     format: f.fileFormat.toLowerCase(),
     partition: f.partition,
     specId: f.specId,
-    sequenceNumber: jsonInt64(f.sequenceNumber),
-    snapshotId: f.snapshotId.toString(),
+    sequenceNumber: lastInt64(f.sequenceNumber),
+    snapshotId: lastId(f.snapshotId),
     deletes: deletes.map(deleteDetails),
   };
   if (f.splitOffsets) details['splitOffsets'] = f.splitOffsets.map(jsonInt64) as JsonValue[];

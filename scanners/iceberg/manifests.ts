@@ -7,7 +7,7 @@ import { corruptFile, LakemapError, type SourceStorage } from '../../src/scanner
 import { readAvroContainer } from './avro.js';
 import type { AvroProjection } from './avro-projection.js';
 import { parseLosslessJson } from './lossless-json.js';
-import type { TableRebaser } from './paths.js';
+import { normalizeUri, type TableRebaser } from './paths.js';
 import { toBigInt } from './table-metadata.js';
 import { CONTENT_DATA, CONTENT_POSITION_DELETES, type ContentFile, type PartitionField, type PartitionSpec, type Snapshot, type TableMetadata } from './types.js';
 import { MAX_SAFE_BIGINT, partitionResultType, partitionValue } from './values.js';
@@ -65,6 +65,17 @@ type Rec = Record<string, unknown>;
 
 function asRecord(v: unknown): Rec | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as Rec) : undefined;
+}
+
+/** Raw partition tuples equal value by value (numbers, strings, null, bigint; bytes only when the same object). */
+function sameValues(a: unknown[], b: unknown[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && !(typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y))) return false;
+  }
+  return true;
 }
 
 function safeNumber(v: unknown): number | undefined {
@@ -154,6 +165,8 @@ async function readManifest(
   const unpartitioned = spec.fields.every((f) => f.transform === 'void');
   const out: ContentFile[] = [];
   const skipped: SnapshotFiles['skippedEntries'] = [];
+  let lastFormat: { raw: unknown; upper: string } = { raw: undefined, upper: 'PARQUET' };
+  let last: { values: unknown[] | undefined; partition: ContentFile['partition']; key: string } = { values: undefined, partition: {}, key: '' };
   for (let i = 0; i < records.length; i++) {
     const entry = asRecord(records[i]);
     const df = asRecord(entry?.['data_file']);
@@ -170,7 +183,10 @@ async function readManifest(
     const content = typeof df['content'] === 'number' ? df['content'] : CONTENT_DATA;
     if (content < 0 || content > 2) throw bad(`${filePath} has unknown content ${content}`);
 
-    const fileFormat = typeof df['file_format'] === 'string' ? df['file_format'].toUpperCase() : 'PARQUET';
+    const rawFormat = df['file_format'];
+    // one upper-cased copy per manifest, not per entry
+    if (rawFormat !== lastFormat.raw) lastFormat = { raw: rawFormat, upper: typeof rawFormat === 'string' ? rawFormat.toUpperCase() : 'PARQUET' };
+    const fileFormat = lastFormat.upper;
     if (content === CONTENT_DATA && !DATA_FORMATS.has(fileFormat)) {
       // E.g. a PUFFIN hash-index blob listed in a data manifest: it holds no table rows (DuckDB skips it too).
       skipped.push({ path: filePath, format: fileFormat, records: recordCount });
@@ -178,21 +194,28 @@ async function readManifest(
     }
 
     const values = Object.values(asRecord(df['partition']) ?? {});
-    const partition: ContentFile['partition'] = {};
-    spec.fields.forEach((f, j) => {
-      partition[f.name] = partitionValue(partitionTypes[j]!, values[j]);
-    });
+    // A manifest's entries mostly share a partition: the previous tuple (and its key) is reused when the
+    // raw values are the same, instead of a new object and a JSON key per file.
+    if (!sameValues(values, last.values)) {
+      const partition: ContentFile['partition'] = {};
+      spec.fields.forEach((f, j) => {
+        partition[f.name] = partitionValue(partitionTypes[j]!, values[j]);
+      });
+      last = { values, partition, key: unpartitioned ? 'unpartitioned' : `${spec.specId}|${JSON.stringify(partition)}` };
+    }
+    const partition = last.partition;
     // Null sequence numbers / snapshot ids are inherited from the manifest (v2 "inheritance").
     const sequenceNumber = toBigInt(entry['sequence_number']) ?? ref.sequenceNumber;
     const snapshotId = toBigInt(entry['snapshot_id']) ?? ref.addedSnapshotId ?? 0n;
 
-    const path = rebaser.byPrefix(filePath) ?? (await rebaser.toSource(filePath, content === CONTENT_DATA ? 'data file' : 'delete file', true));
+    const uri = normalizeUri(filePath);
+    const path = rebaser.byPrefix(filePath, uri) ?? (await rebaser.toSource(filePath, content === CONTENT_DATA ? 'data file' : 'delete file', true));
     const file: ContentFile = {
-      content, filePath, path,
+      content, filePath, uri, path,
       fileFormat,
       specId: spec.specId,
       partition,
-      partitionKey: unpartitioned ? 'unpartitioned' : `${spec.specId}|${JSON.stringify(partition)}`,
+      partitionKey: last.key,
       recordCount, fileSizeInBytes: fileSize, sequenceNumber, snapshotId,
     };
     if (content === CONTENT_DATA) {

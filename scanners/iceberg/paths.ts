@@ -71,9 +71,8 @@ export class TableRebaser {
     }
   }
 
-  /** The source-relative path for a path as written, by the known prefixes only; undefined if none fits. */
-  byPrefix(written: string): string | undefined {
-    const uri = normalizeUri(written);
+  /** The source-relative path for a path as written (`uri`: it normalized), by the known prefixes only; undefined if none fits. */
+  byPrefix(written: string, uri = normalizeUri(written)): string | undefined {
     for (const { prefix, base } of this.prefixes) {
       if (prefix === '') continue;
       if (uri.startsWith(prefix + '/')) {

@@ -105,6 +105,8 @@ export interface ContentFile {
   content: number;
   /** Path as written. */
   filePath: string;
+  /** `filePath` normalized (`normalizeUri`), when the reader kept it: saves normalizing it again per data file. */
+  uri?: string;
   /** Path relative to the source root. */
   path: string;
   fileFormat: string;

@@ -1,7 +1,8 @@
 /**
  * Reads an Iceberg data file's live rows: the parquet rows minus its position deletes, deletion vectors
  * and equality deletes (iceberg-equality.ts). What cannot be applied exactly is refused, never ignored:
- * deleted rows are never returned silently. Batches are the runs of live rows inside each row group.
+ * deleted rows are never returned silently. Each row group read gives one batch of its live rows
+ * (live-rows.ts); the delete files are loaded once per read call (iceberg-delete-cache.ts).
  */
 import { Schema, type RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
@@ -9,11 +10,13 @@ import type { JsonObject } from '../scanner.js';
 import type { Manifest, ManifestFile } from '../types.js';
 import { readFooter, type ParquetFooter } from './parquet/footer.js';
 import { readParquetRange, type ColumnRequest, type ParquetRangeRequest } from './parquet/reader.js';
-import { equalityColumns, equalityMatcher, loadEqualityDeletes, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
+import { equalityColumns, equalityMatcher, type EqualityColumns, type EqualityDeletes } from './iceberg-equality.js';
 import { projectBatch, projectColumns, type Projection } from './iceberg-projection.js';
 import { DeletedPositions } from './deleted-positions.js';
 import { deletionVectorPositions } from './roaring.js';
 import { openManifestFile } from './segment.js';
+import { IcebergDeleteCache } from './iceberg-delete-cache.js';
+import { liveRows } from './live-rows.js';
 import { DEFAULT_READ_BUDGET } from './source-file.js';
 
 interface DeleteRef {
@@ -66,7 +69,7 @@ export async function* readIcebergRange(
   file: ManifestFile,
   range: { rowOffset: number; rows: number },
   out: { schema: Schema; columns: ColumnRequest[]; table?: Schema | undefined },
-  options: { signal?: AbortSignal | undefined; readBudgetBytes?: number | undefined },
+  options: { signal?: AbortSignal | undefined; readBudgetBytes?: number | undefined; deleteCache?: IcebergDeleteCache | undefined },
   files: IcebergFiles,
 ): AsyncGenerator<RecordBatch> {
   const details = (file.details ?? {}) as JsonObject;
@@ -74,16 +77,19 @@ export async function* readIcebergRange(
   if (format !== 'parquet') throw new LakemapError('UNSUPPORTED', `${file.path}: Iceberg ${format} data files are not read (parquet only)`, { path: file.path });
   const deletes = ((details['deletes'] as unknown as DeleteRef[] | undefined) ?? []);
   const budget = options.readBudgetBytes ?? DEFAULT_READ_BUDGET;
+  const cache = options.deleteCache ?? new IcebergDeleteCache(budget);
   const positional = deletes.filter((d) => d.kind !== 'equality');
+  const equalityRefs = deletes.filter((d) => d.kind === 'equality');
+  const inUse = IcebergDeleteCache.keysOf(positional.filter((d) => d.kind !== 'deletion-vector'), equalityRefs);
+  if (positional.length > 0) cache.reserve(Math.ceil(file.rows / 8), inUse);
   const deleted = positional.length > 0 ? new DeletedPositions(file.path, file.rows, budget) : undefined;
   for (const d of positional) {
     if (d.kind === 'deletion-vector') for (const p of await vectorPositions(file, d, files)) deleted!.add(p, d.path);
-    else await positionDeletes(file, d, files, deleted!);
+    else await cache.positions(file, d, files, deleted!, inUse);
   }
-  const equalityRefs = deletes.filter((d) => d.kind === 'equality');
   // the equality keys share the budget with the position bits
   const equality: EqualityDeletes | undefined =
-    equalityRefs.length > 0 ? await loadEqualityDeletes(file, equalityRefs, files, budget - (deleted?.bytes ?? 0), options.signal) : undefined;
+    equalityRefs.length > 0 ? await cache.equality(file, equalityRefs, files, deleted?.bytes ?? 0, inUse, options.signal) : undefined;
   const eq = equality && equality.groups.length > 0 ? equality : undefined;
   const partitioned = Object.keys((details['partition'] as JsonObject | undefined) ?? {}).length > 0;
   let projection: Projection = { requests: out.columns, slots: out.columns.map((_, i) => i) };
@@ -99,41 +105,13 @@ export async function* readIcebergRange(
   for await (const read of files.parquet(file.path, file, request)) {
     const isDeleted = eq && eqColumns ? equalityMatcher(eq, eqColumns, read, projection.requests.length) : undefined;
     const batch = projectBatch(read, out.schema, projection);
+    const first = row;
+    row += batch.numRows;
     if (!deleted?.size && !isDeleted) {
       yield batch;
-      row += batch.numRows;
       continue;
     }
-    let start = 0;
-    for (let i = 0; i <= batch.numRows; i++) {
-      if (i === batch.numRows || deleted?.has(row + i) || isDeleted?.(i)) {
-        if (i > start) yield batch.slice(start, i);
-        start = i + 1;
-      }
-    }
-    row += batch.numRows;
-  }
-}
-
-/** Marks in `out` the rows of a position delete file (`file_path`, `pos`) that name this data file. */
-async function positionDeletes(file: ManifestFile, d: DeleteRef, files: IcebergFiles, out: DeletedPositions): Promise<void> {
-  const suffix = `/${file.path}`;
-  const request = (footer: ParquetFooter): ParquetRangeRequest => {
-    const fields = ['file_path', 'pos'].map((name) => {
-      const f = footer.schema.fields.find((x) => x.name === name);
-      if (!f) throw new LakemapError('CORRUPT_FILE', `${d.path}: position delete file has no "${name}" column`, { path: d.path });
-      return f;
-    });
-    const rows = footer.rowGroups.reduce((a, g) => a + g.numRows, 0);
-    return { rowOffset: 0, rows, columns: fields.map((field) => ({ field, external: field.name })), schema: new Schema(fields) };
-  };
-  for await (const b of files.parquet(d.path, undefined, request)) {
-    const paths = b.getChildAt(0)!;
-    const pos = b.getChildAt(1)!;
-    for (let i = 0; i < b.numRows; i++) {
-      const p = String(paths.get(i));
-      if (p === file.path || p.endsWith(suffix)) out.add(Number(pos.get(i)), d.path);
-    }
+    yield* liveRows(batch, (i) => deleted?.has(first + i) === true || isDeleted?.(i) === true);
   }
 }
 

@@ -8,6 +8,8 @@ import type { RecordBatch } from 'apache-arrow';
 import { LakemapError } from '../errors.js';
 import type { Manifest } from '../types.js';
 import { localIcebergFiles, readIcebergRange } from './iceberg.js';
+import { IcebergDeleteCache } from './iceberg-delete-cache.js';
+import { DEFAULT_READ_BUDGET } from './source-file.js';
 import { readLanceSegments } from './lance.js';
 import { readParquetRange } from './parquet/reader.js';
 import { readVortexRange } from './vortex/reader.js';
@@ -28,12 +30,15 @@ export interface ReadOptions {
   storage?: OpenStorageOptions | undefined;
 }
 
-/** The live rows of segment `segmentId` of `manifest`, as record batches in file order. */
-export async function* readSegmentRows(manifest: Manifest, segmentId: string, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+/**
+ * The live rows of segment `segmentId` of `manifest`, as record batches in file order. `deleteCache`:
+ * Iceberg delete files already loaded by the read call this segment belongs to.
+ */
+export async function* readSegmentRows(manifest: Manifest, segmentId: string, options: ReadOptions = {}, deleteCache?: IcebergDeleteCache): AsyncGenerator<RecordBatch> {
   if (isObjectSource(manifest) && manifest.format !== 'lance-table') {
     const source = await openObjectSource(manifest, options.storage, options.signal);
     try {
-      yield* readObjectSegment(source.storage, manifest, segmentId, options);
+      yield* readObjectSegment(source.storage, manifest, segmentId, { ...options, deleteCache });
     } finally {
       source.close();
     }
@@ -52,7 +57,7 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
       return;
     }
     case 'iceberg-table':
-      yield* readIcebergRange(seg.file, seg, { schema, columns, table: manifestArrowSchema(manifest) }, options, localIcebergFiles(manifest, options.readBudgetBytes));
+      yield* readIcebergRange(seg.file, seg, { schema, columns, table: manifestArrowSchema(manifest) }, { ...options, deleteCache }, localIcebergFiles(manifest, options.readBudgetBytes));
       return;
     case 'vortex': {
       const file = openManifestFile(manifest, seg.file, options.readBudgetBytes);
@@ -74,14 +79,21 @@ export async function* readSegmentRows(manifest: Manifest, segmentId: string, op
 /** Every segment of `manifest` in order. */
 export async function* readCollectionRows(manifest: Manifest, options: ReadOptions = {}): AsyncGenerator<RecordBatch> {
   if (manifest.format === 'lance-table') return yield* readLanceSegments(manifest, manifest.segments.map((s) => s.id), options); // opens the dataset once
+  // an Iceberg delete file applying to many data files is read once for all their segments
+  const deleteCache = new IcebergDeleteCache(options.readBudgetBytes ?? DEFAULT_READ_BUDGET);
   if (isObjectSource(manifest)) {
     const source = await openObjectSource(manifest, options.storage, options.signal); // one client for every segment
     try {
-      for (const s of manifest.segments) yield* readObjectSegment(source.storage, manifest, s.id, options);
+      for (const s of manifest.segments) yield* readObjectSegment(source.storage, manifest, s.id, { ...options, deleteCache });
     } finally {
       source.close();
+      deleteCache.clear();
     }
     return;
   }
-  for (const s of manifest.segments) yield* readSegmentRows(manifest, s.id, options);
+  try {
+    for (const s of manifest.segments) yield* readSegmentRows(manifest, s.id, options, deleteCache);
+  } finally {
+    deleteCache.clear();
+  }
 }

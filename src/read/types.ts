@@ -20,7 +20,8 @@ export interface ReadSegmentRequest {
   /**
    * Largest single read (a column chunk, a page) in bytes; default 1 GiB. Also bounds what an Iceberg
    * data file's deletes hold while it is read: one bit per row for deleted positions plus the keys of
-   * its equality deletes (past it: `UNSUPPORTED`).
+   * its equality deletes (past it: `UNSUPPORTED`), and the delete files the call keeps loaded for the
+   * other data files they apply to (dropped, not refused, when they do not fit).
    */
   readBudgetBytes?: number;
 }

@@ -11,6 +11,7 @@ import { specStorageOptions } from '../../storage/options.js';
 import type { Manifest, ManifestFile } from '../../types.js';
 import type { IcebergFiles } from '../iceberg.js';
 import { readIcebergRange } from '../iceberg.js';
+import type { IcebergDeleteCache } from '../iceberg-delete-cache.js';
 import { manifestArrowSchema } from '../../manifest/schema.js';
 import { outputColumns, resolveSegment } from '../segment.js';
 import { DEFAULT_READ_BUDGET, checkRead } from '../source-file.js';
@@ -23,6 +24,8 @@ export interface ObjectReadOptions {
   columns?: string[] | undefined;
   signal?: AbortSignal | undefined;
   readBudgetBytes?: number | undefined;
+  /** Iceberg delete files loaded by the read call (readCollection reads each once). */
+  deleteCache?: IcebergDeleteCache | undefined;
 }
 
 /** True when the manifest's source is a URL other than `file://` (read through {@link openObjectSource}). */
