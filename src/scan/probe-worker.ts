@@ -3,6 +3,7 @@
 // posts each batch back, then 'end'. A split scanner's decoder (the lean path) returns plain data the
 // engine's thread finishes; nothing on that path loads Apache Arrow, which would cost most of the
 // thread's start-up. A scanner with only `workerModule` is probed whole (that path loads the prober).
+import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { ProbeOutcome } from './prober.js';
 import type { StatBatch, StatJob, WorkerBatch, WorkerJob } from './file-scan.js';
@@ -10,7 +11,6 @@ import { LeanProber, type DecodeOutcome } from './probe-lean.js';
 import { isPromise } from './probe-util.js';
 import { shareReadBudget } from './budget.js';
 import { LocalStorage } from '../storage/local.js';
-import { statSizeMtime } from '../storage/fast-stat.js';
 import type { FileDecoder, FileScanner } from '../scanner.js';
 
 const modules = new Map<string, Promise<FileScanner | FileDecoder | undefined>>();
@@ -93,7 +93,7 @@ function runStat(job: StatJob): void {
     for (let k = start; k < end; k++) {
       const i = 2 * (k - start);
       try {
-        const st = statSizeMtime(prefix + job.paths[k]!);
+        const st = fs.statSync(prefix + job.paths[k]!);
         values[i] = st.size;
         values[i + 1] = st.mtimeMs;
       } catch {
