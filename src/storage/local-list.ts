@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import type { FileStat } from '../scanner.js';
 import { escapeBytes, normalizeRelative, utf8Name } from './paths.js';
 import { ioError, isNotFound } from './local-errors.js';
-import { statSizeMtime } from './fast-stat.js';
 
 /** Directory entries between two steps of {@link listLocal}. */
 const LIST_STEP = 256;
@@ -89,7 +88,7 @@ export function* listLocal(
           sinceStep = 0;
           yield out.length;
         }
-        const st = statSizeMtime(prefix + rel);
+        const st = fs.statSync(prefix + rel);
         out.push({ path: rel, size: st.size, mtimeMs: st.mtimeMs });
       }
     }

@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { LakemapError, corruptFile } from '../errors.js';
 import type { FileStat, ListOptions, SourceStorage } from '../scanner.js';
 import { checkRange, isInside, isPlainRelative, normalizeRelative } from './paths.js';
-import { statSizeMtime } from './fast-stat.js';
 import { listLocal } from './local-list.js';
 import { ioError, isNotFound } from './local-errors.js';
 
@@ -196,7 +195,8 @@ export class LocalStorage implements SourceStorage {
     mtimeMs: number;
   } {
     try {
-      return statSizeMtime(`${this.root}/${rel}`);
+      const st = fs.statSync(`${this.root}/${rel}`);
+      return { size: st.size, mtimeMs: st.mtimeMs };
     } catch (e) {
       throw ioError(rel, e);
     }
