@@ -104,6 +104,29 @@ describe('what pins a position delete file to its data file', () => {
   });
 });
 
+describe('deletes that touch no data file, and the order deletes are listed in', () => {
+  const a = { path: 'data/a.parquet', records: 10 };
+
+  it('a position delete file older than every data file it could apply to touches nothing and warns nothing', async () => {
+    // Sequence numbers: the data file 2, the delete 1 (a delete applies to data written at or before it).
+    const s = await snapshotLocalTable(icebergScanner, table(oneSnapshot([[{ ...a, sequenceNumber: 2n }], [{ path: 'data/pos.parquet', records: 3, content: 1, sequenceNumber: 1n }]])));
+    expect(s.entries.map((e) => [e.path, e.liveRows, e.details!['deletes']])).toEqual([[a.path, undefined, []]]);
+    expect(s.warnings ?? []).toEqual([]);
+  });
+
+  it("a data file's fingerprint names its deletes, not the order the manifests list them in", async () => {
+    const eq = { path: 'data/eq.parquet', records: 1, content: 2 as const, equalityIds: [1], sequenceNumber: 2n }; // applies to older data only
+    const pos = { path: 'data/pos.parquet', records: 3, content: 1 as const, referencedDataFile: a.path };
+    const [one, other] = [await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [eq, pos]]))), await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [pos, eq]])))];
+    const paths = (s: TableSnapshot) => (entry(s, a.path).details!['deletes'] as { path: string }[]).map((d) => d.path);
+    expect([paths(one), paths(other)]).toEqual([['data/eq.parquet', 'data/pos.parquet'], ['data/pos.parquet', 'data/eq.parquet']]);
+    expect(entry(one, a.path).fingerprint).toBe(entry(other, a.path).fingerprint);
+    // …and a different set of deletes is a different fingerprint.
+    const alone = await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [pos]])));
+    expect(entry(alone, a.path).fingerprint).not.toBe(entry(one, a.path).fingerprint);
+  });
+});
+
 describe('data files beside the table folder', () => {
   // <root>/wh/db/t is the table; <root>/wh/db/other/x.parquet was added with add_files.
   const make = (): string => {

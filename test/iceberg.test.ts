@@ -147,6 +147,19 @@ describe('iceberg-table: schema, partitions and stats', () => {
   });
 });
 
+describe('iceberg-table: types it does not know', () => {
+  it('refuses an unknown, null or missing column type with UNSUPPORTED naming the column and the type', async () => {
+    for (const [type, text] of [['varchar', '"varchar"'], [{ type: 'variant-x' }, '{"type":"variant-x"}'], [null, 'null'], [undefined, 'undefined'], [{ type: 'list', element: null }, 'null']] as const) {
+      const col = { id: 9, name: 'odd', required: false, ...(type === undefined ? {} : { type }) };
+      const dir = table({ schemas: [{ ...schemaV0, fields: [...schemaV0.fields, col] }], snapshots: [{ id: 5n, timestampMs: 10, sequenceNumber: 1n, manifests: [[{ path: 'data/x.parquet', records: 3 }]] }] });
+      const e = await snapshotLocalTable(icebergScanner, dir).then(() => undefined, (x: unknown) => x);
+      expect(e, text).toBeInstanceOf(LakemapError);
+      expect((e as LakemapError).code, text).toBe('UNSUPPORTED');
+      expect((e as Error).message, text).toContain(`odd${text === 'null' && type !== null ? '.element' : ''}: Iceberg type ${text} is not known`);
+    }
+  });
+});
+
 describe('iceberg-table: finding the metadata', () => {
   const simple = (extra: Partial<FixtureTable> = {}): FixtureTable => ({
     schemas: [schemaV0],

@@ -117,6 +117,23 @@ describe('malformed manifest files', () => {
   });
 });
 
+describe('manifest fields of the wrong wire type', () => {
+  /** A protobuf varint (field keys above 15 take two bytes). */
+  const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(n >>> 7)]);
+
+  it('names the field: a message or string sent as a varint, a number sent as bytes', async () => {
+    const lengthDelimited = { 1: 'fields', 2: 'fragments', 5: 'schema_metadata', 7: 'timestamp', 8: 'tag', 12: 'transaction_file', 13: 'writer_version', 15: 'data_format', 18: 'base_paths', 20: 'branch' };
+    for (const [no, name] of Object.entries(lengthDelimited)) {
+      const bad = Uint8Array.from([...encodeManifest(oneFragment()), ...varint(Number(no) << 3), 1]);
+      await expectFailure(datasetWithManifest(manifestFileBytes(bad)), 'CORRUPT_FILE', new RegExp(`Manifest\\.${name} has wire type 0, expected 2`));
+    }
+    for (const [no, name] of Object.entries({ 3: 'version', 9: 'reader_feature_flags' })) {
+      const bad = Uint8Array.from([...encodeManifest(oneFragment()), ...varint((Number(no) << 3) | 2), 0]);
+      await expectFailure(datasetWithManifest(manifestFileBytes(bad)), 'CORRUPT_FILE', new RegExp(`Manifest\\.${name} has wire type 2, expected 0`));
+    }
+  });
+});
+
 describe('implausible counts', () => {
   it('refuses physical rows beyond 2^53', async () => {
     const bytes = manifestFileBytes(encodeManifest(oneFragment({ physicalRows: 1n << 63n })));
