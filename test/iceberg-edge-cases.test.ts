@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LakemapError, type TableSnapshot } from '../src/scanner.js';
 import { icebergScanner } from '../scanners/iceberg/index.js';
+import { filePathBounds } from '../scanners/iceberg/delete-footer.js';
 import { zstdUncompress } from '../scanners/iceberg/zstd.js';
 import { zstdRawFrame } from '../fixtures/iceberg/avro-writer.js';
 import { writeFixtureTable, type FixtureFile, type FixtureTable } from '../fixtures/iceberg/table-writer.js';
@@ -93,6 +94,12 @@ describe('what pins a position delete file to its data file', () => {
     expect([entry(s, a.path).liveRows, entry(s, a.path).liveRowsExact]).toEqual([10, false]);
     expect(entry(s, b.path).liveRows).toBeUndefined();
     expect(s.warnings).toContainEqual(expect.stringMatching(/nothing pins position delete file data\/pos\.parquet .*not a plain parquet file.*bounds name s3:\/\/warehouse\/db\/t\/data\/a\.parquet, a hint only.*not subtracted.*data\/a\.parquet are upper bounds/));
+  });
+
+  it('a footer whose row_groups field (4) is not a list: no file_path column, not a misread', () => {
+    // Thrift compact: field 4 as an i32 (header 0x45) holding 14 (zigzag 0x1c), then stop. 0x1c read as a
+    // list header would be one struct element, which the bytes do not hold.
+    expect(filePathBounds(Uint8Array.from([0x45, 0x1c, 0x00]))).toEqual({ kind: 'unknown', reason: 'its footer has no file_path column' });
   });
 
   it('a footer spanning several data files: each one\'s live rows an upper bound, with a warning', async () => {
