@@ -96,6 +96,17 @@ describe('what pins a position delete file to its data file', () => {
     expect(s.warnings).toContainEqual(expect.stringMatching(/nothing pins position delete file data\/pos\.parquet .*not a plain parquet file.*bounds name s3:\/\/warehouse\/db\/t\/data\/a\.parquet, a hint only.*not subtracted.*data\/a\.parquet are upper bounds/));
   });
 
+  it('a delete file of many row groups (DuckDB, 2,048 rows each): its footer still pins it, exactly', async () => {
+    const big = { path: 'data/big.parquet', records: 200_000 };
+    const dir = table(oneSnapshot([[big, b], [pos({ records: 100_000 })]]));
+    await withDuckDB(async (con) => {
+      await con.run(`COPY (SELECT ${sqlString(`${LOCATION}/data/big.parquet`)} AS file_path, i::BIGINT AS pos FROM range(100000) t(i)) TO ${sqlString(path.join(dir, 'data/pos.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+    });
+    const s = await snapshotLocalTable(icebergScanner, dir);
+    expect([entry(s, big.path).liveRows, entry(s, big.path).liveRowsExact]).toEqual([100_000, true]);
+    expect((entry(s, big.path).details!['deletes'] as object[])[0]).toMatchObject({ pinnedBy: 'footer' });
+  });
+
   it('a footer whose row_groups field (4) is not a list: no file_path column, not a misread', () => {
     // Thrift compact: field 4 as an i32 (header 0x45) holding 14 (zigzag 0x1c), then stop. 0x1c read as a
     // list header would be one struct element, which the bytes do not hold.

@@ -26,7 +26,7 @@ const schema = {
 const identity = (name: string, sourceId: number, avroType: unknown, i: number): FixturePartitionField =>
   ({ name, fieldId: 1000 + i, avroType: ['null', avroType], sourceId, transform: 'identity' });
 
-describe('iceberg-table: partition values by type', () => {
+describe('iceberg-table: partition values and bounds by type', () => {
   it('keeps booleans and strings, turns longs into numbers and timestamps, dates and decimals into text', async () => {
     const dir = path.join(tmp, 'identity');
     fs.mkdirSync(dir);
@@ -50,5 +50,27 @@ describe('iceberg-table: partition values by type', () => {
     expect(parts.get('data/a.parquet')).toStrictEqual({ flag: true, name: 'north', id: 1_234_567_890_123, ts: '2023-11-14T22:13:20.123456Z', amount: '2.56', day: '2022-01-08' });
     // Beyond 2^53 a long is kept exact as decimal text.
     expect(parts.get('data/b.parquet')).toStrictEqual({ flag: false, name: '', id: '9007199254740993', ts: null, amount: null, day: null });
+  });
+
+  it('bounds: a 16-byte uuid as UUID text; a uuid of another length, and other 16-byte values, as hex', async () => {
+    const dir = path.join(tmp, 'uuid');
+    fs.mkdirSync(dir);
+    const u = Buffer.from('0123456789abcdeffedcba9876543210', 'hex');
+    writeFixtureTable(dir, {
+      schemas: [{ 'schema-id': 0, type: 'struct', fields: [
+        { id: 1, name: 'u', required: false, type: 'uuid' },
+        { id: 2, name: 'f', required: false, type: 'fixed[16]' },
+        { id: 3, name: 'bin', required: false, type: 'binary' },
+      ] }],
+      snapshots: [{ id: 7n, timestampMs: 10, sequenceNumber: 1n, manifests: [[
+        { path: 'data/a.parquet', records: 3, lowerBounds: { 1: u, 2: u, 3: u }, upperBounds: { 1: u.subarray(0, 4), 2: u, 3: u.subarray(0, 4) } },
+      ]] }],
+    });
+    const [a] = (await snapshotLocalTable(icebergScanner, dir)).entries;
+    expect(a!.details!['columnStats']).toStrictEqual({
+      u: { min: '01234567-89ab-cdef-fedc-ba9876543210', max: '01234567' },
+      f: { min: '0123456789abcdeffedcba9876543210', max: '0123456789abcdeffedcba9876543210' },
+      bin: { min: '0123456789abcdeffedcba9876543210', max: '01234567' },
+    });
   });
 });
