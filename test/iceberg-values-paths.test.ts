@@ -83,6 +83,7 @@ describe('normalizeUri and byPrefix', () => {
     const r = new TableRebaser(storage, 's3a://bucket/db/t');
     expect(r.byPrefix('s3://bucket/db/t/data/a..b.parquet')).toBe('data/a..b.parquet');
     expect(r.byPrefix('s3://bucket/db/t//data/x.parquet')).toBe('data/x.parquet');
+    expect(r.byPrefix('s3://bucket/db/t///data/x.parquet')).toBe('data/x.parquet'); // any number of slashes
     expect(r.byPrefix('s3://bucket/db/t/data/../../x.parquet')).toBeUndefined();
     expect(r.byPrefix('s3://bucket/db/t/..')).toBeUndefined();
     expect(r.byPrefix('s3://bucket/db/t/')).toBeUndefined();
