@@ -165,6 +165,20 @@ describe('implausible counts', () => {
     expect(snap.details?.['timestamp']).toBeNull();
   });
 
+  it('shows a timestamp up to the last one a Date holds (±8.64e15 ms), none past it or when absent', async () => {
+    const varint = (n: bigint): number[] => (n < 0x80n ? [Number(n)] : [Number(n & 0x7fn) | 0x80, ...varint(n >> 7n)]);
+    const at = async (seconds: bigint | undefined, nanos = 0): Promise<unknown> => {
+      const body = seconds === undefined ? [] : [0x08, ...varint(BigInt.asUintN(64, seconds)), ...(nanos ? [0x10, ...varint(BigInt(nanos))] : [])];
+      const msg = [...encodeManifest(oneFragment({ physicalRows: 5 })), ...(seconds === undefined ? [] : [0x3a, body.length, ...body])];
+      return (await snapshotLocalTable(lanceScanner, datasetWithManifest(manifestFileBytes(Uint8Array.from(msg))))).details?.['timestamp'];
+    };
+    expect(await at(1_700_000_000n, 123_000_000)).toBe('2023-11-14T22:13:20.123Z');
+    expect(await at(8_640_000_000_000n)).toBe('+275760-09-13T00:00:00.000Z');
+    expect(await at(-8_640_000_000_000n)).toBe('-271821-04-20T00:00:00.000Z');
+    expect(await at(8_640_000_000_000n, 1_000_000)).toBeNull(); // one millisecond past
+    expect(await at(undefined)).toBeNull();
+  });
+
   it('refuses reader features it does not know', async () => {
     const m = { ...oneFragment(), readerFeatureFlags: 1 | 64 };
     await expectFailure(datasetWithManifest(manifestFileBytes(encodeManifest(m))), 'UNSUPPORTED', /reader flags 65/);
