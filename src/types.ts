@@ -123,9 +123,10 @@ export interface RefreshRequest extends CollectionRef {
    * hinted path that leads outside through a symlink fails the job with `PATH_ESCAPE`, as the full
    * listing does. The whole source is listed instead (never less exact than without a hint) when the
    * hint cannot be certain to give the same: no current version, `externalSource` or `externalSpec`
-   * given in this request, a spec, source or fields other than the current version's, an object-store
-   * source, `verify: "footer"`, a current version with warnings, a path that is the source root,
-   * more paths than a quarter of the files (at least 64), or a hinted listing with no file left (an
+   * given in this request, a spec, source or fields other than the current version's, a source that is
+   * neither a local directory nor an S3 or Azure prefix, `verify: "footer"`, a current version with
+   * warnings, a path that is the source root, more paths than a quarter of the files (on S3 and Azure,
+   * 1% of them; at least 64), or a hinted listing with no file left (an
    * empty source fails with `NO_FILES` only from a full listing). Table formats (`lance-table`,
    * `iceberg-table`) read their table metadata and ignore it. {@link RefreshJobInfo.hint} tells
    * which listing a job took, and why. An empty list says that nothing changed.

@@ -48,6 +48,34 @@ describe('listing poll (object stores)', () => {
     expect(await src.pass()).toEqual([]);
   });
 
+  it('notes every change a refresh would list, temporary names (which trigger none) too, before triggering', async () => {
+    const store = new MemoryStorage();
+    store.put('a.parquet', 100, 1000, '"e1"');
+    const calls: [string, string[]][] = [];
+    const src = new ListingPollSource(store, changeFilter(parquetScanner, { format: 'parquet', files: ['**/*'] }), 'test', {
+      clock: new FakeClock(),
+      intervalMs: 1000,
+      noted: (p) => calls.push(['noted', p]),
+    });
+    await src.start((p) => calls.push(['changed', p]), (e) => { throw e; });
+    try {
+      store.put('b.parquet.part', 5, 2000, '"e2"'); // a temporary name the full listing still lists under files: ['**/*']
+      store.put('_staging/c.parquet', 5, 2000, '"e3"'); // never listed: neither
+      store.put('a.parquet', 101, 2000, '"e4"');
+      expect(await src.pass()).toEqual(['a.parquet']);
+      expect(calls).toEqual([]); // pass() reports, it does not call back
+      store.objects.delete('b.parquet.part');
+      await (src as unknown as { tick(): Promise<void> }).tick();
+      expect(calls).toEqual([['noted', ['b.parquet.part']]]);
+      store.put('d.parquet', 5, 3000, '"e5"');
+      store.put('d.parquet.tmp', 5, 3000, '"e6"');
+      await (src as unknown as { tick(): Promise<void> }).tick();
+      expect(calls.slice(1)).toEqual([['noted', ['d.parquet', 'd.parquet.tmp']], ['changed', ['d.parquet']]]);
+    } finally {
+      await src.close();
+    }
+  });
+
   it('lists only the commit prefix of a table and reports only commit files', async () => {
     const store = new MemoryStorage();
     store.put('metadata/v1.metadata.json', 10, 1, 'x');

@@ -1,11 +1,12 @@
 // Watching an s3:// collection on a real S3 protocol server (s3rver on 127.0.0.1, started here): the listing
 // poll (size, ETag, last-modified) sees objects added, overwritten with the same size and deleted through the
-// S3 API, and the collection catches up. Checks the final manifest, never latency.
+// S3 API, and the collection catches up, each refresh after the first told which keys changed. Checks the
+// final manifest, never latency.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RefreshEngine, type Manifest } from 'lakemap';
+import { RefreshEngine, type Manifest, type RefreshJobInfo } from 'lakemap';
 import { writeExampleLake } from '../fixtures/parquet/index.js';
 import { startS3, S3_KEY, S3_SECRET, walk, type S3Server } from './helpers/object-servers.js';
 import { tempDir } from './helpers/tmp.js';
@@ -36,6 +37,8 @@ describe('watching an s3:// collection', () => {
         return ok(m) && m;
       }, 60_000);
     const listed = (m: Manifest) => m.files.map((f) => f.path).sort();
+    const jobs: RefreshJobInfo[] = [];
+    w.on('refreshend', (e) => void (e.job && jobs.push(e.job)));
     try {
       await w.ready;
       expect(w.status()).toMatchObject({ mechanism: 'poll-listing', watching: 's3://lake/trips', state: 'watching' });
@@ -64,6 +67,12 @@ describe('watching an s3:// collection', () => {
       expect(listed(v4)).toEqual(paths);
       expect(v4.totalRows).toBe(v1.totalRows);
 
+      // After the first refresh, each refresh is told the keys the polls saw change: no second listing.
+      expect(jobs.length).toBeGreaterThanOrEqual(4);
+      expect(jobs[0]?.hint).toBeUndefined(); // the first refresh lists the whole source
+      const later = jobs.slice(1).filter((j) => j.committed);
+      expect(later.length).toBeGreaterThanOrEqual(3);
+      for (const j of later) expect(j.hint).toMatchObject({ listing: 'hinted' });
       const st = w.status();
       expect(st.errors).toEqual([]);
       expect(st.lastJob?.state).toBe('RefreshCompleted');

@@ -9,7 +9,8 @@ import { repairCollection } from './repair.js';
 import { ManifestStore, type StoredCollection } from '../manifest/store.js';
 import { FileIndexCache } from '../manifest/file-index-cache.js';
 import type { VersionStore } from '../manifest/versions.js';
-import { currentManifest, startRefresh, type EngineState, type ManifestCache } from './plan.js';
+import { currentManifest, startRefresh, type EngineState } from './plan.js';
+import { engineSettings, type EngineSettings } from './options.js';
 import { watchHost } from './watch-host.js';
 import { JobEventTarget } from './events.js';
 export type { RefreshEngineEventType } from './events.js';
@@ -17,9 +18,6 @@ import { parseSource } from '../storage/source.js';
 import { WatchHandle, closeWatches } from '../watch/watch.js';
 import type { WatchOptions } from '../watch/types.js';
 import { specStorageOptions } from '../storage/options.js';
-import type { OpenStorageOptions } from '../storage/open.js';
-import type { ProbeWorkers } from '../scan/file-scan.js';
-import { probeWorkers } from '../scan/probe-workers.js';
 import type { Scanner } from '../scanner.js';
 import type {
   CollectionInfo,
@@ -45,7 +43,6 @@ export interface RefreshStarted {
   jobId: string;
 }
 
-
 /**
  * The embedded refresh engine: holds external collections, runs refresh jobs that scan their sources'
  * metadata, and commits versioned manifests under `root`.
@@ -62,21 +59,14 @@ export interface RefreshStarted {
 export class RefreshEngine extends JobEventTarget {
   /** Metadata directory (absolute). */
   readonly root: string;
-  private readonly volumes: Record<string, string> | undefined;
   private readonly scanners = new Map<string, Scanner>();
   private readonly store: ManifestStore;
   private readonly jobs: JobRegistry;
-  private readonly keepVersions: number;
-  private readonly concurrency: number;
-  private readonly cache: ManifestCache = new Map();
-  private readonly indexes = new FileIndexCache();
   private readonly records: JobRecords;
   private readonly queries: JobQueries;
-  private readonly keepJobs: number;
   /** Names this engine in locks and job records. */
   private readonly holder: Holder = makeHolder();
-  private readonly workers: ProbeWorkers | undefined;
-  private readonly storage: OpenStorageOptions;
+  private readonly settings: EngineSettings;
   private closing: Promise<void> | undefined;
   /** What starting a refresh reads and updates (see plan.ts). */
   private readonly state: EngineState;
@@ -84,31 +74,22 @@ export class RefreshEngine extends JobEventTarget {
   constructor(options: RefreshEngineOptions = {}) {
     super();
     this.root = path.resolve(options.root ?? '.lakemap');
-    this.volumes = options.volumes ? { ...options.volumes } : undefined;
     this.store = new ManifestStore(this.root);
-    this.keepVersions = positive(options.keepVersions ?? 10, 'keepVersions');
-    this.keepJobs = positive(options.keepJobs ?? 1000, 'keepJobs');
-    this.jobs = new JobRegistry(this.keepJobs);
+    const settings = (this.settings = engineSettings(options));
+    this.jobs = new JobRegistry(settings.keepJobs);
     this.records = new JobRecords(this.root);
     this.queries = new JobQueries(this.jobs, this.records);
-    this.concurrency = positive(options.concurrency ?? 64, 'concurrency');
-    this.workers = options.workers === 0 ? undefined : probeWorkers(options.workers);
-    this.storage = { ...options.storageOptions, ...(options.storage ? { storage: { ...options.storage } } : {}) };
     for (const s of builtinStandIns) this.registerScanner(s); // each loads on first use
     for (const s of options.scanners ?? []) this.registerScanner(s);
     this.state = {
+      ...settings,
       store: this.store,
       jobs: this.jobs,
       records: this.records,
       holder: this.holder,
-      cache: this.cache,
-      indexes: this.indexes,
+      cache: new Map(),
+      indexes: new FileIndexCache(),
       scanners: this.scanners,
-      volumes: this.volumes,
-      storage: this.storage,
-      workers: this.workers,
-      keepVersions: this.keepVersions,
-      concurrency: this.concurrency,
       formats: () => this.formats(),
       schemes: () => this.schemes(),
       loadDefinition: (db, name) => this.loadDefinition(db, name),
@@ -141,7 +122,7 @@ export class RefreshEngine extends JobEventTarget {
     const collectionName = checkName('collection', req?.collectionName);
     const dbName = checkName('database', req.dbName ?? 'default');
     const externalSpec = parseSpec(req.externalSpec, this.formats());
-    parseSource(req.externalSource, this.volumes, this.schemes());
+    parseSource(req.externalSource, this.settings.volumes, this.schemes());
     specStorageOptions(externalSpec);
     const def: StoredCollection = {
       collectionName,
@@ -178,8 +159,8 @@ export class RefreshEngine extends JobEventTarget {
   async dropCollection(ref: CollectionRef): Promise<void> {
     const { dbName, collectionName } = this.ref(ref);
     this.loadDefinition(dbName, collectionName);
-    this.cache.delete(`${dbName}.${collectionName}`);
-    this.indexes.delete(`${dbName}.${collectionName}`);
+    this.state.cache.delete(`${dbName}.${collectionName}`);
+    this.state.indexes.delete(`${dbName}.${collectionName}`);
     this.store.drop(dbName, collectionName, this.holder);
   }
 
@@ -242,8 +223,8 @@ export class RefreshEngine extends JobEventTarget {
    */
   async repairCollection(ref: CollectionRef): Promise<RepairReport> {
     const { dbName, collectionName } = this.ref(ref);
-    this.cache.delete(`${dbName}.${collectionName}`);
-    this.indexes.delete(`${dbName}.${collectionName}`);
+    this.state.cache.delete(`${dbName}.${collectionName}`);
+    this.state.indexes.delete(`${dbName}.${collectionName}`);
     return repairCollection(this.store, this.holder, dbName, collectionName);
   }
 
@@ -318,13 +299,13 @@ export class RefreshEngine extends JobEventTarget {
    */
   async *readSegment(req: ReadSegmentRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, { ...req, storage: this.storage }); // loaded on first read: keeps start-up lean
+    yield* (await import('../read/read.js')).readSegmentRows(manifest, req.segmentId, { ...req, storage: this.settings.storage }); // loaded on first read: keeps start-up lean
   }
 
   /** Every segment of a manifest version, in manifest order, as {@link RefreshEngine.readSegment} reads them. */
   async *readCollection(req: ReadCollectionRequest): AsyncGenerator<RecordBatch> {
     const manifest = await this.getManifest(req);
-    yield* (await import('../read/read.js')).readCollectionRows(manifest, { ...req, storage: this.storage });
+    yield* (await import('../read/read.js')).readCollectionRows(manifest, { ...req, storage: this.settings.storage });
   }
 
   /**
@@ -338,7 +319,7 @@ export class RefreshEngine extends JobEventTarget {
       const running = this.jobs.all().filter((j) => j.state !== 'RefreshCompleted' && j.state !== 'RefreshFailed');
       for (const j of running) j.controller.abort();
       await Promise.all(running.map((j) => j.finished()));
-      await this.workers?.close();
+      await this.settings.workers?.close();
     })();
     return this.closing;
   }
@@ -367,7 +348,7 @@ export class RefreshEngine extends JobEventTarget {
   }
 
   private currentManifest(dbName: string, collectionName: string): Manifest {
-    return currentManifest(this.store, this.cache, dbName, collectionName);
+    return currentManifest(this.store, this.state.cache, dbName, collectionName);
   }
 
   private emitJob(e: RefreshJobEvent): void {
@@ -381,14 +362,14 @@ export class RefreshEngine extends JobEventTarget {
 
   private pruneRecords(): void {
     try {
-      this.records.prune(this.keepJobs);
+      this.records.prune(this.settings.keepJobs);
     } catch {
       // pruning again after the next job
     }
   }
 
   private schemes(): string[] {
-    return Object.keys(this.storage.storage ?? {});
+    return Object.keys(this.settings.storage.storage ?? {});
   }
 
   private ref(ref: CollectionRef): { dbName: string; collectionName: string } {
@@ -407,9 +388,4 @@ export class RefreshEngine extends JobEventTarget {
     if (!def) throw new LakemapError('COLLECTION_NOT_FOUND', `collection ${dbName}.${collectionName} does not exist`);
     return def;
   }
-}
-
-function positive(n: number, name: string): number {
-  if (!Number.isSafeInteger(n) || n < 1) throw new LakemapError('INVALID_ARGUMENT', `${name} must be a positive integer`);
-  return n;
 }

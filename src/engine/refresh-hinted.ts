@@ -10,6 +10,8 @@ import { LakemapError } from '../errors.js';
 import { LocalStorage } from '../storage/local.js';
 import { normalizeRelative } from '../storage/paths.js';
 import { listHinted, outermost } from '../scan/hinted-listing.js';
+import { listHintedObjects } from '../scan/hinted-object-listing.js';
+import { ObjectStorage } from '../storage/object-store.js';
 import { listingRules, type SourceListing } from '../scan/listing.js';
 import { madeOtherwise, type PreviousIndex } from '../manifest/file-index.js';
 import type { RefreshPlan } from './refresh.js';
@@ -27,6 +29,11 @@ export interface RefreshHint {
 /** Beyond this many paths (or this share of the previous files) the full listing is taken: it costs about as much. */
 export const MAX_HINTED_PATHS_FLOOR = 64;
 export const MAX_HINTED_FRACTION = 0.25;
+/**
+ * The share for object stores: a hinted path costs two requests (run together), the full listing one
+ * request per 1,000 keys (one after another), so at 1% of the keys both take about as many round trips.
+ */
+export const MAX_HINTED_OBJECT_FRACTION = 0.01;
 
 /**
  * The request's `changedPaths`, checked and normalized at the call: `INVALID_ARGUMENT` unless a list
@@ -53,7 +60,7 @@ export function tableIgnoresHint(plan: RefreshPlan): void {
  * be taken. `index` is the previous version's file index; `withStats` whether a listing with stats
  * is due (a previous version whose probes still hold).
  */
-export function hintedListing(plan: RefreshPlan, storage: ScanStorage, index: PreviousIndex | undefined, withStats: boolean): SourceListing | undefined {
+export async function hintedListing(plan: RefreshPlan, storage: ScanStorage, index: PreviousIndex | undefined, withStats: boolean): Promise<SourceListing | undefined> {
   const hint = plan.hint;
   if (!hint) return undefined;
   const job = plan.job;
@@ -66,7 +73,11 @@ export function hintedListing(plan: RefreshPlan, storage: ScanStorage, index: Pr
   // Skipped files are not in the index, and a full listing would offer them to the scanner again.
   const paths = [...hint.paths, ...index!.header.skipped.map((s) => s.path)];
   const warnings: string[] = [];
-  const listed = listHinted(storage as LocalStorage, listingRules(plan.scanner as FileScanner, plan.definition.externalSpec), index!, paths, (w) => warnings.push(w));
+  const rules = listingRules(plan.scanner as FileScanner, plan.definition.externalSpec);
+  const listed =
+    storage instanceof ObjectStorage
+      ? await listHintedObjects(storage, rules, index!, paths)
+      : listHinted(storage as LocalStorage, rules, index!, paths, (w) => warnings.push(w));
   if (!listed) return full('the previous version is not in path order');
   // An empty source fails the refresh (NO_FILES): that is said from a full listing only, since a hint
   // that lags the source (a watch's events for a file removed before those for its replacement) must not fail it.
@@ -82,7 +93,8 @@ function declined(plan: RefreshPlan, storage: ScanStorage, index: PreviousIndex 
   const def = plan.definition;
   const spec = def.externalSpec;
   if (plan.baseVersion === 0 || !index) return 'the collection has no current version to start from';
-  if (!(storage instanceof LocalStorage)) return 'the source is not a local directory: an object store is listed in full';
+  const objects = storage instanceof ObjectStorage;
+  if (!(storage instanceof LocalStorage) && !objects) return 'the source is neither a local directory nor an object store: it is listed in full';
   if (plan.warnings.length > 0) return 'the refresh started with warnings about the previous version';
   if (spec.verify === 'footer') return 'verify "footer" reads every file again';
   const h = index.header;
@@ -94,7 +106,7 @@ function declined(plan: RefreshPlan, storage: ScanStorage, index: PreviousIndex 
   if (!Array.isArray(h.warnings) || h.warnings.length > 0) return 'the previous version has warnings, which only a full listing renews';
   if (!Array.isArray(h.skipped)) return 'the previous version has no list of skipped files';
   if (paths.includes('')) return 'a changed path is the source root';
-  const limit = Math.max(MAX_HINTED_PATHS_FLOOR, Math.floor(MAX_HINTED_FRACTION * index.paths.length));
+  const limit = Math.max(MAX_HINTED_PATHS_FLOOR, Math.floor((objects ? MAX_HINTED_OBJECT_FRACTION : MAX_HINTED_FRACTION) * index.paths.length));
   const n = outermost(paths).length + h.skipped.length;
   if (n > limit) return `${n} changed paths, more than the ${limit} a hinted listing takes for ${index.paths.length} files`;
   return undefined;

@@ -95,7 +95,7 @@ async function run(plan: RefreshPlan): Promise<Outcome> {
     // file is as it was, nothing is probed, built, hashed or written, and no chunk entry is read.
     const index = previous ? indexOfManifest(previous) : plan.previousIndex;
     withStats = index !== undefined && index.paths.length > 0 && sameScannerOptions(index.header.externalSpec, def.externalSpec);
-    listing = hintedListing(plan, storage, index, withStats) ?? (await listFileSource(plan, storage, withStats));
+    listing = (await hintedListing(plan, storage, index, withStats)) ?? (await listFileSource(plan, storage, withStats));
     if (index && withStats && unchangedSince(plan, storage.root, index, listing)) {
       job.setProgress(SCANNED, listing.listed.length, listing.listed.length);
       return { ok: true, version: plan.baseVersion, committed: false, changes: unchangedSet(index) };

@@ -20,6 +20,8 @@ export interface IndexedFiles {
   paths: readonly string[];
   sizes: readonly number[];
   mtimes: readonly number[];
+  /** ETags aligned with `paths`, when the index knows them (object stores). */
+  etags?: readonly (string | undefined)[];
 }
 
 /** The listing rules of `listingRules` (scan/listing.ts). */
@@ -45,6 +47,15 @@ export function listHinted(
   for (const h of roots) for (const f of look(storage, rules, h, onSkip)) fresh.push(f);
   fresh.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (let k = 1; k < fresh.length; k++) if (!(fresh[k - 1]!.path < fresh[k]!.path)) return undefined;
+  return mergeHinted(index, roots, fresh);
+}
+
+/**
+ * The index without its rows at or under `roots` (outermost hinted paths), merged with `fresh` (what
+ * the storage holds there now, in strictly ascending path order); undefined when the index is not in
+ * strictly ascending path order.
+ */
+export function mergeHinted(index: IndexedFiles, roots: readonly string[], fresh: readonly FileStat[]): FileStat[] | undefined {
   return merge(index, coveredRanges(index.paths, roots), fresh);
 }
 
@@ -150,7 +161,7 @@ function lowerBound(paths: readonly string[], p: string): number {
 
 /** The index without its covered rows, merged with the fresh entries, in path order. */
 function merge(index: IndexedFiles, covered: readonly [number, number][], fresh: readonly FileStat[]): FileStat[] | undefined {
-  const { paths, sizes, mtimes } = index;
+  const { paths, sizes, mtimes, etags } = index;
   const out: FileStat[] = new Array(paths.length + fresh.length);
   let n = 0;
   let r = 0;
@@ -165,7 +176,8 @@ function merge(index: IndexedFiles, covered: readonly [number, number][], fresh:
     while (j < fresh.length && fresh[j]!.path < p) out[n++] = fresh[j++]!;
     // A fresh entry at an uncovered indexed path cannot happen (both name the same hinted path); the index row yields.
     if (j < fresh.length && fresh[j]!.path === p) continue;
-    out[n++] = { path: p, size: sizes[i]!, mtimeMs: mtimes[i]! };
+    const etag = etags?.[i];
+    out[n++] = etag === undefined ? { path: p, size: sizes[i]!, mtimeMs: mtimes[i]! } : { path: p, size: sizes[i]!, mtimeMs: mtimes[i]!, etag };
   }
   while (j < fresh.length) out[n++] = fresh[j++]!;
   out.length = n;

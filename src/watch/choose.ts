@@ -27,7 +27,7 @@ export interface SourceTarget {
   /** Loader of @parcel/watcher (tests). */
   loadParcel?: typeof loadParcel;
   /**
-   * Called by native events with every event path the full listing may list (see
+   * Called by native events and listing polls with every changed path the full listing may list (see
    * {@link ChangeFilter.lists}), triggering or not: what a watch gives its refreshes as `changedPaths`.
    */
   noted?: (paths: string[]) => void;
@@ -47,6 +47,7 @@ export async function startChangeSource(
       clock: t.clock,
       intervalMs: t.pollIntervalMs,
       prefix: t.listPrefix,
+      ...(t.noted ? { noted: t.noted } : {}),
     });
     await src.start(changed, failed);
     return src;

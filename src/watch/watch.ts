@@ -240,11 +240,11 @@ export class WatchHandle extends EventTarget {
     this.watching = this.pendingRoot;
     this.mechanism = source.mechanism;
     this.reason = source.reason;
-    // Only native events name every path they see change, and only file formats list paths. Polling a directory cannot see a rewrite in
-    // place between its full passes (nor through symlinked directories, which the listing follows), a
-    // custom source promises no complete list, and an object store is listed in full anyway: their
-    // refreshes list the whole source.
-    this.hinting = source.mechanism === 'parcel' && this.pendingLists;
+    // Only native events and an object store's listing polls name every path they see change, and only
+    // file formats list paths. Polling a directory cannot see a rewrite in place between its full passes
+    // (nor through symlinked directories, which the listing follows) and a custom source promises no
+    // complete list: their refreshes list the whole source.
+    this.hinting = (source.mechanism === 'parcel' || source.mechanism === 'poll-listing') && this.pendingLists;
     this.changedPaths.needFull(); // a new source: the next refresh is full (changes before it started)
   }
 
