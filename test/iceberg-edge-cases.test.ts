@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LakemapError, type TableSnapshot } from '../src/scanner.js';
 import { icebergScanner } from '../scanners/iceberg/index.js';
+import { filePathBounds } from '../scanners/iceberg/delete-footer.js';
 import { zstdUncompress } from '../scanners/iceberg/zstd.js';
 import { zstdRawFrame } from '../fixtures/iceberg/avro-writer.js';
 import { writeFixtureTable, type FixtureFile, type FixtureTable } from '../fixtures/iceberg/table-writer.js';
@@ -95,12 +96,52 @@ describe('what pins a position delete file to its data file', () => {
     expect(s.warnings).toContainEqual(expect.stringMatching(/nothing pins position delete file data\/pos\.parquet .*not a plain parquet file.*bounds name s3:\/\/warehouse\/db\/t\/data\/a\.parquet, a hint only.*not subtracted.*data\/a\.parquet are upper bounds/));
   });
 
+  it('a delete file of many row groups (DuckDB, 2,048 rows each): its footer still pins it, exactly', async () => {
+    const big = { path: 'data/big.parquet', records: 200_000 };
+    const dir = table(oneSnapshot([[big, b], [pos({ records: 100_000 })]]));
+    await withDuckDB(async (con) => {
+      await con.run(`COPY (SELECT ${sqlString(`${LOCATION}/data/big.parquet`)} AS file_path, i::BIGINT AS pos FROM range(100000) t(i)) TO ${sqlString(path.join(dir, 'data/pos.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+    });
+    const s = await snapshotLocalTable(icebergScanner, dir);
+    expect([entry(s, big.path).liveRows, entry(s, big.path).liveRowsExact]).toEqual([100_000, true]);
+    expect((entry(s, big.path).details!['deletes'] as object[])[0]).toMatchObject({ pinnedBy: 'footer' });
+  });
+
+  it('a footer whose row_groups field (4) is not a list: no file_path column, not a misread', () => {
+    // Thrift compact: field 4 as an i32 (header 0x45) holding 14 (zigzag 0x1c), then stop. 0x1c read as a
+    // list header would be one struct element, which the bytes do not hold.
+    expect(filePathBounds(Uint8Array.from([0x45, 0x1c, 0x00]))).toEqual({ kind: 'unknown', reason: 'its footer has no file_path column' });
+  });
+
   it('a footer spanning several data files: each one\'s live rows an upper bound, with a warning', async () => {
     const dir = table(oneSnapshot([[a, b], [pos()]]));
     await writePositionDeletes(path.join(dir, 'data/pos.parquet'), [[`${LOCATION}/data/a.parquet`, 1], [`${LOCATION}/data/b.parquet`, 2], [`${LOCATION}/data/b.parquet`, 3]]);
     const s = await snapshotLocalTable(icebergScanner, dir);
     expect(s.entries.map((e) => [e.path, e.liveRows, e.liveRowsExact])).toEqual([[a.path, 10, false], [b.path, 20, false]]);
     expect(s.warnings).toContainEqual(expect.stringMatching(/holds deletes for several data files .* the 2 it may touch are upper bounds/));
+  });
+});
+
+describe('deletes that touch no data file, and the order deletes are listed in', () => {
+  const a = { path: 'data/a.parquet', records: 10 };
+
+  it('a position delete file older than every data file it could apply to touches nothing and warns nothing', async () => {
+    // Sequence numbers: the data file 2, the delete 1 (a delete applies to data written at or before it).
+    const s = await snapshotLocalTable(icebergScanner, table(oneSnapshot([[{ ...a, sequenceNumber: 2n }], [{ path: 'data/pos.parquet', records: 3, content: 1, sequenceNumber: 1n }]])));
+    expect(s.entries.map((e) => [e.path, e.liveRows, e.details!['deletes']])).toEqual([[a.path, undefined, []]]);
+    expect(s.warnings ?? []).toEqual([]);
+  });
+
+  it("a data file's fingerprint names its deletes, not the order the manifests list them in", async () => {
+    const eq = { path: 'data/eq.parquet', records: 1, content: 2 as const, equalityIds: [1], sequenceNumber: 2n }; // applies to older data only
+    const pos = { path: 'data/pos.parquet', records: 3, content: 1 as const, referencedDataFile: a.path };
+    const [one, other] = [await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [eq, pos]]))), await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [pos, eq]])))];
+    const paths = (s: TableSnapshot) => (entry(s, a.path).details!['deletes'] as { path: string }[]).map((d) => d.path);
+    expect([paths(one), paths(other)]).toEqual([['data/eq.parquet', 'data/pos.parquet'], ['data/pos.parquet', 'data/eq.parquet']]);
+    expect(entry(one, a.path).fingerprint).toBe(entry(other, a.path).fingerprint);
+    // …and a different set of deletes is a different fingerprint.
+    const alone = await snapshotLocalTable(icebergScanner, table(oneSnapshot([[a], [pos]])));
+    expect(entry(alone, a.path).fingerprint).not.toBe(entry(one, a.path).fingerprint);
   });
 });
 
@@ -121,7 +162,7 @@ describe('data files beside the table folder', () => {
     const root = make();
     const e = await failure(snapshotLocalTable(icebergScanner, path.join(root, 'wh/db/t')));
     expect(e.code).toBe('PATH_ESCAPE');
-    expect(e.message).toMatch(/data file s3:\/\/warehouse\/db\/other\/x\.parquet lies outside the table folder \(1 folder above it, at <table>\/\.\.\/other\/x\.parquet\).*spec key table_path/);
+    expect(e.message).toMatch(/data file s3:\/\/warehouse\/db\/other\/x\.parquet lies outside the table folder \(1 folder above it, at <table>\/\.\.\/other\/x\.parquet\).*spec key table_path.*or give the source as volume:\/\/<name>\/<path to the table> of an engine volume whose directory holds both$/);
   });
 
   it('maps it when the source holds both and table_path names the table', async () => {
@@ -144,6 +185,11 @@ describe('data files beside the table folder', () => {
     const e = await failure(snapshotLocalTable(icebergScanner, path.join(root, 'wh/db'), { table_path: 't' }));
     expect(e.code).toBe('PATH_ESCAPE');
     expect(e.message).toMatch(/s3:\/\/warehouse\/y\.parquet lies outside the table folder \(2 folders above it.*table_path "t"/);
+    expect(e.message).toContain(`outside the source ${path.join(root, 'wh/db')} (table_path "t")`);
+    // A table_path folder without metadata: the error names that folder inside the source.
+    fs.mkdirSync(path.join(root, 'wh/db/empty'));
+    const none = await failure(snapshotLocalTable(icebergScanner, path.join(root, 'wh/db'), { table_path: 'empty' }));
+    expect([none.code, none.message]).toEqual(['NOT_FOUND', `no table metadata (metadata/*.metadata.json) under ${path.join(root, 'wh/db')}/empty; is this an Iceberg table directory?`]);
     for (const bad of ['../t', '/abs', 5]) {
       expect((await failure(snapshotLocalTable(icebergScanner, path.join(root, 'wh/db'), { table_path: bad }))).code).toBe('INVALID_SPEC');
     }
@@ -174,7 +220,7 @@ describe('zstandard-compressed manifests', () => {
     expect(s.entries.map((e) => e.rows)).toEqual([3]);
     const frame = zstdRawFrame(Buffer.alloc(1000, 7));
     expect(zstdUncompress(frame, 1000)).toEqual(new Uint8Array(1000).fill(7));
-    expect(() => zstdUncompress(frame, 999)).toThrow(/exceeds 999 bytes/);
+    expect(() => zstdUncompress(frame, 999)).toThrow(/^zstd output exceeds 999 bytes$/); // the budget's own error, not wrapped as a corrupt frame
     expect(() => zstdUncompress(frame.subarray(0, 20), 1000)).toThrow(/zstd/);
   });
 

@@ -11,6 +11,7 @@ import { snapshotLocalTable } from './helpers/scan.js';
 import { dataFileEntry } from '../scanners/iceberg/entries.js';
 import { normalizeUri, TableRebaser } from '../scanners/iceberg/paths.js';
 import type { SchemaColumn } from '../scanners/iceberg/schema.js';
+import { toBigInt } from '../scanners/iceberg/table-metadata.js';
 import type { ContentFile } from '../scanners/iceberg/types.js';
 import { formatDate, jsonInt64 } from '../scanners/iceberg/values.js';
 import type { SourceStorage } from '../src/scanner.js';
@@ -34,6 +35,13 @@ describe('jsonInt64', () => {
     const max = 2n ** 53n - 1n;
     expect([max, -max, 0n, max + 1n, -max - 1n, 2n ** 63n - 1n].map(jsonInt64)).toEqual([
       Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0, '9007199254740992', '-9007199254740992', '9223372036854775807']);
+  });
+});
+
+describe('toBigInt (ids and sequence numbers in metadata JSON and manifests)', () => {
+  it('reads bigints, safe integers and decimal strings exactly; anything else is undefined, never a throw', () => {
+    expect([9n, 7, -7, '123', '-5', '9223372036854775807', '0'].map(toBigInt)).toEqual([9n, 7n, -7n, 123n, -5n, 9223372036854775807n, 0n]);
+    expect(['12x', 'x12', 'abc', '', '-', '1.5', ' 1', 1.5, 2 ** 60, NaN, null, undefined, {}].map(toBigInt)).toEqual(Array(13).fill(undefined));
   });
 });
 
@@ -75,6 +83,7 @@ describe('normalizeUri and byPrefix', () => {
     const r = new TableRebaser(storage, 's3a://bucket/db/t');
     expect(r.byPrefix('s3://bucket/db/t/data/a..b.parquet')).toBe('data/a..b.parquet');
     expect(r.byPrefix('s3://bucket/db/t//data/x.parquet')).toBe('data/x.parquet');
+    expect(r.byPrefix('s3://bucket/db/t///data/x.parquet')).toBe('data/x.parquet'); // any number of slashes
     expect(r.byPrefix('s3://bucket/db/t/data/../../x.parquet')).toBeUndefined();
     expect(r.byPrefix('s3://bucket/db/t/..')).toBeUndefined();
     expect(r.byPrefix('s3://bucket/db/t/')).toBeUndefined();

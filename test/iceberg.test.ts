@@ -147,6 +147,65 @@ describe('iceberg-table: schema, partitions and stats', () => {
   });
 });
 
+describe('iceberg-table: every primitive type, nested columns, defaults', () => {
+  const primitives = ['boolean', 'int', 'long', 'float', 'double', 'date', 'time', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns',
+    'string', 'binary', 'uuid', 'unknown', 'variant', 'decimal(38, 0)', 'fixed[3]', 'geometry(srid:4326)'];
+
+  it('maps each Iceberg primitive to its Arrow type', async () => {
+    const fields = primitives.map((type, i) => ({ id: i + 1, name: `c${i}`, required: false, type }));
+    const dir = table({ schemas: [{ 'schema-id': 0, type: 'struct', fields }], snapshots: [{ id: 5n, timestampMs: 10, sequenceNumber: 1n, manifests: [[{ path: 'data/x.parquet', records: 3 }]] }] });
+    const s = await snapshotLocalTable(icebergScanner, dir);
+    expect(Object.fromEntries(s.schema.fields.map((f, i) => [primitives[i], String(f.type)]))).toEqual({
+      boolean: 'Bool', int: 'Int32', long: 'Int64', float: 'Float32', double: 'Float64', date: 'Date32<DAY>', time: 'Time64<MICROSECOND>',
+      timestamp: 'Timestamp<MICROSECOND>', timestamptz: 'Timestamp<MICROSECOND, UTC>', timestamp_ns: 'Timestamp<NANOSECOND>', timestamptz_ns: 'Timestamp<NANOSECOND, UTC>',
+      string: 'Utf8', binary: 'Binary', uuid: 'FixedSizeBinary[16]', unknown: 'Null', variant: 'Binary', 'decimal(38, 0)': 'Decimal[38e0]', 'fixed[3]': 'FixedSizeBinary[3]',
+      'geometry(srid:4326)': 'Binary',
+    });
+  });
+
+  it('names the stats of nested columns by their dotted path, for structs, lists and maps', async () => {
+    const le32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32LE(n); return b; };
+    const fields = [
+      { id: 1, name: 's', required: false, type: { type: 'struct', fields: [{ id: 2, name: 'a', required: false, type: 'int' }, { id: 3, name: 'inner', required: false, type: { type: 'struct', fields: [{ id: 4, name: 'b', required: false, type: 'string' }] } }] } },
+      { id: 5, name: 'xs', required: false, type: { type: 'list', 'element-id': 6, element: 'int', 'element-required': false } },
+      { id: 7, name: 'm', required: false, type: { type: 'map', 'key-id': 8, key: 'string', 'value-id': 9, value: 'int', 'value-required': false } },
+    ];
+    const dir = table({ schemas: [{ 'schema-id': 0, type: 'struct', fields }], snapshots: [{ id: 5n, timestampMs: 10, sequenceNumber: 1n, manifests: [[{
+      path: 'data/x.parquet', records: 3, nullCounts: { 2: 1, 4: 0, 6: 2, 8: 0, 9: 1 },
+      lowerBounds: { 2: le32(-3), 4: Buffer.from('aa'), 6: le32(1), 8: Buffer.from('k'), 9: le32(7) },
+      upperBounds: { 2: le32(40), 4: Buffer.from('zz'), 6: le32(9), 8: Buffer.from('q'), 9: le32(8) },
+    }]] }] });
+    const s = await snapshotLocalTable(icebergScanner, dir);
+    expect(s.entries[0]!.details!['columnStats']).toEqual({
+      's.a': { nulls: 1, min: -3, max: 40 }, 's.inner.b': { nulls: 0, min: 'aa', max: 'zz' },
+      'xs.element': { nulls: 2, min: 1, max: 9 }, 'm.key': { nulls: 0, min: 'k', max: 'q' }, 'm.value': { nulls: 1, min: 7, max: 8 },
+    });
+  });
+
+  it('keeps initial and write defaults as JSON text, longs beyond 2^53 as exact decimal strings', async () => {
+    const fields = [
+      { id: 1, name: 'big', required: false, type: 'long', 'initial-default': 9_007_199_254_740_993n, 'write-default': 5 },
+      { id: 2, name: 'tags', required: false, type: 'string', 'initial-default': 'x' },
+    ];
+    const dir = table({ schemas: [{ 'schema-id': 0, type: 'struct', fields }], snapshots: [{ id: 5n, timestampMs: 10, sequenceNumber: 1n, manifests: [[{ path: 'data/x.parquet', records: 3 }]] }] });
+    const [big, tags] = (await snapshotLocalTable(icebergScanner, dir)).schema.fields;
+    expect([big!.metadata.get('iceberg:initial-default'), big!.metadata.get('iceberg:write-default'), tags!.metadata.get('iceberg:initial-default')]).toEqual(['"9007199254740993"', '5', '"x"']); // beyond 2^53 as a JSON string, exact
+  });
+});
+
+describe('iceberg-table: types it does not know', () => {
+  it('refuses an unknown, null or missing column type with UNSUPPORTED naming the column and the type', async () => {
+    for (const [type, text] of [['varchar', '"varchar"'], [{ type: 'variant-x' }, '{"type":"variant-x"}'], [null, 'null'], [undefined, 'undefined'], [{ type: 'list', element: null }, 'null'], [{ type: 'struct' }, '{"type":"struct"}']] as const) {
+      const col = { id: 9, name: 'odd', required: false, ...(type === undefined ? {} : { type }) };
+      const dir = table({ schemas: [{ ...schemaV0, fields: [...schemaV0.fields, col] }], snapshots: [{ id: 5n, timestampMs: 10, sequenceNumber: 1n, manifests: [[{ path: 'data/x.parquet', records: 3 }]] }] });
+      const e = await snapshotLocalTable(icebergScanner, dir).then(() => undefined, (x: unknown) => x);
+      expect(e, text).toBeInstanceOf(LakemapError);
+      expect((e as LakemapError).code, text).toBe('UNSUPPORTED');
+      expect((e as Error).message, text).toContain(`odd${text === 'null' && type !== null ? '.element' : ''}: Iceberg type ${text} is not known`);
+    }
+  });
+});
+
 describe('iceberg-table: finding the metadata', () => {
   const simple = (extra: Partial<FixtureTable> = {}): FixtureTable => ({
     schemas: [schemaV0],

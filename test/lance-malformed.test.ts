@@ -117,6 +117,23 @@ describe('malformed manifest files', () => {
   });
 });
 
+describe('manifest fields of the wrong wire type', () => {
+  /** A protobuf varint (field keys above 15 take two bytes). */
+  const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(n >>> 7)]);
+
+  it('names the field: a message or string sent as a varint, a number sent as bytes', async () => {
+    const lengthDelimited = { 1: 'fields', 2: 'fragments', 5: 'schema_metadata', 7: 'timestamp', 8: 'tag', 12: 'transaction_file', 13: 'writer_version', 15: 'data_format', 18: 'base_paths', 20: 'branch' };
+    for (const [no, name] of Object.entries(lengthDelimited)) {
+      const bad = Uint8Array.from([...encodeManifest(oneFragment()), ...varint(Number(no) << 3), 1]);
+      await expectFailure(datasetWithManifest(manifestFileBytes(bad)), 'CORRUPT_FILE', new RegExp(`Manifest\\.${name} has wire type 0, expected 2`));
+    }
+    for (const [no, name] of Object.entries({ 3: 'version', 9: 'reader_feature_flags' })) {
+      const bad = Uint8Array.from([...encodeManifest(oneFragment()), ...varint((Number(no) << 3) | 2), 0]);
+      await expectFailure(datasetWithManifest(manifestFileBytes(bad)), 'CORRUPT_FILE', new RegExp(`Manifest\\.${name} has wire type 2, expected 0`));
+    }
+  });
+});
+
 describe('implausible counts', () => {
   it('refuses physical rows beyond 2^53', async () => {
     const bytes = manifestFileBytes(encodeManifest(oneFragment({ physicalRows: 1n << 63n })));
@@ -146,6 +163,20 @@ describe('implausible counts', () => {
     const dir = datasetWithManifest(manifestFileBytes(Uint8Array.from([...msg, ...ts])));
     const snap = await snapshotLocalTable(lanceScanner, dir);
     expect(snap.details?.['timestamp']).toBeNull();
+  });
+
+  it('shows a timestamp up to the last one a Date holds (±8.64e15 ms), none past it or when absent', async () => {
+    const varint = (n: bigint): number[] => (n < 0x80n ? [Number(n)] : [Number(n & 0x7fn) | 0x80, ...varint(n >> 7n)]);
+    const at = async (seconds: bigint | undefined, nanos = 0): Promise<unknown> => {
+      const body = seconds === undefined ? [] : [0x08, ...varint(BigInt.asUintN(64, seconds)), ...(nanos ? [0x10, ...varint(BigInt(nanos))] : [])];
+      const msg = [...encodeManifest(oneFragment({ physicalRows: 5 })), ...(seconds === undefined ? [] : [0x3a, body.length, ...body])];
+      return (await snapshotLocalTable(lanceScanner, datasetWithManifest(manifestFileBytes(Uint8Array.from(msg))))).details?.['timestamp'];
+    };
+    expect(await at(1_700_000_000n, 123_000_000)).toBe('2023-11-14T22:13:20.123Z');
+    expect(await at(8_640_000_000_000n)).toBe('+275760-09-13T00:00:00.000Z');
+    expect(await at(-8_640_000_000_000n)).toBe('-271821-04-20T00:00:00.000Z');
+    expect(await at(8_640_000_000_000n, 1_000_000)).toBeNull(); // one millisecond past
+    expect(await at(undefined)).toBeNull();
   });
 
   it('refuses reader features it does not know', async () => {

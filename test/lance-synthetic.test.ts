@@ -9,7 +9,7 @@ import { LakemapError } from '../src/scanner.js';
 import type { JsonObject, TableEntry } from '../src/scanner.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { writeEventsTable } from '../fixtures/lance/lancedb-tables.js';
-import { v2ManifestName, writeManifest } from '../fixtures/lance/manifest-writer.js';
+import { encodeManifest, manifestFileBytes, v2ManifestName, writeManifest } from '../fixtures/lance/manifest-writer.js';
 import type { SyntheticManifest } from '../fixtures/lance/manifest-writer.js';
 import { snapshotLocalTable } from './helpers/scan.js';
 
@@ -166,6 +166,35 @@ describe('version naming', () => {
     writeManifest(dir, v(2));
     fs.copyFileSync(path.join(dir, '_versions', '1.manifest'), path.join(dir, '_latest.manifest'));
     expect((await snapshotLocalTable(lanceScanner, dir)).tableVersion).toBe('2');
+  });
+});
+
+describe('writer version', () => {
+  /** A manifest with no fragments whose writer_version message holds `fields` (number → string). */
+  const withWriter = (fields: Record<number, string>): string => {
+    const dir = path.join(tmp, `case-${caseNo++}`);
+    const wv = Object.entries(fields).flatMap(([no, text]) => [(Number(no) << 3) | 2, text.length, ...Buffer.from(text)]);
+    const msg = Uint8Array.from([...encodeManifest({ version: 1, fields: ID_FIELD, fragments: [] }), (13 << 3) | 2, wv.length, ...wv]);
+    fs.mkdirSync(path.join(dir, '_versions'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '_versions', '1.manifest'), manifestFileBytes(msg));
+    return dir;
+  };
+
+  it('reads library and version, adding the prerelease when one is recorded; a missing field is empty', async () => {
+    const cases: [Record<number, string>, { library: string; version: string }][] = [
+      [{ 1: 'lance', 2: '0.20.0' }, { library: 'lance', version: '0.20.0' }],
+      [{ 1: 'lance', 2: '0.20.0', 3: 'beta.2' }, { library: 'lance', version: '0.20.0-beta.2' }],
+      [{ 2: '1.2.3' }, { library: '', version: '1.2.3' }], // proto3 writers leave empty strings out
+      [{ 1: 'pylance' }, { library: 'pylance', version: '' }],
+    ];
+    for (const [fields, expected] of cases) {
+      expect((await snapshotLocalTable(lanceScanner, withWriter(fields))).details?.['writerVersion'], JSON.stringify(fields)).toStrictEqual(expected);
+    }
+  });
+
+  it('shows the writer version lancedb recorded: the lance library, a release without prerelease', async () => {
+    const snap = await snapshotLocalTable(lanceScanner, real);
+    expect(snap.details?.['writerVersion']).toStrictEqual({ library: 'lance', version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
   });
 });
 

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ChunkEntries, ChunkSource, FileIndex, FileWithSegments, LoadedFileIndex, ManifestRoot } from './chunks.js';
 import type { Manifest, ManifestFile, Segment } from '../types.js';
+import { mergeOrdered } from './index-merge.js';
 
 /** Every chunk id a root references (for pruning: a chunk no kept root references can go). */
 export function chunkIds(root: ManifestRoot): string[] {
@@ -86,6 +87,11 @@ export function loadFileIndex(root: ManifestRoot, source: ChunkSource, parse: (i
     if (c.kind === 'base') parsed[k] = parse(c.id);
   });
   const summary = parsed.every((x) => x !== undefined && x.rows !== undefined && x.segs !== undefined && x.digests !== undefined);
+  if (root.pathOrdered) {
+    const bases = root.chunks.flatMap((c, k) => (c.kind === 'base' ? [[parsed[k]!, k] as const] : []));
+    const merged = mergeOrdered(bases, rows, removed, summary);
+    if (merged) return merged;
+  }
   const out: LoadedFileIndex = { paths: [], sizes: [], mtimes: [], fingerprints: [], chunkOf: [] };
   if (summary) Object.assign(out, { rows: [], live: [], segs: [], digests: [] });
   const push = (idx: FileIndex, i: number, k: number): void => {
