@@ -8,16 +8,7 @@ import { RefreshEngine } from 'lakemap';
 import { runCli } from '../src/cli/main.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
-
-function captureIo() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: (s: string) => ((err += s), true) } as never },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from './helpers/engine-kit.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const cap = captureIo();

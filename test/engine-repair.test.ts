@@ -2,24 +2,8 @@
 // version files exist, and a new collection (neither) needs no action. From the directory-wide mutation sample
 // (docs/testing.md): `repair.ts`'s "CURRENT is missing" line survived every suite.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RefreshEngine } from 'lakemap';
-import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
-import { tempDir, writeJsonl } from './helpers/tmp.js';
-
-async function withVersions(n: number) {
-  const root = tempDir();
-  const source = tempDir();
-  const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
-  await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
-  for (let v = 1; v <= n; v++) {
-    writeJsonl(path.join(source, `part-${v}.jsonl`), 10, v * 10);
-    const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
-    expect(info.version).toBe(v);
-  }
-  return { engine, current: path.join(root, 'default', 'c', 'CURRENT') };
-}
+import { withVersions } from './helpers/engine-kit.js';
 
 describe('repair and CURRENT', () => {
   it('a CURRENT removed beside intact versions is reported missing by its path and re-pointed at the newest', async () => {

@@ -10,19 +10,7 @@ import { LakemapError, RefreshEngine } from 'lakemap';
 import { runCli } from '../src/cli/main.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
-
-async function withVersions(n: number) {
-  const root = tempDir();
-  const source = tempDir();
-  const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
-  await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
-  for (let v = 1; v <= n; v++) {
-    writeJsonl(path.join(source, `part-${v}.jsonl`), 10, v * 10);
-    expect((await refresh(engine)).version).toBe(v);
-  }
-  const dir = path.join(root, 'default', 'c');
-  return { root, source, engine, dir, manifests: path.join(dir, 'manifests'), current: path.join(dir, 'CURRENT') };
-}
+import { captureIo, withVersions } from './helpers/engine-kit.js';
 
 /** Runs `fn` while `fs[name]` throws `code` for paths matching `re` (the engine's own `node:fs` bindings see it). */
 async function failing<T>(name: 'openSync' | 'writeFileSync', re: RegExp, code: string, fn: () => Promise<T>): Promise<T> {
@@ -64,16 +52,6 @@ async function error(p: Promise<unknown> | (() => unknown)): Promise<LakemapErro
 
 function snapshot(dir: string): Map<string, string> {
   return new Map(fs.readdirSync(dir).map((n) => [n, fs.readFileSync(path.join(dir, n), 'utf8')]));
-}
-
-function captureIo() {
-  let out = '';
-  let err = '';
-  return {
-    io: { stdout: { write: (s: string) => ((out += s), true) } as never, stderr: { write: (s: string) => ((err += s), true) } as never },
-    out: () => out,
-    err: () => err,
-  };
 }
 
 describe('a lost or unreadable CURRENT', () => {

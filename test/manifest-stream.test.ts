@@ -9,6 +9,17 @@ import { RefreshEngine } from 'lakemap';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir } from './helpers/tmp.js';
 
+/** Collection `c` of three one-row jsonl files, refreshed once. */
+async function threeFiles() {
+  const root = tempDir();
+  const source = tempDir();
+  for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(source, `f-${i}.jsonl`), `{"id":${i}}\n`);
+  const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
+  await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
+  await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
+  return { root, engine };
+}
+
 describe('streamManifest past one batch', () => {
   it('2,100 files stream as the whole manifest lists them, with their rows', async () => {
     const root = tempDir();
@@ -28,12 +39,7 @@ describe('streamManifest past one batch', () => {
   }, 120_000);
 
   it('a root whose file or segment count disagrees with its chunks fails the stream at the end, naming both', async () => {
-    const root = tempDir();
-    const source = tempDir();
-    for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(source, `f-${i}.jsonl`), `{"id":${i}}\n`);
-    const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
-    await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
-    await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
+    const { root, engine } = await threeFiles();
     const file = path.join(root, 'default', 'c', 'manifests', 'v000001.json');
     const good = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect([good.fileCount, good.segmentCount]).toEqual([3, 3]);
@@ -53,12 +59,7 @@ describe('streamManifest past one batch', () => {
   });
 
   it('a chunk index whose columns do not align fails a read and a stream with MANIFEST_CORRUPT naming the chunk', async () => {
-    const root = tempDir();
-    const source = tempDir();
-    for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(source, `f-${i}.jsonl`), `{"id":${i}}\n`);
-    const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
-    await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
-    await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
+    const { root, engine } = await threeFiles();
     await engine.close();
     const chunks = path.join(root, 'default', 'c', 'chunks');
     const name = fs.readdirSync(chunks).find((n) => n.endsWith('.i.json'))!;

@@ -10,22 +10,10 @@ import { VersionStore } from '../src/manifest/versions.js';
 import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './helpers/tmp.js';
 import { rejection } from './helpers/rejection.js';
+import { withVersions as versionsOf } from './helpers/engine-kit.js';
 
-async function withVersions(n: number, keepVersions = 50) {
-  const root = tempDir();
-  const source = tempDir();
-  const engine = new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0, keepVersions });
-  await engine.createCollection({ collectionName: 'c', externalSource: source, externalSpec: { format: 'jsonl' } });
-  for (let v = 1; v <= n; v++) {
-    writeJsonl(path.join(source, `part-${v}.jsonl`), 10, v * 10);
-    const info = await engine.waitForRefresh((await engine.refreshExternalCollection({ collectionName: 'c' })).jobId);
-    expect(info.version).toBe(v);
-  }
-  const dir = path.join(root, 'default', 'c');
-  // A fresh engine caches nothing, so every read below goes to the files.
-  const fresh = () => new RefreshEngine({ root, scanners: [jsonlScanner], workers: 0 });
-  return { root, engine, fresh, dir, manifests: path.join(dir, 'manifests'), current: path.join(dir, 'CURRENT') };
-}
+/** Versions 1 … n of a jsonl collection, all kept (50 unless said). */
+const withVersions = (n: number, keepVersions = 50) => versionsOf(n, { keepVersions });
 
 const error = rejection;
 

@@ -127,7 +127,7 @@ describe('a hinted refresh of an S3 source', () => {
     expect(info).toMatchObject({ state: 'RefreshCompleted', hint: { listing: 'full', paths: 70 } });
     expect(info.hint?.reason).toMatch(/70 changed paths, more than the 64 a hinted listing takes for 302 files/);
     await Promise.all([hinted.close(), full.close(), fresh.close()]);
-  });
+  }, 300_000); // a hang guard: 300 objects refreshed by two engines, slow under load
 });
 
 describe('a hinted refresh of an Azure source', () => {

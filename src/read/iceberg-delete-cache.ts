@@ -125,35 +125,29 @@ export class IcebergDeleteCache {
     let bytes = 0;
     let fits = true;
     const suffix = `/${file.path}`;
-    for await (const b of files.parquet(path, undefined, positionRequest(path))) {
-      const paths = b.getChildAt(0)!;
-      const pos = b.getChildAt(1)!;
-      for (let i = 0; i < b.numRows; i++) {
-        const p = String(paths.get(i));
-        const at = Number(pos.get(i));
-        if (!fits) {
-          if (p === file.path || p.endsWith(suffix)) out.add(at, path);
-          continue;
-        }
-        let list = byPath.get(p);
-        if (!list) {
-          list = [];
-          byPath.set(p, list);
-          bytes += suffixCost(p);
-        }
-        list.push(at);
-        bytes += 8;
+    await forEachPosition(files, path, (p, at) => {
+      if (!fits) {
+        if (p === file.path || p.endsWith(suffix)) out.add(at, path);
+        return;
+      }
+      let list = byPath.get(p);
+      if (!list) {
+        list = [];
+        byPath.set(p, list);
+        bytes += suffixCost(p);
+      }
+      list.push(at);
+      bytes += 8;
+      if (bytes + out.bytes + this.bytes > this.budget) {
+        this.makeRoom(bytes + out.bytes, inUse);
         if (bytes + out.bytes + this.bytes > this.budget) {
-          this.makeRoom(bytes + out.bytes, inUse);
-          if (bytes + out.bytes + this.bytes > this.budget) {
-            // too large to hold: mark what was gathered for this file, stream the rest
-            fits = false;
-            for (const [q, l] of byPath) if (q === file.path || q.endsWith(suffix)) for (const x of l) out.add(x, path);
-            byPath.clear();
-          }
+          // too large to hold: mark what was gathered for this file, stream the rest
+          fits = false;
+          for (const [q, l] of byPath) if (q === file.path || q.endsWith(suffix)) for (const x of l) out.add(x, path);
+          byPath.clear();
         }
       }
-    }
+    });
     if (!fits) return undefined;
     const bySuffix = new Map<string, Float64Array[]>();
     for (const [p, list] of byPath) {
@@ -171,13 +165,17 @@ export class IcebergDeleteCache {
 /** Marks in `out` the rows of position delete file `path` (`file_path`, `pos`) that name data file `file`. */
 async function streamPositions(file: ManifestFile, path: string, files: IcebergFiles, out: DeletedPositions): Promise<void> {
   const suffix = `/${file.path}`;
+  await forEachPosition(files, path, (p, at) => {
+    if (p === file.path || p.endsWith(suffix)) out.add(at, path);
+  });
+}
+
+/** Calls `fn` with each row of position delete file `path`: the data file it names and the position. */
+async function forEachPosition(files: IcebergFiles, path: string, fn: (dataFile: string, position: number) => void): Promise<void> {
   for await (const b of files.parquet(path, undefined, positionRequest(path))) {
     const paths = b.getChildAt(0)!;
     const pos = b.getChildAt(1)!;
-    for (let i = 0; i < b.numRows; i++) {
-      const p = String(paths.get(i));
-      if (p === file.path || p.endsWith(suffix)) out.add(Number(pos.get(i)), path);
-    }
+    for (let i = 0; i < b.numRows; i++) fn(String(paths.get(i)), Number(pos.get(i)));
   }
 }
 
