@@ -10,7 +10,7 @@ import type { RefreshPlan } from '../engine/refresh.js';
 import { tableLocation } from '../storage/source.js';
 import { checkTablePaths } from './table-paths.js';
 import type { ScanStorage } from '../storage/scan-storage.js';
-import type { FileStat, JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
+import type { JsonObject, ScanContext, Scanner, SnapshotContext, TableEntry, TableScanner } from '../scanner.js';
 import type { Manifest, ManifestFile, ManifestSchema, SkippedFile } from '../types.js';
 
 /** What a scan produced, whatever the scanner kind. */
