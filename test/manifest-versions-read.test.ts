@@ -5,10 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LakemapError, RefreshEngine } from '../src/index.js';
+import { LakemapError } from '../src/index.js';
 import { VersionStore } from '../src/manifest/versions.js';
-import { jsonlScanner } from '../docs/examples/jsonl-scanner.js';
-import { tempDir, writeJsonl } from './helpers/tmp.js';
 import { rejection } from './helpers/rejection.js';
 import { withVersions as versionsOf } from './helpers/engine-kit.js';
 

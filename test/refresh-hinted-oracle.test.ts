@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
-import type { Manifest, RefreshJobInfo } from '../src/types.js';
+import type { Manifest } from '../src/types.js';
 import { parquetTemplates } from './helpers/parquet-templates.js';
 import { mulberry32 } from './helpers/prng.mjs';
 import { tempDir } from './helpers/tmp.js';
+import { refresh } from './helpers/engine-kit.js';
 
 let templates: Buffer[] = [];
 beforeAll(async () => {
@@ -27,10 +28,6 @@ const strip = (m: Manifest) => {
   const { createdAt: _c, jobId: _j, version: _v, ...rest } = m;
   return rest;
 };
-
-async function refresh(e: RefreshEngine, changedPaths?: string[]): Promise<RefreshJobInfo> {
-  return e.waitForRefresh((await e.refreshExternalCollection({ collectionName: 'c', ...(changedPaths ? { changedPaths } : {}) })).jobId);
-}
 
 /** A lake and its changes, driven by one seed; every change returns the paths it touched. */
 class Lake {

@@ -11,6 +11,7 @@ import type { Manifest, RefreshJobInfo } from '../src/types.js';
 import { writeManyParquetFiles } from '../fixtures/parquet/index.js';
 import { startAzurite, startS3, S3_KEY, S3_SECRET, type AzureServer, type S3Server } from './helpers/object-servers.js';
 import { tempDir } from './helpers/tmp.js';
+import { refresh } from './helpers/engine-kit.js';
 import { mergeHinted } from '../src/scan/hinted-listing.js';
 
 const OBJECTS = 300;
@@ -34,10 +35,6 @@ const strip = (m: Manifest) => {
   const { createdAt: _c, jobId: _j, version: _v, ...rest } = m;
   return rest;
 };
-
-async function refresh(e: RefreshEngine, changedPaths?: string[]): Promise<RefreshJobInfo> {
-  return e.waitForRefresh((await e.refreshExternalCollection({ collectionName: 'c', ...(changedPaths ? { changedPaths } : {}) })).jobId);
-}
 
 /** A hinted engine and a full-listing one on their own roots, compared after each change. */
 async function pair(options: ConstructorParameters<typeof RefreshEngine>[0], externalSource: string) {

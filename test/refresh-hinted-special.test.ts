@@ -7,18 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RefreshEngine } from '../src/engine/engine.js';
-import type { Manifest, RefreshJobInfo } from '../src/types.js';
+import type { Manifest } from '../src/types.js';
 import { parquetTemplates } from './helpers/parquet-templates.js';
 import { tempDir } from './helpers/tmp.js';
+import { refresh } from './helpers/engine-kit.js';
 
 let templates: Buffer[] = [];
 beforeAll(async () => {
   templates = await parquetTemplates(2, (t) => 30 + 10 * t);
 }, 120_000);
-
-async function refresh(e: RefreshEngine, changedPaths?: string[]): Promise<RefreshJobInfo> {
-  return e.waitForRefresh((await e.refreshExternalCollection({ collectionName: 'c', ...(changedPaths ? { changedPaths } : {}) })).jobId);
-}
 
 const paths = (m: Manifest) => m.files.map((f) => [f.path, f.rows]);
 

@@ -1,8 +1,8 @@
-// Small pieces several engine and CLI suites share: a collection of a jsonl source refreshed to a given
-// number of versions, and the CLI's output captured in memory.
+// Small pieces several engine and CLI suites share: a refresh of collection `c` waited for, a collection of
+// a jsonl source refreshed to a given number of versions, and the CLI's output captured in memory.
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { RefreshEngine } from 'lakemap';
+import { RefreshEngine, type RefreshJobInfo } from 'lakemap';
 import { jsonlScanner } from '../../docs/examples/jsonl-scanner.js';
 import { tempDir, writeJsonl } from './tmp.js';
 
@@ -34,4 +34,9 @@ export function captureIo() {
     out: () => out,
     err: () => err,
   };
+}
+
+/** Refreshes collection `c` (told `changedPaths` when given) and waits for the job's end. */
+export async function refresh(e: RefreshEngine, changedPaths?: string[]): Promise<RefreshJobInfo> {
+  return e.waitForRefresh((await e.refreshExternalCollection({ collectionName: 'c', ...(changedPaths ? { changedPaths } : {}) })).jobId);
 }
